@@ -1,0 +1,48 @@
+# Two commands for a fresh machine: `make run` (the app on embedded defaults) and `make test`.
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PORT ?= 8000
+MLFLOW_PORT ?= 5001
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install run serve mlflow-ui test test-fast browser-deps bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --find-links /opt/wheels -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: install, migrate, seed the demo once, serve on :$(PORT) and the MLflow UI on :$(MLFLOW_PORT)
+run: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --once
+	$(BIN)/mlflow server --host 127.0.0.1 --port $(MLFLOW_PORT) \
+		--backend-store-uri sqlite:///var/mlflow.db --default-artifact-root var/mlruns > var/mlflow.log 2>&1 & \
+	echo "MLflow UI: http://localhost:$(MLFLOW_PORT)"; \
+	echo "App:       http://localhost:$(PORT)  (log in with a demo user printed above)"; \
+	$(BIN)/daphne -b 0.0.0.0 -p $(PORT) hitl_project.asgi:application
+
+## make test: the whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL override)
+test: install browser-deps
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+
+## Debian's Chromium for the Playwright tests (needs root; a no-op when it is there)
+browser-deps:
+	@test -x $(CHROMIUM) || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
+
+bench: install
+	@echo "Benchmarks: see bench/README.md"
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,80 @@
+"""Who may see and do what. Everything outside a user's projects is NotFound, never Forbidden."""
+
+from django.db.models import QuerySet
+
+from annotations.errors import Forbidden, NotFound
+from annotations.models import ROLE_RANK, Box, Image, Label, Membership, Project, Role
+
+
+def projects_for_user(user) -> QuerySet[Project]:
+    if not user.is_authenticated:
+        return Project.objects.none()
+    if user.is_staff:
+        return Project.objects.all()
+    return Project.objects.filter(memberships__user=user)
+
+
+def role_in_project(*, user, project_id: int) -> str | None:
+    """The user's role, `manager` for staff, None for a non-member."""
+    if not user.is_authenticated:
+        return None
+    if user.is_staff:
+        return Role.MANAGER
+    return Membership.objects.filter(project_id=project_id, user=user).values_list("role", flat=True).first()
+
+
+def require_role(*, user, project_id: int, role: str = Role.ANNOTATOR) -> str:
+    """Check membership (404 if none) and rank (403 if too low); return the user's role."""
+    actual = role_in_project(user=user, project_id=project_id)
+    if actual is None:
+        raise NotFound()
+    if ROLE_RANK[actual] < ROLE_RANK[role]:
+        raise Forbidden(f"This needs the {role} role in the project; you are {actual}.")
+    return actual
+
+
+def project_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Project:
+    project = _get(Project.objects, pk)
+    require_role(user=user, project_id=project.pk, role=role)
+    return project
+
+
+def image_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Image:
+    image = _get(Image.objects.select_related("project"), pk)
+    require_role(user=user, project_id=image.project_id, role=role)
+    return image
+
+
+def box_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Box:
+    box = _get(Box.objects.select_related("image", "label").filter(deleted=False), pk)
+    require_role(user=user, project_id=box.image.project_id, role=role)
+    return box
+
+
+def label_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Label:
+    label = _get(Label.objects.all(), pk)
+    require_role(user=user, project_id=label.project_id, role=role)
+    return label
+
+
+def can_view_image(user, image_id) -> bool:
+    try:
+        image_get_for_user(pk=image_id, user=user)
+    except (NotFound, Forbidden):
+        return False
+    return True
+
+
+def can_view_project(user, project_id) -> bool:
+    try:
+        project_get_for_user(pk=project_id, user=user)
+    except (NotFound, Forbidden):
+        return False
+    return True
+
+
+def _get(queryset, pk):
+    try:
+        return queryset.get(pk=int(pk))
+    except (TypeError, ValueError, OverflowError, queryset.model.DoesNotExist):
+        raise NotFound() from None

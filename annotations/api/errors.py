@@ -1,0 +1,46 @@
+"""One place where errors become JSON: `{"detail": ...}` plus field errors, never a 500 for bad input."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from django.http import Http404
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from annotations.errors import DomainError, StaleVersion
+
+logger = logging.getLogger(__name__)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        data = {"detail": exc.detail, **exc.extra}
+        if isinstance(exc, StaleVersion):
+            from annotations.api.boxes import BoxOutput  # late: the serializer imports models
+
+            data["current"] = BoxOutput(exc.current).data
+        return Response(data, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            data = {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+            data["detail"] = "Invalid input."
+        else:
+            data = {"detail": " ".join(exc.messages)}
+        return Response(data, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, (IntegrityError, DataError)):
+        # A constraint the input broke that validation did not catch first: still the client's input.
+        logger.warning("Constraint refused a write: %s", exc)
+        return Response({"detail": "The request conflicts with existing data."}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, Http404):
+        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, DjangoPermissionDenied):
+        return Response({"detail": "Permission denied."}, status=status.HTTP_403_FORBIDDEN)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, list):
+        response.data = {"detail": " ".join(str(item) for item in response.data)}
+    elif response is not None and isinstance(response.data, dict) and "detail" not in response.data:
+        response.data["detail"] = "Invalid input."
+    return response

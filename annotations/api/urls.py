@@ -1,0 +1,5 @@
+"""REST routes of the annotation core; each area keeps its routes beside its views."""
+
+from annotations.api import boxes, projects, review
+
+urlpatterns = [*projects.urlpatterns, *boxes.urlpatterns, *review.urlpatterns]

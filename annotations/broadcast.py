@@ -1,0 +1,36 @@
+"""Fan-out of committed changes to websocket groups.
+
+Services call `broadcast_on_commit`; the message leaves only once the transaction has
+committed, so a rolled-back write is never shown to anyone.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def image_group(image_id: int) -> str:
+    return f"image.{image_id}"
+
+
+def project_group(project_id: int) -> str:
+    return f"project.{project_id}"
+
+
+def broadcast(group: str, message_type: str, payload: dict) -> None:
+    """Send now; a message type like `box.updated` reaches the consumer method `box_updated`."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, {"type": message_type, **payload})
+    except Exception:  # a lost live update must never fail the write that caused it
+        logger.exception("Broadcast of %s to %s failed", message_type, group)
+
+
+def broadcast_on_commit(group: str, message_type: str, payload: dict) -> None:
+    transaction.on_commit(lambda: broadcast(group, message_type, payload))

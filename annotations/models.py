@@ -1,0 +1,272 @@
+"""Projects, their members and labels, frames, boxes and the history of every change."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+
+class Role(models.TextChoices):
+    ANNOTATOR = "annotator", "Annotator"
+    REVIEWER = "reviewer", "Reviewer"
+    MANAGER = "manager", "Manager"
+
+
+# Each role can do everything the roles before it can.
+ROLE_RANK = {Role.ANNOTATOR: 1, Role.REVIEWER: 2, Role.MANAGER: 3}
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user_per_project"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.project} as {self.role}"
+
+
+hex_color = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Colour must look like #1f77b4.")
+prompt_text = RegexValidator(
+    r"^[A-Za-z][A-Za-z \-]{0,31}$", "A prompt is one noun: letters, spaces or hyphens, at most 32 characters."
+)
+
+
+class Label(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=100)
+    color = models.CharField(max_length=7, default="#1f77b4", validators=[hex_color])
+    prompt = models.CharField(max_length=32, blank=True, validators=[prompt_text])
+
+    class Meta:
+        ordering = ["project_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="label_unique_name_per_project"),
+            models.CheckConstraint(condition=~Q(name=""), name="label_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def effective_prompt(self) -> str:
+        return self.prompt or self.name
+
+
+class ImageStatus(models.TextChoices):
+    NEW = "new", "New"
+    IN_PROGRESS = "in_progress", "In progress"
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+def image_upload_to(instance: "Image", filename: str) -> str:
+    # Content-addressed: the stored name never comes from the uploader.
+    return f"projects/{instance.project_id}/{instance.sha256[:2]}/{instance.sha256}.{instance.file_extension}"
+
+
+class Image(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="images")
+    file = models.FileField(upload_to=image_upload_to, max_length=300)
+    original_name = models.CharField(max_length=255, blank=True)
+    format = models.CharField(max_length=16, help_text="Format Pillow detected, e.g. PNG, JPEG.")
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    frame_index = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=ImageStatus.choices, default=ImageStatus.NEW)
+    metadata = models.JSONField(default=dict, blank=True)
+    review_comment = models.TextField(blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id", "frame_index", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "sha256"], name="image_unique_sha256_per_project"),
+            models.CheckConstraint(condition=Q(width__gt=0) & Q(height__gt=0), name="image_size_positive"),
+            models.CheckConstraint(condition=Q(status__in=ImageStatus.values), name="image_status_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["project", "frame_index"], name="image_project_frame_idx"),
+            models.Index(fields=["project", "status"], name="image_project_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.project} #{self.frame_index}"
+
+    @property
+    def file_extension(self) -> str:
+        return {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif"}.get(
+            self.format, "bin"
+        )
+
+
+class BoxSource(models.TextChoices):
+    HUMAN = "human", "Human"
+    AI = "ai", "AI"
+
+
+class Box(models.Model):
+    """A bounding box in pixel coordinates of the original image."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="boxes")
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="boxes")
+    x_min = models.FloatField()
+    y_min = models.FloatField()
+    x_max = models.FloatField()
+    y_max = models.FloatField()
+    source = models.CharField(max_length=8, choices=BoxSource.choices, default=BoxSource.HUMAN)
+    prediction = models.ForeignKey(
+        "inference.Prediction", null=True, blank=True, on_delete=models.SET_NULL, related_name="boxes"
+    )
+    version = models.PositiveIntegerField(default=1)
+    deleted = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["image_id", "id"]
+        verbose_name_plural = "boxes"
+        constraints = [
+            models.CheckConstraint(condition=Q(x_min__lt=F("x_max")), name="box_x_min_lt_x_max"),
+            models.CheckConstraint(condition=Q(y_min__lt=F("y_max")), name="box_y_min_lt_y_max"),
+            models.CheckConstraint(condition=Q(x_min__gte=0) & Q(y_min__gte=0), name="box_min_not_negative"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="box_version_positive"),
+            models.CheckConstraint(condition=Q(source__in=BoxSource.values), name="box_source_valid"),
+        ]
+        indexes = [models.Index(fields=["image", "deleted"], name="box_image_live_idx")]
+
+    def __str__(self):
+        return f"{self.label} [{self.x_min:.0f},{self.y_min:.0f},{self.x_max:.0f},{self.y_max:.0f}]"
+
+    def clean(self):
+        """Invariants the database cannot hold across tables: inside the image, label of its project."""
+        errors = {}
+        if self.label_id and self.image_id and self.label.project_id != self.image.project_id:
+            errors["label"] = "The label belongs to another project."
+        if self.image_id:
+            if self.x_max > self.image.width:
+                errors["x_max"] = f"x_max must be at most the image width ({self.image.width})."
+            if self.y_max > self.image.height:
+                errors["y_max"] = f"y_max must be at most the image height ({self.image.height})."
+        if self.x_min < 0:
+            errors["x_min"] = "x_min must not be negative."
+        if self.y_min < 0:
+            errors["y_min"] = "y_min must not be negative."
+        if self.x_min >= self.x_max:
+            errors["x_max"] = "x_max must be greater than x_min."
+        if self.y_min >= self.y_max:
+            errors["y_max"] = "y_max must be greater than y_min."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def coords(self) -> dict:
+        return {"x_min": self.x_min, "y_min": self.y_min, "x_max": self.x_max, "y_max": self.y_max}
+
+
+class EventAction(models.TextChoices):
+    CREATE = "create", "Create"
+    UPDATE = "update", "Update"
+    DELETE = "delete", "Delete"
+    UNDO = "undo", "Undo"
+    REDO = "redo", "Redo"
+    SUBMIT = "submit", "Submit"
+    REVIEW = "review", "Review"
+    ACCEPT = "accept", "Accept AI box"
+    REJECT = "reject", "Reject AI box"
+    FEEDBACK = "feedback", "Frame feedback"
+
+
+class AnnotationEvent(models.Model):
+    """One change to a frame, with the state before and after.
+
+    Undo and redo are computed from these rows per user per image: `undone` marks an
+    event whose effect is currently reverted; `reverts` links an undo/redo event to
+    the event it acted on.
+    """
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="events")
+    box = models.ForeignKey(Box, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=16, choices=EventAction.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    undone = models.BooleanField(default=False)
+    reverts = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["image_id", "id"]
+        indexes = [models.Index(fields=["image", "user", "id"], name="event_image_user_idx")]
+
+    def __str__(self):
+        return f"{self.action} on {self.image_id} by {self.user_id}"
+
+
+class DatasetVersion(models.Model):
+    """One export of a project's annotations, optionally versioned in the DVC repo."""
+
+    class Format(models.TextChoices):
+        COCO = "coco", "COCO"
+        YOLO = "yolo", "YOLO"
+        VOC = "voc", "Pascal VOC"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="dataset_versions")
+    format = models.CharField(max_length=8, choices=Format.choices)
+    only = models.CharField(max_length=16, default="approved")
+    path = models.CharField(max_length=500)
+    git_rev = models.CharField(max_length=64, blank=True)
+    dvc_hash = models.CharField(max_length=128, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    mlflow_run_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.project} {self.format} {self.git_rev[:8] or self.pk}"

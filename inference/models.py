@@ -1,0 +1,100 @@
+"""Detection jobs and the predictions they produce."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+class DetectionJob(models.Model):
+    image = models.ForeignKey("annotations.Image", on_delete=models.CASCADE, related_name="detection_jobs")
+    prompts = models.JSONField(default=list)
+    status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    backend = models.CharField(max_length=32, blank=True)
+    model = models.CharField(max_length=200, blank=True)
+    revision = models.CharField(max_length=100, blank=True)
+    device = models.CharField(max_length=16, blank=True)
+    error = models.TextField(blank=True)
+    timings = models.JSONField(default=dict, blank=True, help_text="Seconds per prompt, encode and total.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    mlflow_run_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One job per image at a time, held by the database.
+            models.UniqueConstraint(
+                fields=["image"],
+                condition=Q(status__in=["queued", "running"]),
+                name="detectionjob_one_active_per_image",
+            ),
+            models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="detectionjob_status_valid"),
+        ]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx")]
+
+    def __str__(self):
+        return f"job {self.pk} on image {self.image_id} ({self.status})"
+
+
+class PredictionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    CORRECTED = "corrected", "Corrected"
+    REJECTED = "rejected", "Rejected"
+
+
+class Prediction(models.Model):
+    """One AI box as the model proposed it; its geometry is never edited (corrections live in the Box)."""
+
+    job = models.ForeignKey(DetectionJob, on_delete=models.CASCADE, related_name="predictions")
+    image = models.ForeignKey("annotations.Image", on_delete=models.CASCADE, related_name="predictions")
+    label = models.ForeignKey(
+        "annotations.Label", null=True, blank=True, on_delete=models.SET_NULL, related_name="predictions"
+    )
+    prompt = models.CharField(max_length=32)
+    rank = models.PositiveIntegerField(default=0, help_text="Position in the model's answer for this prompt.")
+    x_min = models.FloatField()
+    y_min = models.FloatField()
+    x_max = models.FloatField()
+    y_max = models.FloatField()
+    score = models.FloatField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=PredictionStatus.choices, default=PredictionStatus.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["job_id", "id"]
+        constraints = [
+            # A retried job rewrites a prompt's predictions, never duplicates them.
+            models.UniqueConstraint(fields=["job", "prompt", "rank"], name="prediction_unique_rank_per_prompt"),
+            models.CheckConstraint(condition=Q(x_min__lt=F("x_max")), name="prediction_x_min_lt_x_max"),
+            models.CheckConstraint(condition=Q(y_min__lt=F("y_max")), name="prediction_y_min_lt_y_max"),
+            models.CheckConstraint(condition=Q(status__in=PredictionStatus.values), name="prediction_status_valid"),
+        ]
+        indexes = [models.Index(fields=["image", "status"], name="prediction_image_status_idx")]
+
+    def __str__(self):
+        return f"{self.prompt} {self.score} ({self.status})"
+
+    @property
+    def coords(self) -> dict:
+        return {"x_min": self.x_min, "y_min": self.y_min, "x_max": self.x_max, "y_max": self.y_max}

@@ -1,0 +1,3 @@
+"""Background channel workers: `manage.py runworker inference` serves these."""
+
+channel_workers = {}

@@ -1,0 +1,74 @@
+import pytest
+from rest_framework.test import APIClient
+
+from annotations.models import Role
+from tests.factories import ImageFactory, LabelFactory, MembershipFactory, ProjectFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Every test writes media under its own temporary folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.DVC_REPO_DIR = tmp_path / "datasets"
+    settings.DVC_REMOTE_URL = str(tmp_path / "dvc-remote")
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def project(db):
+    return ProjectFactory()
+
+
+@pytest.fixture
+def label(project):
+    return LabelFactory(project=project, name="person")
+
+
+@pytest.fixture
+def image(project):
+    return ImageFactory(project=project, width=640, height=480)
+
+
+def _member(project, role, username):
+    user = UserFactory(username=username)
+    MembershipFactory(project=project, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def annotator(project):
+    return _member(project, Role.ANNOTATOR, "anna")
+
+
+@pytest.fixture
+def reviewer(project):
+    return _member(project, Role.REVIEWER, "rita")
+
+
+@pytest.fixture
+def manager(project):
+    return _member(project, Role.MANAGER, "max")
+
+
+@pytest.fixture
+def outsider(db):
+    """Logged in, but a member of no project here."""
+    return UserFactory(username="olga")
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="sam", is_staff=True)
+
+
+@pytest.fixture
+def client_for():
+    """`client_for(user)` is an API client authenticated as that user (None: anonymous)."""
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
