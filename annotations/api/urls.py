@@ -1,5 +1,5 @@
 """REST routes of the annotation core; each area keeps its routes beside its views."""
 
-from annotations.api import boxes, projects, review
+from annotations.api import boxes, datasets, projects, review
 
-urlpatterns = [*projects.urlpatterns, *boxes.urlpatterns, *review.urlpatterns]
+urlpatterns = [*projects.urlpatterns, *boxes.urlpatterns, *review.urlpatterns, *datasets.urlpatterns]

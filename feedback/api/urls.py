@@ -1,1 +1,3 @@
-urlpatterns = []
+from feedback.api import metrics, ratings
+
+urlpatterns = [*ratings.urlpatterns, *metrics.urlpatterns]

@@ -1,0 +1,3 @@
+"""Routes and views: filled in by the export work."""
+
+urlpatterns = []
