@@ -1,0 +1,114 @@
+"""Configuration comes from the environment; production refuses to start without its secrets."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def clean_environment(tmp_path: Path) -> dict:
+    """This process's environment without the settings under test."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_") and k not in {"REDIS_URL", "DATABASE_URL"}}
+    env["HITL_VAR_DIR"] = str(tmp_path / "var")
+    return env
+
+
+def manage(*args, env_extra: dict, tmp_path: Path) -> subprocess.CompletedProcess:
+    env = clean_environment(tmp_path)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_deploy_checks_pass_with_production_settings(tmp_path):
+    """`check --deploy` is clean when debug is off and a key and hosts are given."""
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_extra={
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+            "DJANGO_ALLOWED_HOSTS": "annotate.example.com",
+        },
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = manage("check", env_extra={"DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "x.example"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    assert not (tmp_path / "var" / "secret_key").exists()
+
+
+def test_production_refuses_to_start_without_allowed_hosts(tmp_path):
+    result = manage(
+        "check", env_extra={"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(60)}, tmp_path=tmp_path
+    )
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_embedded_run_mints_one_secret_key_and_keeps_it(tmp_path):
+    """Without DJANGO_SECRET_KEY a debug run writes a key to var/ once, readable only by its owner."""
+    first = manage("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", env_extra={},
+                   tmp_path=tmp_path)
+    second = manage("shell", "--no-imports", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", env_extra={},
+                    tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    key_file = tmp_path / "var" / "secret_key"
+    assert key_file.read_text().strip() == first.stdout.strip() == second.stdout.strip()
+    assert len(first.stdout.strip()) >= 50
+    assert key_file.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("env", "engine", "layer"),
+    [
+        ({}, "django.db.backends.sqlite3", "channels.layers.InMemoryChannelLayer"),
+        (
+            {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test", "REDIS_URL": "redis://127.0.0.1:6379/0"},
+            "django.db.backends.postgresql",
+            "channels_redis.core.RedisChannelLayer",
+        ),
+    ],
+)
+def test_database_and_channel_layer_follow_the_environment(tmp_path, env, engine, layer):
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE']); print(settings.CHANNEL_LAYERS['default']['BACKEND'])"
+    )
+    result = manage("shell", "--no-imports", "-c", code, env_extra=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [engine, layer]
+
+
+def test_migrations_are_complete(tmp_path):
+    """Every model change has its migration committed."""
+    result = manage("makemigrations", "--check", "--dry-run", env_extra={}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_web_process_does_not_import_model_libraries(tmp_path):
+    """torch, transformers, cv2 and mlflow load lazily, in the worker, never at start-up."""
+    code = (
+        "import sys, hitl_project.asgi; "
+        "print(sorted(m for m in ('torch', 'transformers', 'cv2', 'mlflow', 'dvc') if m in sys.modules))"
+    )
+    env = clean_environment(tmp_path)
+    env["DJANGO_SETTINGS_MODULE"] = "hitl_project.settings"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
