@@ -1,3 +1,240 @@
-"""Routes and views: filled in by the API work."""
+"""Boxes, undo/redo and history over REST. Thin: parse → service → serialize.
 
-urlpatterns = []
+- `GET, POST /api/images/{id}/boxes/` — list (paginated, `?page_size=` up to 10,000) / create → 201.
+- `GET, PATCH, DELETE /api/boxes/{id}/` — PATCH and DELETE carry the `version` the client saw
+  (DELETE: `?version=N` or in the body); a stale one is 409 `{detail, current: <box>}`.
+  DELETE answers 200 with the (soft-)deleted box, `deleted: true` and its new version.
+- `POST /api/images/{id}/undo/` · `POST /api/images/{id}/redo/` — the caller's own history on the
+  frame; 200 `{action, box, event, target, can_undo, can_redo}` (`box` null when the step
+  involved none); nothing to undo/redo → 400 `{"detail": "Nothing to undo."}`; blocked by
+  someone else's later change → 409 with `current`.
+- `GET /api/images/{id}/history/` — events newest first, paginated, plus the caller's
+  `can_undo`/`can_redo`; `?mine=1` keeps the caller's own events.
+"""
+
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.access import box_get_for_user, image_get_for_user
+from annotations.api.pagination import Pagination
+from annotations.models import Label
+from annotations.selectors.boxes import (
+    box_to_dict,
+    boxes_for_image,
+    event_to_dict,
+    history_for_image,
+)
+from annotations.services.boxes import box_create, box_delete, box_update
+from annotations.services.history import history_redo, history_undo, redo_target, undo_target
+
+MAX_ID = 2**63 - 1
+
+
+class BoxOutput(serializers.Serializer):
+    """The box shape of DESIGN.md (plus additive fields); rendering is `box_to_dict`, shared with websockets."""
+
+    id = serializers.IntegerField(read_only=True)
+    image = serializers.IntegerField(read_only=True)
+    label = serializers.IntegerField(read_only=True)
+    label_name = serializers.CharField(read_only=True)
+    label_color = serializers.CharField(read_only=True)
+    x_min = serializers.FloatField(read_only=True)
+    y_min = serializers.FloatField(read_only=True)
+    x_max = serializers.FloatField(read_only=True)
+    y_max = serializers.FloatField(read_only=True)
+    source = serializers.CharField(read_only=True)
+    prediction = serializers.IntegerField(read_only=True, allow_null=True)
+    version = serializers.IntegerField(read_only=True)
+    deleted = serializers.BooleanField(read_only=True)
+    created_by = serializers.IntegerField(read_only=True, allow_null=True)
+    created_by_username = serializers.CharField(read_only=True, allow_null=True)
+    updated_by = serializers.IntegerField(read_only=True, allow_null=True)
+    updated_by_username = serializers.CharField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance):
+        return box_to_dict(instance)
+
+
+class EventOutput(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    image = serializers.IntegerField(read_only=True)
+    box = serializers.IntegerField(read_only=True, allow_null=True)
+    user = serializers.IntegerField(read_only=True, allow_null=True)
+    username = serializers.CharField(read_only=True, allow_null=True)
+    action = serializers.CharField(read_only=True)
+    before = serializers.JSONField(read_only=True)
+    after = serializers.JSONField(read_only=True)
+    undone = serializers.BooleanField(read_only=True)
+    reverts = serializers.IntegerField(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def to_representation(self, instance):
+        return event_to_dict(instance)
+
+
+class Coordinate(serializers.FloatField):
+    """A finite number (DRF already refuses NaN, ±inf and overflow); booleans are not numbers."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class LabelRef(serializers.Field):
+    """A label id, resolved within the frame's project; any other id reads as unknown."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            raise serializers.ValidationError("A valid integer is required.")
+        label_id = serializers.IntegerField(min_value=1, max_value=MAX_ID).run_validation(data)
+        label = Label.objects.filter(pk=label_id, project_id=self.context["project_id"]).first()
+        if label is None:
+            raise serializers.ValidationError("Unknown label for this project.")
+        return label
+
+    def to_representation(self, value):
+        return value.pk
+
+
+class BoxCreateInput(serializers.Serializer):
+    label = LabelRef()
+    x_min = Coordinate()
+    y_min = Coordinate()
+    x_max = Coordinate()
+    y_max = Coordinate()
+
+
+class VersionInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class BoxUpdateInput(VersionInput):
+    label = LabelRef(required=False)
+    x_min = Coordinate(required=False)
+    y_min = Coordinate(required=False)
+    x_max = Coordinate(required=False)
+    y_max = Coordinate(required=False)
+
+
+StepOutput = inline_serializer(
+    "HistoryStep",
+    {
+        "action": serializers.CharField(),
+        "box": BoxOutput(allow_null=True),
+        "event": EventOutput(),
+        "target": EventOutput(),
+        "can_undo": serializers.BooleanField(),
+        "can_redo": serializers.BooleanField(),
+    },
+)
+
+
+def _availability(*, image, user) -> dict:
+    return {
+        "can_undo": undo_target(image=image, user=user) is not None,
+        "can_redo": redo_target(image=image, user=user) is not None,
+    }
+
+
+class ImageBoxesApi(APIView):
+    @extend_schema(responses=BoxOutput(many=True))
+    def get(self, request, image_id):
+        image = image_get_for_user(pk=image_id, user=request.user)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(boxes_for_image(image=image), request, view=self)
+        return paginator.get_paginated_response([box_to_dict(box) for box in page])
+
+    @extend_schema(request=BoxCreateInput, responses={201: BoxOutput})
+    def post(self, request, image_id):
+        image = image_get_for_user(pk=image_id, user=request.user)
+        data = BoxCreateInput(data=request.data, context={"project_id": image.project_id})
+        data.is_valid(raise_exception=True)
+        box = box_create(image=image, user=request.user, **data.validated_data)
+        return Response(BoxOutput(box).data, status=status.HTTP_201_CREATED)
+
+
+class BoxDetailApi(APIView):
+    @extend_schema(responses=BoxOutput)
+    def get(self, request, pk):
+        box = box_get_for_user(pk=pk, user=request.user)
+        return Response(BoxOutput(box).data)
+
+    @extend_schema(request=BoxUpdateInput, responses={200: BoxOutput, 409: BoxOutput})
+    def patch(self, request, pk):
+        box = box_get_for_user(pk=pk, user=request.user)
+        data = BoxUpdateInput(data=request.data, context={"project_id": box.image.project_id})
+        data.is_valid(raise_exception=True)
+        box = box_update(box=box, user=request.user, **data.validated_data)
+        return Response(BoxOutput(box).data)
+
+    @extend_schema(request=VersionInput, responses={200: BoxOutput, 409: BoxOutput})
+    def delete(self, request, pk):
+        box = box_get_for_user(pk=pk, user=request.user)
+        version = request.query_params.get("version")
+        if version is None and isinstance(request.data, dict):
+            version = request.data.get("version")
+        data = VersionInput(data={} if version is None else {"version": version})
+        data.is_valid(raise_exception=True)
+        box = box_delete(box=box, user=request.user, **data.validated_data)
+        return Response(BoxOutput(box).data)
+
+
+class _HistoryStepApi(APIView):
+    step = None
+
+    @extend_schema(request=None, responses=StepOutput)
+    def post(self, request, image_id):
+        image = image_get_for_user(pk=image_id, user=request.user)
+        done = self.step(image=image, user=request.user)
+        return Response(
+            {
+                "action": done.event.action,
+                "box": None if done.box is None else box_to_dict(done.box),
+                "event": event_to_dict(done.event),
+                "target": event_to_dict(done.target),
+                **_availability(image=image, user=request.user),
+            }
+        )
+
+
+class ImageUndoApi(_HistoryStepApi):
+    step = staticmethod(history_undo)
+
+
+class ImageRedoApi(_HistoryStepApi):
+    step = staticmethod(history_redo)
+
+
+class HistoryPagination(Pagination):
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data.update(self.extra)
+        return response
+
+
+class ImageHistoryApi(APIView):
+    @extend_schema(responses=EventOutput(many=True))
+    def get(self, request, image_id):
+        image = image_get_for_user(pk=image_id, user=request.user)
+        mine = request.query_params.get("mine", "").lower() in {"1", "true", "yes"}
+        events = history_for_image(image=image, user=request.user if mine else None)
+        paginator = HistoryPagination()
+        paginator.extra = _availability(image=image, user=request.user)
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response([event_to_dict(event) for event in page])
+
+
+urlpatterns = [
+    path("images/<int:image_id>/boxes/", ImageBoxesApi.as_view(), name="image-boxes"),
+    path("boxes/<int:pk>/", BoxDetailApi.as_view(), name="box-detail"),
+    path("images/<int:image_id>/undo/", ImageUndoApi.as_view(), name="image-undo"),
+    path("images/<int:image_id>/redo/", ImageRedoApi.as_view(), name="image-redo"),
+    path("images/<int:image_id>/history/", ImageHistoryApi.as_view(), name="image-history"),
+]

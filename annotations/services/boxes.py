@@ -1,0 +1,200 @@
+"""Box writes: create, update and (soft) delete with optimistic locking, history and live fan-out.
+
+Every write runs in one transaction: check (version, frame lock, geometry) → do → record an
+AnnotationEvent → broadcast on commit to the frame's websocket group. A rolled-back write
+is never broadcast, and a stale `version` changes nothing.
+"""
+
+import math
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from annotations.access import role_in_project
+from annotations.broadcast import broadcast_on_commit, image_group
+from annotations.errors import Conflict, InvalidInput, StaleVersion
+from annotations.models import ROLE_RANK, Box, BoxSource, EventAction, Image, ImageStatus, Label, Role
+from annotations.selectors.boxes import box_snapshot, box_to_dict, user_brief
+from annotations.services.history import event_record, register_action
+
+COORDS = ("x_min", "y_min", "x_max", "y_max")
+EDITABLE_FIELDS = frozenset(("label", *COORDS))
+APPROVED_LOCKED = "This frame is approved and locked; ask a reviewer to reopen it."
+
+
+def ensure_frame_editable(*, image: Image, user) -> None:
+    """Refuse (409) an annotator's change to an approved frame; reviewers, managers and staff may edit.
+
+    Reads the frame's status fresh from the database and, inside a transaction on PostgreSQL,
+    holds a share lock on the frame row until commit, so a concurrent approval waits for this
+    write instead of being overtaken by it. Every service that changes a frame's annotations
+    (boxes, undo/redo, accepting AI boxes) calls this first.
+    """
+    suffix = " FOR SHARE" if connection.features.has_select_for_update and connection.in_atomic_block else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status FROM {Image._meta.db_table} WHERE id = %s{suffix}", [image.pk])
+        row = cursor.fetchone()
+    if row is None:  # deleted under our feet: nothing left to edit
+        raise Conflict("This frame no longer exists.")
+    image.status = row[0]
+    if image.status != ImageStatus.APPROVED:
+        return
+    role = role_in_project(user=user, project_id=image.project_id)
+    if role is None or ROLE_RANK[role] < ROLE_RANK[Role.REVIEWER]:
+        raise Conflict(APPROVED_LOCKED)
+
+
+def frame_start(*, image: Image, user) -> bool:
+    """Move a frame from `new` to `in_progress` (first edit); True when this call moved it."""
+    moved = Image.objects.filter(pk=image.pk, status=ImageStatus.NEW).update(
+        status=ImageStatus.IN_PROGRESS, updated_at=timezone.now()
+    )
+    if moved:
+        image.status = ImageStatus.IN_PROGRESS
+        broadcast_on_commit(
+            image_group(image.pk),
+            "image.status",
+            {"image": image.pk, "status": ImageStatus.IN_PROGRESS.value, "user": user_brief(user)},
+        )
+    return bool(moved)
+
+
+def box_broadcast(*, box: Box, user, message_type: str, action: str) -> None:
+    """Schedule `box.created|updated|deleted` with `{box, user, action}` for after the commit."""
+    payload = {"box": box_to_dict(box), "user": user_brief(user), "action": action}
+    broadcast_on_commit(image_group(box.image_id), message_type, payload)
+
+
+def _check_geometry(box: Box) -> None:
+    for name in COORDS:
+        value = getattr(box, name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InvalidInput(f"{name} must be a finite number.", **{name: ["A finite number is required."]})
+        setattr(box, name, float(value))
+    box.clean()  # inside the image, min < max, label of the frame's project -> ValidationError (400)
+
+
+@transaction.atomic
+def box_create(
+    *,
+    image: Image,
+    user,
+    label: Label,
+    x_min: float,
+    y_min: float,
+    x_max: float,
+    y_max: float,
+    source: str = BoxSource.HUMAN,
+    prediction=None,
+    action: str = EventAction.CREATE,
+) -> Box:
+    """Create a box on a frame (version 1); `action` lets the accept-an-AI-box flow record `accept`."""
+    frame_start(image=image, user=user)
+    ensure_frame_editable(image=image, user=user)
+    box = Box(
+        image=image,
+        label=label,
+        x_min=x_min,
+        y_min=y_min,
+        x_max=x_max,
+        y_max=y_max,
+        source=source,
+        prediction=prediction,
+        created_by=user,
+        updated_by=user,
+    )
+    _check_geometry(box)
+    box.save()
+    event_record(image=image, box=box, user=user, action=action, before=None, after=box_snapshot(box))
+    box_broadcast(box=box, user=user, message_type="box.created", action=action)
+    return box
+
+
+def _lock(box: Box) -> Box:
+    return (
+        Box.objects.select_for_update(of=("self",))
+        .select_related("image", "label", "created_by", "updated_by")
+        .get(pk=box.pk)
+    )
+
+
+@transaction.atomic
+def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE, **changes) -> Box:
+    """Apply `changes` (any of label, x_min, y_min, x_max, y_max) if `version` is still current.
+
+    A stale version raises StaleVersion with the current box and changes nothing; a change that
+    leaves the box as it was is not a new version.
+    """
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    locked = _lock(box)
+    if locked.deleted or locked.version != version:
+        raise StaleVersion(current=locked)
+    frame_start(image=locked.image, user=user)
+    ensure_frame_editable(image=locked.image, user=user)
+    before = box_snapshot(locked)
+    for name, value in changes.items():
+        setattr(locked, name, value)
+    _check_geometry(locked)
+    after = box_snapshot(locked)
+    if {k: v for k, v in after.items() if k != "version"} == {k: v for k, v in before.items() if k != "version"}:
+        return locked
+    locked.version += 1
+    locked.updated_by = user
+    locked.save(update_fields=[*COORDS, "label", "version", "updated_by", "updated_at"])
+    event_record(image=locked.image, box=locked, user=user, action=action, before=before, after=box_snapshot(locked))
+    box_broadcast(box=locked, user=user, message_type="box.updated", action=action)
+    return locked
+
+
+@transaction.atomic
+def box_delete(*, box: Box, user, version: int, action: str = EventAction.DELETE) -> Box:
+    """Soft-delete a box (kept for history and undo) if `version` is still current; version + 1."""
+    locked = _lock(box)
+    if locked.deleted or locked.version != version:
+        raise StaleVersion(current=locked)
+    frame_start(image=locked.image, user=user)
+    ensure_frame_editable(image=locked.image, user=user)
+    before = box_snapshot(locked)
+    locked.deleted = True
+    locked.version += 1
+    locked.updated_by = user
+    locked.save(update_fields=["deleted", "version", "updated_by", "updated_at"])
+    event_record(image=locked.image, box=locked, user=user, action=action, before=before, after=box_snapshot(locked))
+    box_broadcast(box=locked, user=user, message_type="box.deleted", action=action)
+    return locked
+
+
+def box_restore(*, box: Box, user, snapshot: dict | None) -> Box:
+    """Put a (locked) box back to a recorded snapshot; None or `deleted` means deleted. Version + 1.
+
+    The building block of undo/redo; the caller holds the lock and has checked the version.
+    """
+    if snapshot is None or snapshot.get("deleted"):
+        box.deleted = True
+    else:
+        box.deleted = False
+        box.label_id = snapshot["label"]
+        for name in COORDS:
+            setattr(box, name, snapshot[name])
+    box.version += 1
+    box.updated_by = user
+    box.save(update_fields=["deleted", "label", *COORDS, "version", "updated_by", "updated_at"])
+    return box
+
+
+def _undo_box_change(*, event, box, user):
+    if box is None:
+        raise Conflict("The box of this change no longer exists.")
+    return box_restore(box=box, user=user, snapshot=event.before)
+
+
+def _redo_box_change(*, event, box, user):
+    if box is None:
+        raise Conflict("The box of this change no longer exists.")
+    return box_restore(box=box, user=user, snapshot=event.after)
+
+
+for _action in (EventAction.CREATE, EventAction.UPDATE, EventAction.DELETE):
+    register_action(_action, undo=_undo_box_change, redo=_redo_box_change)

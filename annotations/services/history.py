@@ -1,0 +1,188 @@
+"""Server-side history: every change is an AnnotationEvent; undo and redo are computed from them.
+
+Per user per image, and it survives reloads because it lives in the database:
+
+- the **undo stack** is the user's own undoable events on the frame that are not `undone`,
+  newest on top;
+- the **redo stack** is replayed from the user's undo/redo events after their latest
+  undoable action: an undo pushes its target, a redo pops it. So any new undoable action
+  clears the redo stack without writing anything.
+
+Undo/redo are themselves recorded (action `undo`/`redo`, `reverts` = the target event,
+`before`/`after` = the box around the step) and flip `undone` on the target.
+
+**The locking rule** is enforced here, for every action, before any handler runs: the
+target's box is locked (`SELECT … FOR UPDATE`) and the last event on that box must be this
+user's and carry the box's current version. Otherwise someone else changed the box since,
+and the step is refused with StaleVersion (409, with the current box). Handlers therefore
+never need to, and cannot, skip it. The frame lock (`ensure_frame_editable`) applies too.
+
+**Registry: making another app's actions undoable.** Call, once at start-up (e.g. from your
+AppConfig.ready(), so the action is known before the first undo)::
+
+    from annotations.services.history import register_action
+    register_action("accept", undo=prediction_accept_undo, redo=prediction_accept_redo)
+
+Each handler is called as ``handler(*, event, box, user)`` inside the undo/redo transaction:
+`event` is the target AnnotationEvent (use its `before`/`after`), `box` the target's box
+already locked and version-checked (None when the event has no box). It returns the box as
+it is after the step, or None when no box is involved. History infers the websocket message
+from the box's state (deleted → live: `box.created`, live → deleted: `box.deleted`, live →
+live: `box.updated`) and broadcasts it on commit; a handler broadcasts anything else itself
+(e.g. the prediction's status) with `broadcast_on_commit`. A handler raises a DomainError
+(Conflict, InvalidInput…) to refuse. Events must be recorded with `event_record(...,
+box=box, after=box_snapshot(box))` so the locking rule can see the version they left.
+`annotations.services.boxes.box_restore` is the building block for putting a box back.
+
+`feedback` is deliberately not undoable: a rating is set by choosing another one.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from annotations.errors import InvalidInput, StaleVersion
+from annotations.models import AnnotationEvent, Box, EventAction, Image
+from annotations.selectors.boxes import box_snapshot
+
+
+@dataclass(frozen=True)
+class UndoableAction:
+    undo: Callable
+    redo: Callable
+
+
+_REGISTRY: dict[str, UndoableAction] = {}
+
+
+def register_action(action: str, *, undo: Callable, redo: Callable) -> None:
+    """Make events with this `action` undoable; see the module docstring for the handler contract."""
+    _REGISTRY[str(action)] = UndoableAction(undo=undo, redo=redo)
+
+
+def undoable_actions() -> tuple[str, ...]:
+    _ensure_box_actions()
+    return tuple(_REGISTRY)
+
+
+def _ensure_box_actions() -> None:
+    import annotations.services.boxes  # noqa: F401  (registers create/update/delete on import)
+
+
+def event_record(
+    *,
+    image: Image,
+    user,
+    action: str,
+    box: Box | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    reverts: AnnotationEvent | None = None,
+) -> AnnotationEvent:
+    """Record one change to a frame. Call it inside the write's transaction."""
+    return AnnotationEvent.objects.create(
+        image=image, box=box, user=user, action=action, before=before, after=after, reverts=reverts
+    )
+
+
+@dataclass(frozen=True)
+class HistoryStep:
+    """What an undo or redo did: the new event, the event it acted on, and the box after it."""
+
+    event: AnnotationEvent
+    target: AnnotationEvent
+    box: Box | None
+
+
+def undo_target(*, image: Image, user) -> AnnotationEvent | None:
+    """The event the user's next undo on this frame would revert, if any."""
+    return (
+        AnnotationEvent.objects.filter(image=image, user=user, action__in=undoable_actions(), undone=False)
+        .order_by("-id")
+        .first()
+    )
+
+
+def redo_target(*, image: Image, user) -> AnnotationEvent | None:
+    """The event the user's next redo on this frame would re-apply, if any (see module docstring)."""
+    last_action_id = (
+        AnnotationEvent.objects.filter(image=image, user=user, action__in=undoable_actions())
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    if last_action_id is None:
+        return None
+    stack: list[int] = []
+    steps = AnnotationEvent.objects.filter(
+        image=image, user=user, id__gt=last_action_id, action__in=(EventAction.UNDO, EventAction.REDO)
+    ).order_by("id")
+    for action, reverts_id in steps.values_list("action", "reverts_id"):
+        if action == EventAction.UNDO:
+            stack.append(reverts_id)
+        elif stack:
+            stack.pop()
+    if not stack or stack[-1] is None:
+        return None
+    return AnnotationEvent.objects.filter(pk=stack[-1], undone=True).first()
+
+
+def history_undo(*, image: Image, user) -> HistoryStep:
+    """Revert the user's latest undoable change on this frame. Nothing to undo → InvalidInput (400)."""
+    return _step(image=image, user=user, direction=EventAction.UNDO)
+
+
+def history_redo(*, image: Image, user) -> HistoryStep:
+    """Re-apply the user's most recently undone change. Nothing to redo → InvalidInput (400)."""
+    return _step(image=image, user=user, direction=EventAction.REDO)
+
+
+@transaction.atomic
+def _step(*, image: Image, user, direction: str) -> HistoryStep:
+    from annotations.services.boxes import box_broadcast, ensure_frame_editable
+
+    # One history step per user at a time: a double-clicked undo must not revert the same event twice.
+    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk"))
+    find = undo_target if direction == EventAction.UNDO else redo_target
+    target = find(image=image, user=user)
+    if target is None:
+        raise InvalidInput(f"Nothing to {direction}.")
+    handler = getattr(_REGISTRY[target.action], direction)
+
+    box, was_live = None, False
+    if target.box_id is not None:
+        box = (
+            Box.objects.select_for_update(of=("self",))
+            .select_related("image", "label", "created_by", "updated_by")
+            .get(pk=target.box_id)
+        )
+        _check_unchanged_since(box=box, user=user, direction=direction)
+        was_live = not box.deleted
+    ensure_frame_editable(image=image, user=user)
+
+    before = box_snapshot(box) if box is not None else None
+    result = handler(event=target, box=box, user=user)
+    target.undone = direction == EventAction.UNDO
+    target.save(update_fields=["undone"])
+    after = box_snapshot(result) if result is not None else None
+    event = event_record(
+        image=image, box=result or box, user=user, action=direction, before=before, after=after, reverts=target
+    )
+    if result is not None:
+        is_live = not result.deleted
+        if was_live or is_live:
+            message = "box.updated" if was_live and is_live else ("box.created" if is_live else "box.deleted")
+            box_broadcast(box=result, user=user, message_type=message, action=direction)
+    return HistoryStep(event=event, target=target, box=result)
+
+
+def _check_unchanged_since(*, box: Box, user, direction: str) -> None:
+    """The locking rule: the box's last change is this user's and left the current version."""
+    last = AnnotationEvent.objects.filter(box_id=box.pk).order_by("-id").values("user_id", "after").first()
+    after = (last or {}).get("after") or {}
+    if last is None or last["user_id"] != user.pk or after.get("version", box.version) != box.version:
+        raise StaleVersion(
+            current=box, detail=f"Someone else changed this box since; it cannot be {direction}ne automatically."
+        )
