@@ -19,15 +19,15 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
-## make run: install, migrate, seed the demo once, serve on :$(PORT) and the MLflow UI on :$(MLFLOW_PORT)
-run: install
+## make run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --once
-	$(BIN)/mlflow server --host 127.0.0.1 --port $(MLFLOW_PORT) \
+	@$(BIN)/mlflow server --host 127.0.0.1 --port $(MLFLOW_PORT) \
 		--backend-store-uri sqlite:///var/mlflow.db --default-artifact-root var/mlruns > var/mlflow.log 2>&1 & \
+	mlflow_pid=$$!; trap 'kill $$mlflow_pid 2>/dev/null' EXIT INT TERM; \
 	echo "MLflow UI: http://localhost:$(MLFLOW_PORT)"; \
-	echo "App:       http://localhost:$(PORT)  (log in with a demo user printed above)"; \
+	echo "App:       http://localhost:$(PORT)  (demo users: var/demo-credentials.txt)"; \
 	$(BIN)/daphne -b 0.0.0.0 -p $(PORT) hitl_project.asgi:application
 
 ## make test: the whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL override)
