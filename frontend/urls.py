@@ -1,1 +1,12 @@
-urlpatterns = []
+"""Root pages. Each page is a template plus ES modules; the annotate route is added by the canvas work."""
+
+from django.urls import path
+
+from frontend import views
+
+app_name = "frontend"
+
+urlpatterns = [
+    path("", views.project_list, name="project-list"),
+    path("projects/<int:pk>/", views.project_detail, name="project-detail"),
+]
