@@ -110,12 +110,14 @@ def box_create(
     return box
 
 
-def _lock(box: Box) -> Box:
-    return (
-        Box.objects.select_for_update(of=("self",))
-        .select_related("image", "label", "created_by", "updated_by")
-        .get(pk=box.pk)
-    )
+def box_lock(pk: int) -> Box:
+    """Lock a box row until commit and return it as committed, with its relations joined.
+
+    Two statements on purpose: after waiting for a lock, PostgreSQL re-reads only the locked
+    row, so columns of outer-joined tables could still come from before the wait.
+    """
+    list(Box.objects.select_for_update().filter(pk=pk).values_list("pk"))
+    return Box.objects.select_related("image", "label", "created_by", "updated_by").get(pk=pk)
 
 
 @transaction.atomic
@@ -128,7 +130,7 @@ def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
-    locked = _lock(box)
+    locked = box_lock(box.pk)
     if locked.deleted or locked.version != version:
         raise StaleVersion(current=locked)
     frame_start(image=locked.image, user=user)
@@ -151,7 +153,7 @@ def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE
 @transaction.atomic
 def box_delete(*, box: Box, user, version: int, action: str = EventAction.DELETE) -> Box:
     """Soft-delete a box (kept for history and undo) if `version` is still current; version + 1."""
-    locked = _lock(box)
+    locked = box_lock(box.pk)
     if locked.deleted or locked.version != version:
         raise StaleVersion(current=locked)
     frame_start(image=locked.image, user=user)

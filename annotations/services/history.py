@@ -141,7 +141,7 @@ def history_redo(*, image: Image, user) -> HistoryStep:
 
 @transaction.atomic
 def _step(*, image: Image, user, direction: str) -> HistoryStep:
-    from annotations.services.boxes import box_broadcast, ensure_frame_editable
+    from annotations.services.boxes import box_broadcast, box_lock, ensure_frame_editable
 
     # One history step per user at a time: a double-clicked undo must not revert the same event twice.
     list(get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk"))
@@ -153,11 +153,7 @@ def _step(*, image: Image, user, direction: str) -> HistoryStep:
 
     box, was_live = None, False
     if target.box_id is not None:
-        box = (
-            Box.objects.select_for_update(of=("self",))
-            .select_related("image", "label", "created_by", "updated_by")
-            .get(pk=target.box_id)
-        )
+        box = box_lock(target.box_id)
         _check_unchanged_since(box=box, user=user, direction=direction)
         was_live = not box.deleted
     ensure_frame_editable(image=image, user=user)
