@@ -8,18 +8,20 @@ MLFLOW_PORT ?= 5001
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 CHROMIUM ?= /usr/bin/chromium
+PIP_FIND_LINKS := $(wildcard /opt/wheels)
 
-.PHONY: install run serve mlflow-ui test test-fast browser-deps bench clean
+.PHONY: install run test browser-deps clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet --find-links /opt/wheels -r requirements.txt
+	$(BIN)/pip install --quiet $(if $(PIP_FIND_LINKS),--find-links $(PIP_FIND_LINKS)) -r requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
 
-## make run: install
+# Installs, migrates, seeds the demo once, serves the app on :8000 and the MLflow UI on :5001.
+run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --once
@@ -30,19 +32,16 @@ install: $(VENV)/.installed
 	echo "App:       http://localhost:$(PORT)  (demo users: var/demo-credentials.txt)"; \
 	$(BIN)/daphne -b 0.0.0.0 -p $(PORT) hitl_project.asgi:application
 
-## make test: the whole suite on PostgreSQL and Redis (DATABASE_URL / REDIS_URL override)
+# The whole suite on PostgreSQL and Redis; DATABASE_URL / REDIS_URL in the environment override.
 test: install browser-deps
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
-## Debian's Chromium for the Playwright tests (needs root; a no-op when it is there)
+# Debian's Chromium for the Playwright tests (needs root; nothing to do when it is there).
 browser-deps:
 	@test -x $(CHROMIUM) || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
-
-bench: install
-	@echo "Benchmarks: see bench/README.md"
 
 clean:
 	rm -rf $(VENV) var
