@@ -1,0 +1,287 @@
+"""AI-audit metrics as pure functions over plain data: no ORM, no I/O.
+
+`feedback.selectors` feeds them from the database; the MLflow audit run logs what they
+return (`flatten` turns the nested dict into `{"a.b": number}`). Boxes are `(x_min,
+y_min, x_max, y_max)` tuples in pixels; a label is any hashable key.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+IOU_THRESHOLD = 0.5
+IDLE_SECONDS = 120.0
+
+Coords = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Pred:
+    """One model box: its label key, geometry, score (None = unscored) and audit status."""
+
+    label: object
+    box: Coords
+    score: float | None = None
+    status: str = "pending"
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    """One final human box (drawn, accepted or corrected) on an evaluated frame."""
+
+    label: object
+    box: Coords
+
+
+@dataclass(slots=True)
+class FrameEval:
+    """What matching found on one frame."""
+
+    matches: list[tuple[Pred, Truth, float]] = field(default_factory=list)
+    unmatched_preds: list[Pred] = field(default_factory=list)
+    unmatched_truths: list[Truth] = field(default_factory=list)
+
+    @property
+    def mean_iou(self) -> float | None:
+        return sum(m[2] for m in self.matches) / len(self.matches) if self.matches else None
+
+    @property
+    def disagreement(self) -> float:
+        """Unmatched predictions + unmatched human boxes + (1 - mean IoU of the matches).
+
+        A frame where model and humans agree perfectly scores 0; every box one side has
+        and the other lacks adds 1; loose matches add up to 1 more.
+        """
+        loose = 1.0 - self.mean_iou if self.matches else 0.0
+        return len(self.unmatched_preds) + len(self.unmatched_truths) + loose
+
+
+def iou(a: Coords, b: Coords) -> float:
+    """Intersection over union of two boxes (continuous pixels, as COCO computes it)."""
+    ix = min(a[2], b[2]) - max(a[0], b[0])
+    iy = min(a[3], b[3]) - max(a[1], b[1])
+    if ix <= 0 or iy <= 0:
+        return 0.0
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _score_order(pred: Pred) -> float:
+    return -(pred.score if pred.score is not None else float("-inf"))
+
+
+def match_frame(preds: Iterable[Pred], truths: Iterable[Truth], threshold: float = IOU_THRESHOLD) -> FrameEval:
+    """Greedy one-to-one matching per label, as COCOeval does it.
+
+    Predictions are taken by descending score (unscored last, then in the given order);
+    each takes the still-unmatched human box of its label with the highest IoU, if that
+    IoU is at least `threshold`.
+    """
+    result = FrameEval()
+    truths_by_label: dict = defaultdict(list)
+    for truth in truths:
+        truths_by_label[truth.label].append(truth)
+    taken: set[int] = set()
+    for pred in sorted(preds, key=_score_order):  # sorted() is stable: ties keep input order
+        best, best_iou = None, threshold
+        for truth in truths_by_label.get(pred.label, ()):
+            if id(truth) in taken:
+                continue
+            overlap = iou(pred.box, truth.box)
+            if overlap >= best_iou:  # ties go to the later box, as in COCOeval
+                best, best_iou = truth, overlap
+        if best is None:
+            result.unmatched_preds.append(pred)
+        else:
+            taken.add(id(best))
+            result.matches.append((pred, best, best_iou))
+    for group in truths_by_label.values():
+        result.unmatched_truths.extend(t for t in group if id(t) not in taken)
+    return result
+
+
+def prf(tp: int, fp: int, fn: int) -> dict:
+    """Precision, recall and F1 (None when undefined: nothing predicted / nothing to find)."""
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * precision * recall / (precision + recall) if precision and recall else (0.0 if tp + fp and tp + fn else None)
+    return {"tp": tp, "fp": fp, "fn": fn, "precision": precision, "recall": recall, "f1": f1}
+
+
+def average_precision(scored: list[tuple[float, bool]], n_truths: int) -> float | None:
+    """AP at one IoU threshold the way COCOeval computes it: 101-point interpolated.
+
+    `scored` is every prediction of one label as (score, matched); `n_truths` the number
+    of human boxes of that label. None when there is nothing to find (COCO's -1).
+    """
+    if n_truths == 0:
+        return None
+    ordered = sorted(scored, key=lambda item: -item[0])  # stable, like COCO's mergesort
+    precisions, recalls, tp, fp = [], [], 0, 0
+    for _, matched in ordered:
+        tp, fp = tp + matched, fp + (not matched)
+        precisions.append(tp / (tp + fp))
+        recalls.append(tp / n_truths)
+    for i in range(len(precisions) - 1, 0, -1):  # precision envelope: never rises as recall drops
+        precisions[i - 1] = max(precisions[i - 1], precisions[i])
+    total, j = 0.0, 0
+    for step in range(101):
+        threshold = step / 100
+        while j < len(recalls) and recalls[j] < threshold:
+            j += 1
+        total += precisions[j] if j < len(recalls) else 0.0
+    return total / 101
+
+
+@dataclass
+class DetectionTally:
+    """Running totals over many frames, per label."""
+
+    tp: dict = field(default_factory=lambda: defaultdict(int))
+    fp: dict = field(default_factory=lambda: defaultdict(int))
+    fn: dict = field(default_factory=lambda: defaultdict(int))
+    scored: dict = field(default_factory=lambda: defaultdict(list))
+    frames: int = 0
+
+    def add(self, frame: FrameEval) -> None:
+        self.frames += 1
+        for pred, truth, _ in frame.matches:
+            self.tp[pred.label] += 1
+            self.scored[pred.label].append((pred.score or 0.0, True))
+        for pred in frame.unmatched_preds:
+            self.fp[pred.label] += 1
+            self.scored[pred.label].append((pred.score or 0.0, False))
+        for truth in frame.unmatched_truths:
+            self.fn[truth.label] += 1
+
+    def labels(self) -> set:
+        return set(self.tp) | set(self.fp) | set(self.fn)
+
+    def summary(self, label=None) -> dict:
+        """Precision/recall/F1 and AP@0.5 for one label, or for all labels (micro-averaged, mAP)."""
+        keys = [label] if label is not None else sorted(self.labels(), key=str)
+        tp, fp, fn = (sum(d[k] for k in keys) for d in (self.tp, self.fp, self.fn))
+        out = prf(tp, fp, fn)
+        aps = [average_precision(self.scored[k], self.tp[k] + self.fn[k]) for k in keys]
+        aps = [ap for ap in aps if ap is not None]
+        out["ap50" if label is not None else "map50"] = sum(aps) / len(aps) if aps else None
+        if label is None:
+            out["frames_evaluated"] = self.frames
+        return out
+
+
+def evaluate(frames: Iterable[tuple[object, list[Pred], list[Truth]]]) -> tuple[DetectionTally, dict]:
+    """Match every `(frame_key, preds, truths)`; return the tally and each frame's `FrameEval`."""
+    tally, per_frame = DetectionTally(), {}
+    for key, preds, truths in frames:
+        result = match_frame(preds, truths)
+        tally.add(result)
+        per_frame[key] = result
+    return tally, per_frame
+
+
+def decision_rates(statuses: Iterable[str]) -> dict:
+    """Counts of prediction statuses and the rates over decided predictions.
+
+    acceptance + correction + rejection = 1 over decided (accepted, corrected or rejected)
+    predictions; pending ones are counted but do not enter the rates.
+    """
+    counts = {"pending": 0, "accepted": 0, "corrected": 0, "rejected": 0}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return decision_rates_from_counts(counts)
+
+
+def decision_rates_from_counts(counts: dict) -> dict:
+    out = {k: int(counts.get(k, 0)) for k in ("pending", "accepted", "corrected", "rejected")}
+    decided = out["accepted"] + out["corrected"] + out["rejected"]
+    out["predictions"] = decided + out["pending"]
+    out["decided"] = decided
+    for status, rate in (("accepted", "acceptance"), ("corrected", "correction"), ("rejected", "rejection")):
+        out[f"{rate}_rate"] = out[status] / decided if decided else None
+    return out
+
+
+def correction_iou(pairs: Iterable[tuple[Coords, Coords]]) -> dict:
+    """Mean IoU between the model's box and the human's corrected box, over corrected predictions."""
+    values = [iou(before, after) for before, after in pairs]
+    return {"count": len(values), "mean_iou": sum(values) / len(values) if values else None}
+
+
+def rating_distribution(ratings: Iterable[int]) -> dict:
+    counts = {1: 0, 0: 0, -1: 0}
+    for rating in ratings:
+        counts[rating] += 1
+    return rating_distribution_from_counts(counts)
+
+
+def rating_distribution_from_counts(counts: dict) -> dict:
+    total = sum(counts.values())
+    return {
+        "positive": counts.get(1, 0),
+        "neutral": counts.get(0, 0),
+        "negative": counts.get(-1, 0),
+        "count": total,
+        "mean": (counts.get(1, 0) - counts.get(-1, 0)) / total if total else None,
+    }
+
+
+def active_seconds(timestamps: Iterable[float], idle: float = IDLE_SECONDS) -> float:
+    """Active time of one user on one frame from the times (epoch seconds) of their events.
+
+    The rule: sort the events; the time between two consecutive events counts as work if
+    it is at most `idle` seconds, otherwise the user was away (the gap counts for
+    nothing). A single event therefore counts 0 s: a lower bound, but one that cannot be
+    inflated by a tab left open over lunch.
+    """
+    total, previous = 0.0, None
+    for t in sorted(timestamps):
+        if previous is not None and t - previous <= idle:
+            total += t - previous
+        previous = t
+    return total
+
+
+def effort(frames: Iterable[tuple[bool, float, int]]) -> dict:
+    """Human effort split by frames pre-annotated by the model or not.
+
+    `frames` is `(pre_annotated, active_seconds, final_boxes)` per frame people worked on.
+    Gives seconds per frame and per final box for each side: the figure that says
+    whether the AI saves time.
+    """
+    sides = {True: [0, 0.0, 0], False: [0, 0.0, 0]}
+    for pre, seconds, boxes in frames:
+        side = sides[bool(pre)]
+        side[0] += 1
+        side[1] += seconds
+        side[2] += boxes
+
+    def block(n, seconds, boxes):
+        return {
+            "frames": n,
+            "active_seconds": round(seconds, 3),
+            "final_boxes": boxes,
+            "seconds_per_frame": seconds / n if n else None,
+            "seconds_per_box": seconds / boxes if boxes else None,
+        }
+
+    return {"idle_threshold_seconds": IDLE_SECONDS, "ai_assisted": block(*sides[True]), "manual": block(*sides[False])}
+
+
+def flatten(data: dict, prefix: str = "") -> dict:
+    """Numeric leaves of a nested metrics dict as `{"a.b.c": float}`, for `mlflow.log_metrics`.
+
+    Lists (per-label, per-day, per-frame tables) are left out: they are tables, not metrics.
+    """
+    out = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float)):
+            out[name] = float(value)
+        elif isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+    return out
