@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from frontend import views
+from frontend import views, views_annotate
 
 app_name = "frontend"
 
 urlpatterns = [
     path("", views.project_list, name="project-list"),
     path("projects/<int:pk>/", views.project_detail, name="project-detail"),
+    path("images/<int:image_id>/", views_annotate.annotate, name="annotate"),
 ]

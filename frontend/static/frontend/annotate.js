@@ -1,0 +1,318 @@
+// The annotate page's entry point: loads the frame, its labels and boxes through the
+// API and wires the store, renderer, tools, autosave, history, layers, shortcuts,
+// navigation and panels together.
+//
+// EXTENSION POINT — ai.js (AI pre-annotation) and live.js (websocket collaboration)
+// each export an installer called once with the page's `app`:
+//
+//   app = {
+//     imageId, projectId, user: {id, username}, image,  // image: GET /api/images/{id}/
+//     store,        // store.js: boxes (source "human"|"ai", upsertServer(box) for server boxes)
+//                   //   and predictions (setPredictions/upsertPrediction/removePrediction)
+//     api,          // api.js: request(method, url, {body}) -> {ok, status, body}, never throws
+//     saves,        // saves.js: create/update/remove(cid) — autosave through the queue
+//     layers,       // layers.js: visible(box), visiblePrediction(p)
+//     render(),     // schedule a redraw (after changing the store outside its methods)
+//     on(event, fn), emit(event, data),
+//     selected(),   // the selected box or null; select(cid|null)
+//     addShortcut({action, keys, help, group, run(app, event)}),  // shown in the `?` overlay
+//     panel(id, title) -> element,  // a sidebar section for the extension's controls
+//     notify(text, level),
+//   }
+//
+// Events: "ready", "select" {box}, "saved" {cid, action, box}, "box.drawn" {cid},
+// "box.changed" {cid, mode}, "history" {action, box}, "feedback" {rating, summary},
+// "conflict", "auth", "notice" {text, level}, "navigate" {to}, "render" (stats).
+// For tests and the console, the app is also `window.hitlAnnotate`.
+
+import { createApi } from "./api.js";
+import { createStore } from "./store.js";
+import { createSaves } from "./saves.js";
+import { createHistory } from "./history.js";
+import { createLayers } from "./layers.js";
+import { SHORTCUTS, addShortcut, isTyping, matchShortcut } from "./shortcuts.js";
+import { createRenderer } from "./canvas/render.js";
+import { installTools } from "./canvas/tools.js";
+import { fitView, moveBox, zoomAt } from "./canvas/geometry.js";
+import { createUi } from "./ui.js";
+import { installNav } from "./nav.js";
+import { installAi } from "./ai.js";
+import { installLive } from "./live.js";
+
+const root = document.getElementById("annotate");
+const $ = (id) => document.getElementById(id);
+
+async function boot() {
+  const data = root.dataset;
+  const imageId = Number(data.imageId);
+  const projectId = Number(data.projectId);
+  const user = { id: Number(document.body.dataset.userId) || null, username: document.body.dataset.username || "" };
+  const api = createApi();
+  const store = createStore();
+  const listeners = new Map();
+  let view = { scale: 1, tx: 0, ty: 0 };
+  let selectedCid = null;
+  let currentLabel = null;
+  let spaceHeld = false;
+  let frameRequested = false;
+  let tools = null; // installed once the frame's data is in
+
+  const app = {
+    imageId, projectId, user, api, store, image: null,
+    on(event, fn) {
+      if (!listeners.has(event)) listeners.set(event, new Set());
+      listeners.get(event).add(fn);
+      return () => listeners.get(event).delete(fn);
+    },
+    emit(event, payload) {
+      for (const fn of listeners.get(event) || []) {
+        try {
+          fn(payload);
+        } catch (err) {
+          console.error(err); // one broken listener must not stop the others
+        }
+      }
+    },
+    render() {
+      if (frameRequested) return;
+      frameRequested = true;
+      requestAnimationFrame(() => {
+        frameRequested = false;
+        app.emit("render", renderer.render());
+      });
+    },
+    selected: () => (selectedCid === null ? null : store.get(selectedCid)),
+    select(cid) {
+      selectedCid = cid;
+      ui.selection(app.selected());
+      app.emit("select", { box: app.selected() });
+      app.render();
+    },
+    addShortcut,
+    notify: (text, level) => ui.toast(text, level),
+  };
+  window.hitlAnnotate = app;
+
+  const ui = createUi(app);
+  app.layers = createLayers({ storage: window.localStorage, userId: user.id, onChange: () => (ui.syncLayers(), app.render()) });
+  app.panel = ui.panel;
+  app.saves = createSaves({ api, store, imageId, emit: app.emit });
+  app.history = createHistory({ api, store, saves: app.saves, imageId, emit: app.emit });
+
+  const img = new Image();
+  const canvas = $("canvas");
+  const renderer = createRenderer(canvas, {
+    store, layers: app.layers, view: () => view, image: () => img,
+    selected: app.selected, draft: () => (tools ? tools.draft() : null),
+  });
+  app.renderer = renderer;
+  const setView = (v) => {
+    view = v;
+    $("zoom-level").textContent = `${Math.round(v.scale * 100)}%`;
+    app.render();
+  };
+
+  // Everything the page needs, in parallel; the frame's size comes with the page.
+  const imageSize = { w: Number(data.width), h: Number(data.height) };
+  const [imageR, labelsR, boxesR, feedbackR, projectR] = await Promise.all([
+    api.image(imageId), api.all(api.labelsUrl(projectId)), api.all(api.boxesUrl(imageId)),
+    api.feedback(imageId), api.project(projectId),
+  ]);
+  if (!imageR.ok || !labelsR.ok || !boxesR.ok) {
+    ui.toast("Could not load this frame. Reload the page to try again.", "error", 60000);
+    return;
+  }
+  app.image = imageR.body;
+  store.setLabels(labelsR.items);
+  store.load(boxesR.items);
+  currentLabel = store.labels()[0]?.id ?? null;
+  const initialBoxes = store.count();
+  const project = projectR.ok ? projectR.body : null;
+
+  const fit = () => {
+    const size = renderer.resize();
+    setView(fitView(imageSize.w, imageSize.h, size.width, size.height));
+  };
+  img.onload = () => app.render();
+  img.src = api.imageFileUrl(imageId);
+  new ResizeObserver(() => {
+    renderer.resize();
+    app.render();
+  }).observe($("stage"));
+  fit();
+
+  const pickLabel = (id) => {
+    currentLabel = id;
+    ui.labelPicker(currentLabel, pickLabel);
+    const b = app.selected();
+    if (b && b.label !== id) {
+      store.patch(b.cid, { label: id });
+      app.saves.update(b.cid);
+      ui.selection(b);
+    }
+  };
+  ui.labelPicker(currentLabel, pickLabel);
+  ui.layersPanel();
+
+  let projectBoxes = project ? project.box_count : null;
+  const refreshCounts = () =>
+    ui.counts({
+      evaluated: project ? project.feedback_image_count : 0,
+      total: project ? project.image_count : null,
+      frameBoxes: store.count(),
+      projectBoxes: projectBoxes === null ? null : projectBoxes + store.count() - initialBoxes,
+    });
+  store.subscribe(() => {
+    refreshCounts();
+    if (selectedCid !== null && !store.get(selectedCid)) app.select(null);
+    else if (selectedCid !== null) ui.selection(app.selected());
+    app.render();
+  });
+  refreshCounts();
+
+  // Feedback: optimistic on screen, saved through the same never-dropping queue.
+  let rated = feedbackR.ok ? feedbackR.body : { rating: null, summary: null };
+  let evaluatedHere = rated.rating !== null && rated.rating !== undefined;
+  ui.feedback(rated);
+  const rate = (value) => {
+    rated = { ...rated, rating: value };
+    ui.feedback(rated);
+    app.saves.feedback(value);
+  };
+  app.on("feedback", (body) => {
+    if (!body || body.rating === undefined) return;
+    const now = body.rating !== null;
+    if (project && now !== evaluatedHere) project.feedback_image_count += now ? 1 : -1;
+    evaluatedHere = now;
+    rated = body;
+    ui.feedback(body);
+    refreshCounts();
+  });
+  for (const b of document.querySelectorAll("[data-feedback]")) {
+    b.onclick = () => rate(b.dataset.feedback === "" ? null : Number(b.dataset.feedback));
+  }
+
+  // Save state, log-in-again, conflicts, notices.
+  const showSaves = () => ui.saveStatus(app.saves.unsaved(), app.saves.queue.isPaused());
+  app.on("saves", showSaves);
+  app.on("notice", ({ text, level }) => ui.toast(text, level));
+  const resume = () => {
+    ui.authBanner(false);
+    app.saves.resume();
+    showSaves();
+  };
+  app.on("auth", ({ detail }) => {
+    ui.authBanner(true, detail, resume);
+    showSaves();
+  });
+  window.addEventListener("focus", () => app.saves.queue.isPaused() && resume());
+  window.addEventListener("online", () => app.saves.resume());
+  app.on("conflict", async ({ cid, current, detail }) => {
+    const choice = await ui.conflict({ mine: store.get(cid), current, detail });
+    if (choice === "mine") app.saves.keepMine(cid, current);
+    else app.saves.takeTheirs(cid, current);
+  });
+  app.on("history", ({ box }) => box && !box.deleted && app.select(store.cidOf(box.id)));
+  window.addEventListener("beforeunload", (e) => {
+    if (app.saves.unsaved()) e.preventDefault();
+  });
+  showSaves();
+
+  tools = installTools({
+    canvas, store, layers: app.layers, saves: app.saves, getView: () => view, setView,
+    imageSize: () => imageSize, currentLabel: () => currentLabel, selectedCid: () => selectedCid,
+    select: app.select, requestRender: app.render, spaceHeld: () => spaceHeld, emit: app.emit,
+  });
+  const nav = installNav(app, { image: app.image, ui });
+  app.nav = nav;
+
+  const nudge = (dx, dy, e) => {
+    const b = app.selected();
+    if (!b) return;
+    const k = e.shiftKey ? 10 : 1;
+    store.patch(b.cid, moveBox(b, dx * k, dy * k, imageSize.w, imageSize.h));
+    app.saves.update(b.cid);
+  };
+  const cycle = (dir) => {
+    const list = store.list().filter((b) => !b.doomed && app.layers.visible(b));
+    if (!list.length) return;
+    const i = list.findIndex((b) => b.cid === selectedCid);
+    app.select(list[(i + dir + list.length) % list.length].cid);
+  };
+  const zoomCenter = (factor) => {
+    const r = canvas.getBoundingClientRect();
+    setView(zoomAt(view, r.width / 2, r.height / 2, factor));
+  };
+  const actions = {
+    undo: () => app.history.undo(),
+    redo: () => app.history.redo(),
+    delete: () => {
+      const b = app.selected();
+      if (!b) return;
+      app.saves.remove(b.cid);
+      app.select(null);
+    },
+    label: (n) => store.labels()[n - 1] && pickLabel(store.labels()[n - 1].id),
+    "nudge-left": (_, e) => nudge(-1, 0, e),
+    "nudge-right": (_, e) => nudge(1, 0, e),
+    "nudge-up": (_, e) => nudge(0, -1, e),
+    "nudge-down": (_, e) => nudge(0, 1, e),
+    "select-next": (_, e) => cycle(e.shiftKey ? -1 : 1),
+    deselect: () => tools.cancel() || app.select(null),
+    "feedback-positive": () => rate(1),
+    "feedback-negative": () => rate(-1),
+    "feedback-neutral": () => rate(0),
+    "feedback-clear": () => rate(null),
+    previous: () => nav.previous(),
+    next: () => nav.next(),
+    play: () => nav.togglePlay(),
+    jump: () => nav.focusJump(),
+    "zoom-in": () => zoomCenter(1.25),
+    "zoom-out": () => zoomCenter(0.8),
+    "zoom-fit": fit,
+    "toggle-human": () => app.layers.toggle("human"),
+    "toggle-ai": () => app.layers.toggle("ai"),
+    help: () => ui.helpOverlay(),
+  };
+
+  document.addEventListener("keydown", (e) => {
+    if (isTyping(e.target) || e.defaultPrevented) return;
+    if (document.querySelector("dialog[open]") && e.key !== "?") return; // dialogs own the keys
+    const onControl = e.target && ["BUTTON", "A", "SUMMARY"].includes(e.target.tagName);
+    if (e.key === " ") {
+      if (onControl) return;
+      spaceHeld = true;
+      canvas.style.cursor = "grab";
+      return e.preventDefault();
+    }
+    const m = matchShortcut(e, SHORTCUTS);
+    if (!m || (onControl && m.action === "select-next")) return;
+    if (m.action === "select-next" && e.target !== canvas && e.target !== document.body) return;
+    e.preventDefault();
+    if (m.entry.run) m.entry.run(app, e);
+    else actions[m.action]?.(m.arg, e);
+  });
+  document.addEventListener("keyup", (e) => {
+    if (e.key === " ") {
+      spaceHeld = false;
+      canvas.style.cursor = "";
+    }
+  });
+  $("help-button").onclick = () => ui.helpOverlay();
+  $("help-close").onclick = () => $("help-dialog").close();
+  $("undo-button").onclick = actions.undo;
+  $("redo-button").onclick = actions.redo;
+  $("delete-button").onclick = actions.delete;
+
+  installAi(app);
+  installLive(app);
+  ui.selection(null);
+  root.dataset.ready = "true";
+  app.emit("ready", app);
+  app.render();
+}
+
+boot().catch((err) => {
+  console.error(err);
+  root.dataset.ready = "error";
+});

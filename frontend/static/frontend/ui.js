@@ -1,0 +1,161 @@
+// The annotate page's panels around the canvas: label picker, layers, counts and
+// progress, feedback, save status, toasts, the log-in-again banner, the 409 dialog
+// and the `?` overlay. Every user string goes in through textContent (el()), never
+// innerHTML.
+
+import { overlayRows } from "./shortcuts.js";
+
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "style") node.style.cssText = v;
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+const $ = (id) => document.getElementById(id);
+const FEEDBACK_TEXT = { 1: "Positive", 0: "Neutral", "-1": "Negative" };
+
+export function createUi(app) {
+  const { store, layers } = app;
+
+  function labelPicker(current, onPick) {
+    const box = $("label-picker");
+    box.replaceChildren();
+    const labels = store.labels();
+    if (!labels.length) box.append(el("span", { class: "muted" }, "No labels in this project yet"));
+    labels.forEach((l, i) => {
+      box.append(
+        el("button", {
+          type: "button", class: "label-chip", role: "radio", "aria-checked": String(l.id === current),
+          "data-label-id": l.id, title: i < 9 ? `Key ${i + 1}` : null,
+          style: `--label-color: ${l.color}`, onclick: () => onPick(l.id),
+        }, el("span", { class: "key" }, i < 9 ? String(i + 1) : ""), el("span", { class: "swatch" }), el("span", { class: "name" }, l.name)),
+      );
+    });
+  }
+
+  function layersPanel() {
+    const human = $("layer-human");
+    const ai = $("layer-ai");
+    human.checked = layers.human;
+    ai.checked = layers.ai;
+    human.onchange = () => layers.setHuman(human.checked);
+    ai.onchange = () => layers.setAi(ai.checked);
+    const list = $("layer-labels");
+    list.replaceChildren();
+    for (const l of store.labels()) {
+      const input = el("input", { type: "checkbox", "data-label-id": l.id });
+      input.checked = layers.labelShown(l.id);
+      input.onchange = () => layers.setLabel(l.id, input.checked);
+      list.append(el("li", {}, el("label", {}, input, el("span", { class: "swatch", style: `background: ${l.color}` }), el("span", {}, l.name))));
+    }
+  }
+
+  function syncLayers() {
+    $("layer-human").checked = layers.human;
+    $("layer-ai").checked = layers.ai;
+    for (const input of $("layer-labels").querySelectorAll("input")) input.checked = layers.labelShown(Number(input.dataset.labelId));
+  }
+
+  function counts({ evaluated, total, frameBoxes, projectBoxes }) {
+    const set = (id, text) => ($(id).textContent = text);
+    set("count-frame-boxes", String(frameBoxes));
+    set("count-project-boxes", projectBoxes === null ? "–" : String(projectBoxes));
+    set("count-evaluated", total === null ? "–" : `${evaluated} / ${total}`);
+    const bar = $("progress");
+    bar.max = Math.max(1, total || 1);
+    bar.value = evaluated || 0;
+  }
+
+  function feedback(state) {
+    const out = $("feedback-state");
+    const r = state?.rating;
+    out.textContent = r === null || r === undefined ? "Not rated" : FEEDBACK_TEXT[r];
+    out.dataset.rating = r === null || r === undefined ? "" : String(r);
+    for (const b of document.querySelectorAll("[data-feedback]")) b.setAttribute("aria-pressed", String(b.dataset.feedback === String(r)));
+    const s = state?.summary;
+    $("feedback-summary").textContent = s ? `${s.positive} + · ${s.neutral} ○ · ${s.negative} −` : "";
+  }
+
+  function saveStatus(unsaved, paused) {
+    const out = $("save-status");
+    out.dataset.unsaved = String(unsaved);
+    out.textContent = paused ? `${unsaved} unsaved — log in again` : unsaved ? `Saving ${unsaved}…` : "All changes saved";
+    out.classList.toggle("warn", unsaved > 0);
+  }
+
+  function toast(text, level = "info", ms = 4000) {
+    const t = el("div", { class: `toast toast-${level}`, role: level === "error" ? "alert" : "status" }, text);
+    $("toasts").append(t);
+    setTimeout(() => t.remove(), ms);
+  }
+
+  function authBanner(show, detail, onRetry) {
+    const banner = $("auth-banner");
+    banner.hidden = !show;
+    if (!show) return;
+    $("auth-detail").textContent = detail || "Your session has expired.";
+    const next = location.pathname + location.search;
+    $("auth-login").href = `/accounts/login/?next=${encodeURIComponent(next)}`;
+    $("auth-retry").onclick = onRetry;
+  }
+
+  /** 409: show both versions; resolves "mine" or "theirs". */
+  function conflict({ mine, current, detail }) {
+    const dialog = $("conflict-dialog");
+    const describe = (b) =>
+      b ? `${store.label(b.label)?.name ?? "?"} at (${Math.round(b.x_min)}, ${Math.round(b.y_min)}) – (${Math.round(b.x_max)}, ${Math.round(b.y_max)})` : "deleted";
+    $("conflict-detail").textContent = detail;
+    $("conflict-mine").textContent = mine?.doomed ? "deleted" : describe(mine);
+    $("conflict-theirs").textContent = `${describe(current)}${current?.updated_by_username ? ` — by ${current.updated_by_username}` : ""}`;
+    return new Promise((resolve) => {
+      const done = (choice) => {
+        dialog.close();
+        resolve(choice);
+      };
+      $("conflict-keep").onclick = () => done("mine");
+      $("conflict-take").onclick = () => done("theirs");
+      dialog.oncancel = (e) => e.preventDefault(); // a choice is required
+      dialog.showModal();
+    });
+  }
+
+  function helpOverlay() {
+    const dialog = $("help-dialog");
+    if (dialog.open) return dialog.close();
+    const list = $("help-list");
+    list.replaceChildren();
+    for (const { group, rows } of overlayRows()) {
+      list.append(el("h3", {}, group));
+      const dl = el("dl", { class: "shortcut-list" });
+      for (const r of rows) dl.append(el("dt", {}, r.keys.map((k, i) => [i ? " / " : "", el("kbd", {}, k)])), el("dd", {}, r.help));
+      list.append(dl);
+    }
+    dialog.showModal();
+  }
+
+  function selection(box) {
+    const out = $("selection-info");
+    if (!box) return void (out.textContent = "No box selected. Drag on the frame to draw one.");
+    const label = store.label(box.label);
+    const state = box.save ? ` · ${box.save}${box.error ? `: ${box.error}` : ""}` : "";
+    out.textContent = `${label ? label.name : "?"} · ${Math.round(box.x_max - box.x_min)}×${Math.round(box.y_max - box.y_min)} px at (${Math.round(box.x_min)}, ${Math.round(box.y_min)}) · ${box.source}${box.updated_by_username ? ` · ${box.updated_by_username}` : ""}${state}`;
+  }
+
+  /** A sidebar section for extensions (ai.js, live.js): returns its body element. */
+  function panel(id, title) {
+    let section = document.getElementById(id);
+    if (!section) {
+      section = el("section", { class: "panel", id }, el("h2", {}, title), el("div", { class: "panel-body" }));
+      $("extension-panels").append(section);
+    }
+    return section.querySelector(".panel-body");
+  }
+
+  return { labelPicker, layersPanel, syncLayers, counts, feedback, saveStatus, toast, authBanner, conflict, helpOverlay, selection, panel };
+}
