@@ -1,3 +1,260 @@
-"""Routes and views: filled in by the API work."""
+"""Token auth, projects, members and labels over REST. Thin: parse → service → serialize.
 
-urlpatterns = []
+- `POST /api/auth/token/` — `{username, password}` → `{token}`.
+- `GET, POST /api/projects/` — the caller's projects (staff: all) with `role`, `status_counts`,
+  `image_count`, `box_count`, `feedback_image_count`, `member_count`; `?name=` filters.
+  Any signed-in user may create a project and becomes its manager.
+- `GET, PATCH, DELETE /api/projects/{id}/` — members read, managers write.
+- `GET, POST /api/projects/{id}/members/` · `DELETE /api/projects/{id}/members/{user_id}/` —
+  POST `{username, role}` or `{user: id, role}` adds (201) or changes the role (200).
+- `GET, POST /api/projects/{id}/labels/` · `GET, PATCH, DELETE /api/labels/{id}/`.
+Frame routes live in `annotations.api.images` and are included here.
+"""
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from annotations.access import label_get_for_user, project_get_for_user
+from annotations.api import images
+from annotations.api.pagination import Pagination
+from annotations.filters import ProjectFilter
+from annotations.models import Label, Membership, Role
+from annotations.selectors.images import project_with_counts, projects_with_counts, status_counts
+from annotations.services.projects import (
+    label_create,
+    label_delete,
+    label_update,
+    member_add,
+    member_remove,
+    project_create,
+    project_delete,
+    project_update,
+)
+
+MAX_ID = 2**63 - 1
+
+
+class TokenApi(ObtainAuthToken):
+    """`{username, password}` → `{token}`; wrong credentials are a 400 JSON error, throttled per IP."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    @extend_schema(
+        request=inline_serializer("TokenInput", {"username": serializers.CharField(), "password": serializers.CharField()}),
+        responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}),
+        auth=[],
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+# --- projects ------------------------------------------------------------------------------
+
+
+class StatusCountsOutput(serializers.Serializer):
+    new = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    submitted = serializers.IntegerField()
+    approved = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
+class ProjectOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    role = serializers.CharField(allow_null=True, help_text="The caller's role; staff read as manager.")
+    image_count = serializers.IntegerField()
+    status_counts = serializers.SerializerMethodField()
+    box_count = serializers.IntegerField()
+    feedback_image_count = serializers.IntegerField(help_text="Frames with at least one rating.")
+    member_count = serializers.IntegerField()
+
+    def get_status_counts(self, project) -> StatusCountsOutput:
+        return status_counts(project)
+
+
+class ProjectCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+
+
+class ProjectUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+
+
+class ProjectListApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("name", str, description="Part of the name, any case.")],
+        responses=ProjectOutput(many=True),
+    )
+    def get(self, request):
+        projects = ProjectFilter(request.query_params, queryset=projects_with_counts(user=request.user)).qs
+        paginator = Pagination()
+        page = paginator.paginate_queryset(projects, request, view=self)
+        return paginator.get_paginated_response(ProjectOutput(page, many=True).data)
+
+    @extend_schema(request=ProjectCreateInput, responses={201: ProjectOutput})
+    def post(self, request):
+        data = ProjectCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = project_create(user=request.user, **data.validated_data)
+        return Response(
+            ProjectOutput(project_with_counts(pk=project.pk, user=request.user)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ProjectDetailApi(APIView):
+    @extend_schema(responses=ProjectOutput)
+    def get(self, request, pk):
+        project = project_get_for_user(pk=pk, user=request.user)
+        return Response(ProjectOutput(project_with_counts(pk=project.pk, user=request.user)).data)
+
+    @extend_schema(request=ProjectUpdateInput, responses=ProjectOutput)
+    def patch(self, request, pk):
+        project = project_get_for_user(pk=pk, user=request.user, role=Role.MANAGER)
+        data = ProjectUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        project_update(project=project, user=request.user, **data.validated_data)
+        return Response(ProjectOutput(project_with_counts(pk=project.pk, user=request.user)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        project = project_get_for_user(pk=pk, user=request.user, role=Role.MANAGER)
+        project_delete(project=project, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+class MemberOutput(serializers.Serializer):
+    user = serializers.IntegerField(source="user_id")
+    username = serializers.CharField(source="user.username")
+    role = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class MemberInput(serializers.Serializer):
+    username = serializers.CharField(required=False, max_length=150)
+    user = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.ANNOTATOR)
+
+    def validate(self, attrs):
+        if "username" not in attrs and "user" not in attrs:
+            raise serializers.ValidationError({"username": ["Give a username (or a user id as `user`)."]})
+        return attrs
+
+
+class MemberListApi(APIView):
+    @extend_schema(responses=MemberOutput(many=True))
+    def get(self, request, project_id):
+        project = project_get_for_user(pk=project_id, user=request.user)
+        members = Membership.objects.filter(project=project).select_related("user").order_by("user__username")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(members, request, view=self)
+        return paginator.get_paginated_response(MemberOutput(page, many=True).data)
+
+    @extend_schema(request=MemberInput, responses={201: MemberOutput, 200: MemberOutput})
+    def post(self, request, project_id):
+        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
+        data = MemberInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        membership, created = member_add(
+            project=project,
+            user=request.user,
+            role=values["role"],
+            username=values.get("username"),
+            user_id=values.get("user"),
+        )
+        return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class MemberDetailApi(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, project_id, user_id):
+        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
+        member_remove(project=project, user=request.user, member_user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- labels --------------------------------------------------------------------------------
+
+
+class LabelOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    name = serializers.CharField()
+    color = serializers.CharField()
+    prompt = serializers.CharField(source="effective_prompt", help_text="The noun sent to the detector.")
+
+
+class LabelInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    color = serializers.CharField(max_length=7, required=False)
+    prompt = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class LabelUpdateInput(LabelInput):
+    name = serializers.CharField(max_length=100, required=False)
+
+
+class LabelListApi(APIView):
+    @extend_schema(responses=LabelOutput(many=True))
+    def get(self, request, project_id):
+        project = project_get_for_user(pk=project_id, user=request.user)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(Label.objects.filter(project=project).order_by("id"), request, view=self)
+        return paginator.get_paginated_response(LabelOutput(page, many=True).data)
+
+    @extend_schema(request=LabelInput, responses={201: LabelOutput})
+    def post(self, request, project_id):
+        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
+        data = LabelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        label = label_create(project=project, user=request.user, **data.validated_data)
+        return Response(LabelOutput(label).data, status=status.HTTP_201_CREATED)
+
+
+class LabelDetailApi(APIView):
+    @extend_schema(responses=LabelOutput)
+    def get(self, request, pk):
+        return Response(LabelOutput(label_get_for_user(pk=pk, user=request.user)).data)
+
+    @extend_schema(request=LabelUpdateInput, responses=LabelOutput)
+    def patch(self, request, pk):
+        label = label_get_for_user(pk=pk, user=request.user, role=Role.MANAGER)
+        data = LabelUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        label = label_update(label=label, user=request.user, **data.validated_data)
+        return Response(LabelOutput(label).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        label = label_get_for_user(pk=pk, user=request.user, role=Role.MANAGER)
+        label_delete(label=label, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+urlpatterns = [
+    path("auth/token/", TokenApi.as_view(), name="api-token"),
+    path("projects/", ProjectListApi.as_view(), name="project-list"),
+    path("projects/<int:pk>/", ProjectDetailApi.as_view(), name="project-detail"),
+    path("projects/<int:project_id>/members/", MemberListApi.as_view(), name="project-members"),
+    path("projects/<int:project_id>/members/<int:user_id>/", MemberDetailApi.as_view(), name="project-member"),
+    path("projects/<int:project_id>/labels/", LabelListApi.as_view(), name="project-labels"),
+    path("labels/<int:pk>/", LabelDetailApi.as_view(), name="label-detail"),
+    *images.urlpatterns,
+]

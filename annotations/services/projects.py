@@ -1,0 +1,179 @@
+"""Writes of projects, memberships and labels. Permission checks happen in the views (access.py);
+these functions check the data invariants and raise domain errors the API turns into JSON."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+
+from annotations.errors import Conflict, InvalidInput, NotFound
+from annotations.models import Box, Image, Label, Membership, Project, Role
+
+
+def _field_error(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, **{field: [message]})
+
+
+def _clean_name(value, *, field: str = "name", max_length: int = 200) -> str:
+    name = (value or "").strip() if isinstance(value, str) else ""
+    if not name:
+        raise _field_error(field, f"The {field} must not be empty.")
+    if len(name) > max_length:
+        raise _field_error(field, f"The {field} must be at most {max_length} characters.")
+    return name
+
+
+# --- projects ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def project_create(*, user, name: str, description: str = "") -> Project:
+    """Create a project; its creator becomes its manager."""
+    name = _clean_name(name)
+    if Project.objects.filter(name__iexact=name).exists():
+        raise _field_error("name", f"A project named {name!r} already exists.")
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(name=name, description=description or "", created_by=user)
+    except IntegrityError:  # a concurrent create with the same name
+        raise _field_error("name", f"A project named {name!r} already exists.") from None
+    Membership.objects.create(project=project, user=user, role=Role.MANAGER)
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, user, name: str | None = None, description: str | None = None) -> Project:
+    """Rename or re-describe a project."""
+    fields = []
+    if name is not None:
+        name = _clean_name(name)
+        if Project.objects.filter(name__iexact=name).exclude(pk=project.pk).exists():
+            raise _field_error("name", f"A project named {name!r} already exists.")
+        project.name = name
+        fields.append("name")
+    if description is not None:
+        project.description = description
+        fields.append("description")
+    if fields:
+        try:
+            with transaction.atomic():
+                project.save(update_fields=fields)
+        except IntegrityError:
+            raise _field_error("name", f"A project named {name!r} already exists.") from None
+    return project
+
+
+@transaction.atomic
+def project_delete(*, project: Project, user) -> None:
+    """Delete a project with its frames, boxes and history; the stored files go after the commit."""
+    names = list(Image.objects.filter(project=project).values_list("file", flat=True))
+    project.delete()
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in names if name])
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+def _managers_left(project: Project, *, without_user_id: int) -> int:
+    return Membership.objects.filter(project=project, role=Role.MANAGER).exclude(user_id=without_user_id).count()
+
+
+@transaction.atomic
+def member_add(
+    *, project: Project, user, role: str, username: str | None = None, user_id: int | None = None
+) -> tuple[Membership, bool]:
+    """Add a member by username or id, or change an existing member's role; returns (membership, created).
+
+    A project always keeps at least one manager.
+    """
+    if role not in Role.values:
+        raise _field_error("role", f"The role must be one of {', '.join(Role.values)}.")
+    users = get_user_model().objects.filter(is_active=True)
+    if username is not None:
+        member_user = users.filter(username=username).first()
+        if member_user is None:
+            raise _field_error("username", f"There is no active user named {username!r}.")
+    elif user_id is not None:
+        member_user = users.filter(pk=user_id).first()
+        if member_user is None:
+            raise _field_error("user", f"There is no active user with id {user_id}.")
+    else:
+        raise _field_error("username", "Give a username (or a user id).")
+    Project.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True).first()
+    membership = Membership.objects.filter(project=project, user=member_user).first()
+    if membership is None:
+        return Membership.objects.create(project=project, user=member_user, role=role), True
+    if membership.role == Role.MANAGER and role != Role.MANAGER and not _managers_left(project, without_user_id=member_user.pk):
+        raise Conflict("The project needs at least one manager; make someone else manager first.")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership, False
+
+
+@transaction.atomic
+def member_remove(*, project: Project, user, member_user_id: int) -> None:
+    """Remove a member; the last manager cannot be removed. Their boxes and history stay."""
+    Project.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True).first()
+    membership = Membership.objects.filter(project=project, user_id=member_user_id).first()
+    if membership is None:
+        raise NotFound("This user is not a member of the project.")
+    if membership.role == Role.MANAGER and not _managers_left(project, without_user_id=member_user_id):
+        raise Conflict("The project needs at least one manager; make someone else manager first.")
+    membership.delete()
+
+
+# --- labels --------------------------------------------------------------------------------
+
+
+def _label_validate(label: Label) -> None:
+    label.name = _clean_name(label.name, max_length=100)
+    label.prompt = (label.prompt or "").strip()
+    try:
+        label.full_clean(exclude=["project"], validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        fields = {key: [str(m) for m in msgs] for key, msgs in exc.message_dict.items()}
+        raise InvalidInput(" ".join(m for msgs in fields.values() for m in msgs), **fields) from None
+    clash = Label.objects.filter(project_id=label.project_id, name__iexact=label.name).exclude(pk=label.pk)
+    if clash.exists():
+        raise _field_error("name", f"A label named {label.name!r} already exists in this project.")
+
+
+def _label_save(label: Label, **kwargs) -> Label:
+    try:
+        with transaction.atomic():
+            label.save(**kwargs)
+    except IntegrityError:  # a concurrent write of the same name
+        raise _field_error("name", f"A label named {label.name!r} already exists in this project.") from None
+    return label
+
+
+@transaction.atomic
+def label_create(*, project: Project, user, name: str, color: str | None = None, prompt: str = "") -> Label:
+    """Add a label; names are unique per project (case-insensitively), the prompt defaults to the name."""
+    label = Label(project=project, name=name, prompt=prompt or "")
+    if color:
+        label.color = color
+    _label_validate(label)
+    return _label_save(label)
+
+
+@transaction.atomic
+def label_update(*, label: Label, user, **changes) -> Label:
+    """Change a label's name, colour or prompt."""
+    for field in ("name", "color", "prompt"):
+        if field in changes and changes[field] is not None:
+            setattr(label, field, changes[field])
+    _label_validate(label)
+    return _label_save(label, update_fields=["name", "color", "prompt"])
+
+
+@transaction.atomic
+def label_delete(*, label: Label, user) -> None:
+    """Delete a label no box uses (deleted boxes count: their history still names it)."""
+    used = Box.objects.filter(label=label).count()
+    if used:
+        raise Conflict(
+            f"The label {label.name!r} is used by {used} box{'es' if used != 1 else ''}; "
+            "relabel or delete those boxes first, or rename the label instead."
+        )
+    label.delete()

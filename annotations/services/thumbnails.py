@@ -1,0 +1,43 @@
+"""Server-made thumbnails for the frame grid, cached in the default storage beside the frames."""
+
+import io
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image as PILImage
+
+from annotations.errors import InvalidInput
+from annotations.models import Image
+
+THUMB_SIZES = (64, 128, 256, 512)
+
+
+def thumbnail_get(*, image: Image, size: int) -> tuple[str, str]:
+    """(storage name, content type) of the frame's thumbnail at most `size` px wide/high; made once.
+
+    JPEG for opaque frames, PNG when the frame has transparency. The name derives from the
+    content hash, so a frame never gets another frame's thumbnail.
+    """
+    if size not in THUMB_SIZES:
+        raise InvalidInput(f"thumb must be one of {', '.join(map(str, THUMB_SIZES))}.", thumb=["Unsupported size."])
+    for ext, content_type in (("jpg", "image/jpeg"), ("png", "image/png")):
+        name = f"thumbs/{image.project_id}/{image.sha256[:2]}/{image.sha256}-{size}.{ext}"
+        if default_storage.exists(name):
+            return name, content_type
+    with image.file.open("rb") as stream, PILImage.open(stream) as source:
+        source.seek(0)
+        source.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much cheaper
+        picture = source.copy()
+    picture.thumbnail((size, size))
+    has_alpha = picture.mode in ("RGBA", "LA") or (picture.mode == "P" and "transparency" in picture.info)
+    buffer = io.BytesIO()
+    if has_alpha:
+        picture.convert("RGBA").save(buffer, format="PNG", optimize=True)
+        ext, content_type = "png", "image/png"
+    else:
+        picture.convert("RGB").save(buffer, format="JPEG", quality=82)
+        ext, content_type = "jpg", "image/jpeg"
+    name = f"thumbs/{image.project_id}/{image.sha256[:2]}/{image.sha256}-{size}.{ext}"
+    if not default_storage.exists(name):
+        name = default_storage.save(name, ContentFile(buffer.getvalue()))
+    return name, content_type

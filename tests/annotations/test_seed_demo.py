@@ -1,0 +1,68 @@
+"""`seed_demo`: a Demo project with real photos, labels and demo users whose passwords are printed once."""
+
+import io
+import stat
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from annotations.models import Image, Label, Membership, Project, Role
+from tests.annotations.upload_helpers import fast_password_hasher  # noqa: F401 (autouse fixture)
+
+
+@pytest.fixture
+def var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+    return settings.VAR_DIR
+
+
+def seed(*args) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def printed_passwords(output: str) -> dict[str, str]:
+    pairs = [line.split() for line in output.splitlines() if line.startswith("  ")]
+    return {name: password for name, password in pairs}
+
+
+@pytest.mark.django_db
+def test_seed_creates_the_demo_project_with_photos_labels_and_users(var_dir):
+    output = seed()
+    project = Project.objects.get(name="Demo")
+    frames = list(Image.objects.filter(project=project).order_by("frame_index"))
+    assert len(frames) >= 6
+    assert [f.frame_index for f in frames] == list(range(len(frames)))
+    assert frames[0].original_name == "astronaut.png" and (frames[0].width, frames[0].height) == (512, 512)
+    assert all(f.format in ("PNG", "JPEG") for f in frames)
+    assert {"person", "cat", "cup", "rocket"} <= set(Label.objects.filter(project=project).values_list("name", flat=True))
+    roles = dict(Membership.objects.filter(project=project).values_list("user__username", "role"))
+    assert roles == {"admin": Role.MANAGER, "annotator": Role.ANNOTATOR, "reviewer": Role.REVIEWER}
+    passwords = printed_passwords(output)
+    assert set(passwords) == {"admin", "annotator", "reviewer"}
+    admin = authenticate(username="admin", password=passwords["admin"])
+    assert admin is not None and admin.is_superuser and admin.is_staff
+    assert authenticate(username="annotator", password=passwords["annotator"]).is_staff is False
+
+
+@pytest.mark.django_db
+def test_credentials_are_written_privately_and_differ_each_run(var_dir):
+    first = printed_passwords(seed())
+    path = var_dir / "demo-credentials.txt"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert f"admin  {first['admin']}" in path.read_text()
+    second = printed_passwords(seed())
+    assert second["admin"] != first["admin"]
+    assert Image.objects.filter(project__name="Demo").count() == 6  # photos are duplicates the second time
+
+
+@pytest.mark.django_db
+def test_once_is_a_no_op_when_the_demo_exists(var_dir):
+    first = printed_passwords(seed("--once"))
+    output = seed("--once")
+    assert "already exists" in output and str(var_dir / "demo-credentials.txt") in output
+    assert printed_passwords(output) == {}
+    assert authenticate(username="admin", password=first["admin"]) is not None
+    assert Project.objects.filter(name="Demo").count() == 1
