@@ -31,7 +31,9 @@ def feedback_for_user(*, image: Image, user) -> int | None:
 
 
 def _record_and_notify(*, image: Image, user, before: int | None, after: int | None) -> None:
-    event_record(image=image, user=user, action=EventAction.FEEDBACK, before={"rating": before}, after={"rating": after})
+    event_record(
+        image=image, user=user, action=EventAction.FEEDBACK, before={"rating": before}, after={"rating": after}
+    )
     payload = {"image": image.pk, "user": user_brief(user), "rating": after}
     broadcast_on_commit(image_group(image.pk), "feedback.updated", payload)
 

@@ -5,6 +5,13 @@ import pytest
 from annotations.models import AnnotationEvent, Box, ImageStatus
 from tests.factories import BoxFactory, ImageFactory, LabelFactory
 
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Users in these tests never log in with a password; skip the deliberately slow hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 BOX_FIELDS = {
     "id", "image", "label", "x_min", "y_min", "x_max", "y_max", "source", "prediction",
     "version", "created_by", "updated_by", "updated_at",
@@ -68,7 +75,8 @@ def test_patch_with_current_version_changes_and_bumps_it(
     box = new_box(client, image, label).json()
     other = LabelFactory(project=image.project, name="car")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.patch(f"/api/boxes/{box['id']}/", {"version": 1, "x_max": 300, "label": other.pk}, format="json")
+        change = {"version": 1, "x_max": 300, "label": other.pk}
+        response = client.patch(f"/api/boxes/{box['id']}/", change, format="json")
     assert response.status_code == 200, response.data
     assert response.json()["version"] == 2 and response.json()["x_max"] == 300 and response.json()["label"] == other.pk
     assert [kind for _, kind, _ in sent] == ["box.updated"]
@@ -146,7 +154,8 @@ def test_every_member_role_and_staff_may_edit_boxes(request, client_for, image, 
 def _endpoints(image, box):
     return [
         ("get", f"/api/images/{image.pk}/boxes/", None),
-        ("post", f"/api/images/{image.pk}/boxes/", {"label": box.label_id, "x_min": 1, "y_min": 1, "x_max": 5, "y_max": 5}),
+        ("post", f"/api/images/{image.pk}/boxes/",
+         {"label": box.label_id, "x_min": 1, "y_min": 1, "x_max": 5, "y_max": 5}),
         ("get", f"/api/boxes/{box.pk}/", None),
         ("patch", f"/api/boxes/{box.pk}/", {"version": 1, "x_min": 0}),
         ("delete", f"/api/boxes/{box.pk}/?version=1", None),

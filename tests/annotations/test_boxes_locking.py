@@ -11,6 +11,12 @@ from annotations.services.boxes import box_create, box_delete, box_update, ensur
 from tests.factories import BoxFactory, ImageFactory, LabelFactory, MembershipFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Users in these tests never log in with a password; skip the deliberately slow hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def sent(monkeypatch):
     messages = []
@@ -84,7 +90,9 @@ def test_a_stale_update_changes_nothing_and_broadcasts_nothing(
     assert box.x_max == 30 and not AnnotationEvent.objects.exists() and sent == []
 
 
-def test_nothing_is_broadcast_for_a_rolled_back_write(annotator, image, label, sent, django_capture_on_commit_callbacks):
+def test_nothing_is_broadcast_for_a_rolled_back_write(
+    annotator, image, label, sent, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
             box_create(image=image, user=annotator, label=label, x_min=1, y_min=1, x_max=9, y_max=9)

@@ -5,6 +5,13 @@ import pytest
 from annotations.models import AnnotationEvent, Box
 from tests.factories import BoxFactory, LabelFactory, ProjectFactory
 
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Users in these tests never log in with a password; skip the deliberately slow hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 GOOD = {"x_min": 10, "y_min": 20, "x_max": 110, "y_max": 220}
 
 
@@ -66,7 +73,9 @@ def test_unknown_fields_are_ignored_and_cannot_set_server_fields(client, annotat
     assert response.json()["created_by"] == annotator.pk
 
 
-@pytest.mark.parametrize("body", [{"x_min": 0}, {"version": None}, {"version": "one"}, {"version": 0}, {"version": 2**40}])
+@pytest.mark.parametrize(
+    "body", [{"x_min": 0}, {"version": None}, {"version": "one"}, {"version": 0}, {"version": 2**40}]
+)
 def test_patch_without_a_valid_version_is_400(client, image, label, body):
     box = BoxFactory(image=image, label=label)
     response = client.patch(f"/api/boxes/{box.pk}/", body, format="json")

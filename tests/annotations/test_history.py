@@ -9,6 +9,12 @@ from inference.models import DetectionJob, Prediction, PredictionStatus
 from tests.factories import BoxFactory
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    """Users in these tests never log in with a password; skip the deliberately slow hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def sent(monkeypatch):
     messages = []
@@ -63,7 +69,8 @@ def test_undo_and_redo_of_a_create(client, image, label, sent, django_capture_on
         step = redo(client, image)
     assert step["box"]["deleted"] is False and step["box"]["version"] == 3
     assert live_coords(box["id"]) == (10, 10, 50, 50)
-    assert [(kind, payload["action"]) for _, kind, payload in sent] == [("box.deleted", "undo"), ("box.created", "redo")]
+    steps = [(kind, payload["action"]) for _, kind, payload in sent]
+    assert steps == [("box.deleted", "undo"), ("box.created", "redo")]
     assert sent[1][2]["box"]["id"] == box["id"]
 
 
