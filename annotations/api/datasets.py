@@ -1,3 +1,59 @@
-"""Routes and views: filled in by the export work."""
+"""Dataset versions over REST.
 
-urlpatterns = []
+- `GET /api/projects/{id}/datasets/` — the project's exports, newest first (members).
+- `GET /api/datasets/{id}/download/` — the exported folder as a zip stream (managers).
+"""
+
+from django.http import StreamingHttpResponse
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from annotations.access import project_get_for_user, require_role
+from annotations.api.pagination import Pagination
+from annotations.errors import NotFound
+from annotations.exports.download import dataset_files_check, zip_stream
+from annotations.models import DatasetVersion, Role
+
+
+class DatasetOutput(serializers.ModelSerializer):
+    class Meta:
+        model = DatasetVersion
+        fields = ["id", "project", "format", "only", "path", "git_rev", "dvc_hash", "counts", "mlflow_run_id",
+                  "created_by", "created_at"]
+
+
+class ProjectDatasetsApi(APIView):
+    @extend_schema(responses=DatasetOutput(many=True))
+    def get(self, request, pk):
+        project = project_get_for_user(pk=pk, user=request.user)
+        paginator = Pagination()
+        page = paginator.paginate_queryset(DatasetVersion.objects.filter(project=project).order_by("-id"), request)
+        return paginator.get_paginated_response(DatasetOutput(page, many=True).data)
+
+
+class DatasetDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        dataset = _dataset_get(pk)
+        require_role(user=request.user, project_id=dataset.project_id, role=Role.MANAGER)
+        folder = dataset_files_check(dataset=dataset)
+        response = StreamingHttpResponse(zip_stream(folder), content_type="application/zip")
+        name = f"project-{dataset.project_id}-{dataset.format}-{dataset.only}-v{dataset.pk}.zip"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+def _dataset_get(pk) -> DatasetVersion:
+    try:
+        return DatasetVersion.objects.get(pk=int(pk))
+    except (ValueError, OverflowError, DatasetVersion.DoesNotExist):
+        raise NotFound() from None
+
+
+urlpatterns = [
+    path("projects/<int:pk>/datasets/", ProjectDatasetsApi.as_view(), name="project-datasets"),
+    path("datasets/<int:pk>/download/", DatasetDownloadApi.as_view(), name="dataset-download"),
+]

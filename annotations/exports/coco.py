@@ -1,0 +1,172 @@
+"""COCO JSON: a streaming writer (flat memory at any project size) and the import back.
+
+Category ids are label ids, so they stay the same across exports of a project.
+Coordinates are rounded to a thousandth of a pixel, so an import followed by an export
+writes the same numbers.
+"""
+
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from django.db import transaction
+
+from annotations.errors import InvalidInput
+from annotations.exports import rows
+from annotations.exports.files import FrameFiles
+
+ANNOTATIONS_FILE = "annotations.json"
+IMAGES_DIR = "images"
+BATCH = 5_000  # objects serialised per orjson call
+BUFFER = 1 << 20
+
+
+def _r(value: float) -> float:
+    return round(value, 3)
+
+
+def coco_write(*, project, only: str, out: Path, copy_images: bool = True, progress: Callable | None = None) -> dict:
+    """Write `out/annotations.json` and `out/images/`; return the counts."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = FrameFiles(out / IMAGES_DIR, enabled=copy_images)
+    labels = rows.label_rows(project_id=project.pk)
+    head = {
+        "info": {
+            "description": f"{project.name} ({only})",
+            "version": "1.0",
+            "date_created": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+        "licenses": [],
+        "categories": [
+            {"id": pk, "name": name, "supercategory": "", "color": color, "prompt": prompt or name}
+            for pk, name, color, prompt in labels
+        ],
+    }
+    counts = {"images": 0, "boxes": 0, "labels": len(labels)}
+    # One transaction: both cursors read one snapshot, and PostgreSQL keeps them as plain
+    # (not WITH HOLD) cursors that stream instead of materialising the result first.
+    with open(out / ANNOTATIONS_FILE, "wb", buffering=BUFFER) as fh, transaction.atomic():
+        fh.write(orjson.dumps(head)[:-1] + b',"images":[')
+        counts["images"] = _write_array(fh, _images(project.pk, only, files, progress))
+        fh.write(b'],"annotations":[')
+        counts["boxes"] = _write_array(fh, _annotations(project.pk, only))
+        fh.write(b"]}")
+    counts["files"] = files.count
+    return counts
+
+
+def _images(project_id, only, files, progress):
+    for image in rows.image_rows(project_id=project_id, only=only):
+        pk, stored, width, height, frame_index, sha256 = image
+        name = rows.export_name(image)
+        files.place(stored_name=stored, export_name=name)
+        if progress is not None:
+            progress(1)
+        yield {"id": pk, "file_name": name, "width": width, "height": height, "frame_index": frame_index,
+               "sha256": sha256}
+
+
+def _annotations(project_id, only):
+    for image_id, label_id, x0, y0, x1, y1, pk in rows.box_rows(project_id=project_id, only=only):
+        w, h = _r(x1 - x0), _r(y1 - y0)
+        yield {"id": pk, "image_id": image_id, "category_id": label_id, "bbox": [_r(x0), _r(y0), w, h],
+               "area": _r(w * h), "iscrowd": 0, "segmentation": []}
+
+
+def _write_array(fh, items) -> int:
+    """Write the items as the body of a JSON array, BATCH at a time; return how many."""
+    count = 0
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == BATCH:
+            fh.write((b"," if count else b"") + orjson.dumps(batch)[1:-1])
+            count += len(batch)
+            batch.clear()
+    if batch:
+        fh.write((b"," if count else b"") + orjson.dumps(batch)[1:-1])
+        count += len(batch)
+    return count
+
+
+def coco_import(*, project, user, path: Path) -> dict:
+    """Import a COCO file into `project`: its images (next to the file or in `images/`),
+    labels by name (created when missing) and boxes; all or nothing.
+
+    The boxes are recorded as one `create` event per box, like boxes drawn by hand, so
+    history, undo and the metrics see imported work the same way.
+    """
+    from annotations.services.ingest import images_ingest, stored_files_guard
+
+    path = Path(path)
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InvalidInput(f"Cannot read COCO file {path}: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), list) for k in ("images", "categories")):
+        raise InvalidInput("Not a COCO file: 'images' and 'categories' lists are needed.")
+    paths = {img["id"]: _image_path(path.parent, img["file_name"]) for img in data["images"]}
+    with contextlib.ExitStack() as stack:
+        handles = [(img["file_name"], stack.enter_context(open(paths[img["id"]], "rb"))) for img in data["images"]]
+        with stored_files_guard(), transaction.atomic():
+            ingested = images_ingest(project=project, user=user, files=handles)
+            images = {img["id"]: ingested.by_name[img["file_name"]] for img in data["images"]}
+            labels = _labels_ensure(project, data["categories"])
+            boxes = _boxes_create(user, images, labels, data.get("annotations") or [])
+    return {"images": len(images), "new_images": len(ingested.images), "labels": len(labels), "boxes": boxes}
+
+
+def _image_path(folder: Path, file_name: str) -> Path:
+    if not isinstance(file_name, str) or Path(file_name).is_absolute() or ".." in Path(file_name).parts:
+        raise InvalidInput(f"Refusing image path {file_name!r}: it must stay inside the dataset folder.")
+    for candidate in (folder / file_name, folder / IMAGES_DIR / file_name):
+        if candidate.is_file():
+            return candidate
+    raise InvalidInput(f"Image {file_name!r} is neither next to the COCO file nor in {IMAGES_DIR}/.")
+
+
+def _labels_ensure(project, categories) -> dict:
+    from annotations.models import Label
+
+    existing = {label.name: label for label in Label.objects.filter(project=project)}
+    by_category = {}
+    for cat in categories:
+        name = str(cat.get("name") or "").strip()
+        if not name:
+            raise InvalidInput(f"Category {cat.get('id')} has no name.")
+        if name not in existing:
+            label = Label(project=project, name=name[:100], color=cat.get("color") or "#1f77b4",
+                          prompt=cat.get("prompt") if cat.get("prompt") not in (None, name) else "")
+            label.full_clean(exclude=["project"])
+            label.save()
+            existing[name] = label
+        by_category[cat["id"]] = existing[name]
+    return by_category
+
+
+def _boxes_create(user, images, labels, annotations) -> int:
+    from annotations.models import AnnotationEvent, Box, EventAction
+    from annotations.selectors.boxes import box_snapshot
+
+    boxes = []
+    for ann in annotations:
+        image, label = images.get(ann.get("image_id")), labels.get(ann.get("category_id"))
+        if image is None or label is None:
+            raise InvalidInput(f"Annotation {ann.get('id')} names an unknown image or category.")
+        x, y, w, h = (float(v) for v in ann["bbox"])
+        box = Box(image=image, label=label, x_min=x, y_min=y, x_max=x + w, y_max=y + h, created_by=user,
+                  updated_by=user)
+        box.x_max, box.y_max = min(box.x_max, image.width), min(box.y_max, image.height)
+        try:
+            box.clean()
+        except Exception as exc:
+            raise InvalidInput(f"Annotation {ann.get('id')}: {exc}") from None
+        boxes.append(box)
+    Box.objects.bulk_create(boxes, batch_size=2000)
+    AnnotationEvent.objects.bulk_create(
+        [AnnotationEvent(image=b.image, box=b, user=user, action=EventAction.CREATE, after=box_snapshot(b)) for b in boxes],
+        batch_size=2000,
+    )
+    return len(boxes)

@@ -1,0 +1,103 @@
+"""`dataset_export`: write an export, optionally version it with DVC, record a DatasetVersion
+and queue its MLflow run."""
+
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.text import slugify
+
+from annotations.errors import InvalidInput
+from annotations.exports import dvc as dvc_repo
+from annotations.exports import rows
+from annotations.exports.coco import coco_write
+from annotations.exports.voc import voc_write
+from annotations.exports.yolo import yolo_write
+from annotations.models import DatasetVersion
+
+WRITERS = {"coco": coco_write, "yolo": yolo_write, "voc": voc_write}
+
+
+def project_slug(project) -> str:
+    return f"project-{project.pk}-{slugify(project.name)[:40] or 'unnamed'}"
+
+
+def exports_dir() -> Path:
+    """Plain (unversioned) exports live beside the dataset repository, under `exports/`."""
+    return Path(settings.DVC_REPO_DIR).parent / "exports"
+
+
+def export_folder(*, project, format: str, only: str, out: Path | None, dvc: bool) -> Path:
+    """Where an export goes. With DVC the same dataset keeps one path, so versions are
+    commits of it; without, every export gets a fresh timestamped folder."""
+    if dvc:
+        folder = Path(out) if out else dvc_repo.repo_dir() / project_slug(project) / f"{format}-{only}"
+        return dvc_repo.folder_prepare(folder)
+    if out:
+        folder = Path(out)
+        if folder.exists() and any(folder.iterdir()):
+            raise InvalidInput(f"{folder} exists and is not empty; choose an empty or new folder.")
+    else:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        folder = exports_dir() / project_slug(project) / f"{format}-{only}-{stamp}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def dataset_export(
+    *,
+    project,
+    user=None,
+    format: str,
+    only: str = "approved",
+    out: Path | str | None = None,
+    dvc: bool = False,
+    push: bool = False,
+    copy_images: bool = True,
+    progress: Callable | None = None,
+) -> DatasetVersion:
+    """Export the project's boxes (`only` approved / submitted+approved / all frames) in
+    `format`; with `dvc`, commit the export as a new version of the dataset repo (and push
+    it with `push`). Returns the DatasetVersion, whose MLflow run is queued in the outbox."""
+    if format not in WRITERS:
+        raise InvalidInput(f"--format must be one of {', '.join(WRITERS)}; got {format!r}.")
+    rows.only_check(only)
+    if push and not dvc:
+        raise InvalidInput("--push needs --dvc.")
+    folder = export_folder(project=project, format=format, only=only, out=Path(out) if out else None, dvc=dvc)
+    try:
+        counts = WRITERS[format](project=project, only=only, out=folder, copy_images=copy_images, progress=progress)
+    except BaseException:
+        if not dvc:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    git_rev = dvc_hash = ""
+    if dvc:
+        message = (
+            f"{project.name} (project {project.pk}): {format} export of {only} frames, "
+            f"{counts['images']} images, {counts['boxes']} boxes, {counts['labels']} labels"
+        )
+        version = dvc_repo.version_commit(folder=folder, message=message)
+        git_rev, dvc_hash = version.git_rev, version.dvc_hash
+        if push:
+            dvc_repo.push()
+    with transaction.atomic():
+        dataset = DatasetVersion.objects.create(
+            project=project, format=format, only=only, path=str(folder), git_rev=git_rev, dvc_hash=dvc_hash,
+            counts={**counts, "pushed": bool(push)}, created_by=user if getattr(user, "pk", None) else None,
+        )
+        _track(dataset)
+    return dataset
+
+
+def _track(dataset: DatasetVersion) -> None:
+    # Imported here: the tracking package belongs to the feedback app and loads MLflow lazily.
+    from feedback.tracking import dataset_export_track
+
+    key = dataset_export_track(dataset=dataset)
+    if key and not dataset.mlflow_run_id:
+        dataset.mlflow_run_id = key[:64]
+        dataset.save(update_fields=["mlflow_run_id"])

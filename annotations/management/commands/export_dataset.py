@@ -1,0 +1,67 @@
+"""`manage.py export_dataset PROJECT --format coco|yolo|voc [--only …] [--out DIR] [--dvc] [--push]`."""
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from annotations.errors import DomainError
+from annotations.exports import rows
+from annotations.exports.service import WRITERS, dataset_export
+from annotations.models import Project
+
+
+def project_lookup(value: str) -> Project:
+    """A project by id or by exact name."""
+    project = None
+    if value.isdigit():
+        project = Project.objects.filter(pk=int(value)).first()
+    project = project or Project.objects.filter(name=value).first()
+    if project is None:
+        raise CommandError(f"No project with id or name {value!r}.")
+    return project
+
+
+class Command(BaseCommand):
+    help = "Export a project's annotations (COCO, YOLO or Pascal VOC), optionally as a DVC dataset version."
+
+    def add_arguments(self, parser):
+        parser.add_argument("project", help="project id or name")
+        parser.add_argument("--format", required=True, choices=sorted(WRITERS))
+        parser.add_argument("--only", default="approved", choices=list(rows.ONLY_STATUSES),
+                            help="approved frames, submitted (submitted + approved) or all; default approved")
+        parser.add_argument("--out", help="output folder (default: under the dataset repo or var/exports)")
+        parser.add_argument("--dvc", action="store_true", help="commit the export as a version of the DVC repo")
+        parser.add_argument("--push", action="store_true", help="push the version to the DVC remote (needs --dvc)")
+        parser.add_argument("--no-images", action="store_true", help="annotations only, no image files")
+
+    def handle(self, *args, **options):
+        project = project_lookup(options["project"])
+        if options["push"] and not options["dvc"]:
+            raise CommandError("--push needs --dvc.")
+        total = rows.image_count(project_id=project.pk, only=options["only"])
+        bar = tqdm(total=total, unit="frame", disable=not sys.stderr.isatty(), desc=f"{options['format']} export")
+        try:
+            dataset = dataset_export(
+                project=project,
+                format=options["format"],
+                only=options["only"],
+                out=options["out"],
+                dvc=options["dvc"],
+                push=options["push"],
+                copy_images=not options["no_images"],
+                progress=bar.update,
+            )
+        except DomainError as exc:
+            raise CommandError(exc.detail) from None
+        finally:
+            bar.close()
+        counts = dataset.counts
+        self.stdout.write(
+            f"Exported {counts['images']} images, {counts['boxes']} boxes, {counts['labels']} labels "
+            f"({dataset.format}, {dataset.only}) to {dataset.path}"
+        )
+        if dataset.git_rev:
+            self.stdout.write(f"DVC version: git {dataset.git_rev} dvc {dataset.dvc_hash}"
+                              + (" (pushed)" if options["push"] else ""))
+        self.stdout.write(f"DatasetVersion {dataset.pk}; MLflow run queued as {dataset.mlflow_run_id}")
