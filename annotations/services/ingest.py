@@ -21,7 +21,7 @@ import posixpath
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -90,14 +90,17 @@ def images_ingest(
     user,
     files: Sequence[tuple[str, BinaryIO]],
     metadata: dict[str, dict] | None = None,
+    progress: Callable[[Iterable], Iterable] | None = None,
 ) -> IngestResult:
     """Verify and store images (zips expanded) in `project`; all or nothing.
 
     Raises InvalidInput (400) or PayloadTooLarge (413) naming the offending file; then no row
     and no file of this call remains. Duplicates are reported in `duplicates`, not stored twice.
+    `progress` wraps the verification loop (e.g. a tqdm bar).
     """
     metadata = metadata or {}
-    checked = [_verify(name, data) for name, data in _expand(files)]
+    candidates = _expand(files)
+    checked = [_verify(name, data) for name, data in (progress(candidates) if progress else candidates)]
     if not checked:
         raise InvalidInput("No image in the upload.")
     with stored_files_guard(), transaction.atomic():
@@ -162,7 +165,7 @@ def _read_limited(stream: BinaryIO, name: str) -> bytes:
     return data
 
 
-def _expand(files: Sequence[tuple[str, BinaryIO]]) -> Iterator[tuple[str, bytes]]:
+def _expand(files: Sequence[tuple[str, BinaryIO]]) -> list[tuple[str, bytes]]:
     """(name, bytes) of every image candidate; zips expanded in sorted entry order; limits checked."""
     total = 0
     count = 0
@@ -180,7 +183,7 @@ def _expand(files: Sequence[tuple[str, BinaryIO]]) -> Iterator[tuple[str, bytes]
                     f"{item_name}: the upload is over the limit of {settings.UPLOAD_MAX_BYTES} bytes in total."
                 )
             out.append((item_name, item_data))
-    return iter(out)
+    return out
 
 
 def _unsafe_entry(entry: str) -> bool:

@@ -1,0 +1,134 @@
+"""`import_images PROJECT PATH`: frames from a folder, a zip, the prototype's `images.pkl` or a COCO file."""
+
+import sys
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from annotations.errors import DomainError
+from annotations.models import Project
+from annotations.services.ingest import images_ingest
+from annotations.services.prototype import DEFAULT_LABEL, prototype_import
+
+PICKLE_SUFFIXES = {".pkl", ".pickle"}
+
+
+def project_resolve(value: str) -> Project:
+    """A project by id or by exact name (ids win when a name looks like a number)."""
+    if value.isdigit():
+        project = Project.objects.filter(pk=int(value)).first()
+        if project:
+            return project
+    project = Project.objects.filter(name=value).first()
+    if project is None:
+        raise CommandError(f"No project with id or name {value!r}.")
+    return project
+
+
+class Command(BaseCommand):
+    help = (
+        "Import frames into a project. PATH is a folder (images, sorted, recursive), a zip of images, "
+        "the Flask prototype's images.pkl (frames, actions, boxes, feedback) or a COCO .json file."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("project", help="Project id or name.")
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--user", help="Username the import is recorded for (default: the first superuser).")
+        parser.add_argument("--label", default=DEFAULT_LABEL, help="Label for the prototype's boxes (created if missing).")
+
+    def handle(self, *args, project, path, user=None, label=DEFAULT_LABEL, **options):
+        project = project_resolve(project)
+        user = self._user(user)
+        if not path.exists():
+            raise CommandError(f"{path} does not exist.")
+        try:
+            self._import(project=project, user=user, path=path, label=label)
+        except DomainError as exc:
+            raise CommandError(exc.detail) from None
+
+    def _import(self, *, project, user, path: Path, label: str) -> None:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            return self._files(project, user, [(str(p.relative_to(path)), p) for p in files], folder=True)
+        suffix = path.suffix.lower()
+        if suffix in PICKLE_SUFFIXES:
+            result = prototype_import(project=project, user=user, path=path, label_name=label, progress=self._bar)
+            self.stdout.write(
+                f"{project.name}: {result.new_images} new frames of {result.frames} ({result.duplicates} duplicates), "
+                f"{result.boxes} boxes ({result.skipped_boxes} skipped: empty or outside), "
+                f"{result.feedback} feedback ratings for {user.get_username()}."
+            )
+            return
+        if suffix == ".json":
+            from annotations.exports.coco import coco_import  # late: the exports package is optional here
+
+            counts = coco_import(project=project, user=user, path=path)
+            self.stdout.write(f"{project.name}: COCO import " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            return
+        self._files(project, user, [(path.name, path)], folder=False)
+
+    def _files(self, project, user, entries: list[tuple[str, Path]], *, folder: bool) -> None:
+        skipped = 0
+        if folder:
+            # A folder may hold notes and sidecar files: keep what Pillow recognises as an image.
+            images = [(name, p) for name, p in entries if _looks_like_image(p)]
+            skipped = len(entries) - len(images)
+            entries = images
+            if not entries:
+                raise CommandError("No image files in the folder.")
+        files = [(name, _PathReader(file_path)) for name, file_path in entries]
+        result = images_ingest(project=project, user=user, files=files, progress=self._bar)
+        self.stdout.write(
+            f"{project.name}: {len(result.images)} new frames, {len(result.duplicates)} duplicates not stored again"
+            + (f", {skipped} non-image files skipped." if skipped else ".")
+        )
+        for name in result.duplicates:
+            self.stdout.write(f"  duplicate: {name}")
+
+    def _bar(self, items):
+        # Progress on a terminal only; logs and tests get the summary line alone.
+        return tqdm(items, unit="file", disable=not sys.stderr.isatty(), file=sys.stderr)
+
+    def _user(self, username: str | None):
+        users = get_user_model().objects
+        if username:
+            user = users.filter(username=username).first()
+            if user is None:
+                raise CommandError(f"No user named {username!r}.")
+            return user
+        user = users.filter(is_superuser=True, is_active=True).order_by("pk").first()
+        if user is None:
+            raise CommandError("No superuser to record the import for: pass --user USERNAME or create a superuser.")
+        return user
+
+
+class _PathReader:
+    """Opens the file only while it is read, so a folder of 10,000 frames never holds 10,000 descriptors."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def read(self, size: int = -1) -> bytes:
+        with self.path.open("rb") as handle:
+            return handle.read(size)
+
+
+def _looks_like_image(path: Path) -> bool:
+    from PIL import Image as PILImage
+    from PIL import UnidentifiedImageError
+
+    from annotations.services.ingest import ALLOWED_FORMATS, ZIP_MAGIC
+
+    try:
+        with path.open("rb") as handle:
+            if handle.read(4).startswith(ZIP_MAGIC[:1]):
+                return False
+        with PILImage.open(path, formats=ALLOWED_FORMATS):
+            return True
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        return False
+    except PILImage.DecompressionBombError:
+        return True  # let the ingest refuse it with its clear message
