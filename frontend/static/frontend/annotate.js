@@ -15,6 +15,7 @@
 //     render(),     // schedule a redraw (after changing the store outside its methods)
 //     on(event, fn), emit(event, data),
 //     selected(),   // the selected box or null; select(cid|null)
+//     view(),       // {scale, tx, ty}: canvas CSS px = image px * scale + t
 //     addShortcut({action, keys, help, group, run(app, event)}),  // shown in the `?` overlay
 //     panel(id, title) -> element,  // a sidebar section for the extension's controls
 //     notify(text, level),
@@ -82,6 +83,7 @@ async function boot() {
       });
     },
     selected: () => (selectedCid === null ? null : store.get(selectedCid)),
+    view: () => view, // {scale, tx, ty}: screen = image * scale + t, in canvas CSS pixels
     select(cid) {
       selectedCid = cid;
       ui.selection(app.selected());
@@ -93,8 +95,8 @@ async function boot() {
   };
   window.hitlAnnotate = app;
 
-  const ui = createUi(app);
   app.layers = createLayers({ storage: window.localStorage, userId: user.id, onChange: () => (ui.syncLayers(), app.render()) });
+  const ui = createUi(app);
   app.panel = ui.panel;
   app.saves = createSaves({ api, store, imageId, emit: app.emit });
   app.history = createHistory({ api, store, saves: app.saves, imageId, emit: app.emit });
