@@ -1,3 +1,5 @@
 """Background channel workers: `manage.py runworker inference` serves these."""
 
-channel_workers = {}
+from inference.consumers import InferenceWorker
+
+channel_workers = {"inference": InferenceWorker.as_asgi()}

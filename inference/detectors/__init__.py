@@ -1,0 +1,36 @@
+"""Detector backends, chosen by `INFERENCE_BACKEND` like Django's mail backends.
+
+`INFERENCE_BACKEND` is a short name below or a dotted path to a class. `get_detector()`
+builds it once per process (the model is loaded once and reused); building is cheap —
+backends import torch, transformers or cv2 only when they first need them.
+"""
+
+import functools
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
+
+BACKENDS = {
+    "auto": "inference.detectors.auto.auto_detector",
+    "moondream": "inference.detectors.moondream.MoondreamDetector",
+    "station": "inference.detectors.station.StationDetector",
+    "opencv": "inference.detectors.opencv.OpenCVDetector",
+    "memory": "inference.detectors.memory.MemoryDetector",
+}
+
+
+@functools.cache
+def get_detector():
+    """The process's detector (see module docstring)."""
+    name = settings.INFERENCE_BACKEND
+    return import_string(BACKENDS.get(name, name))()
+
+
+def _reset(*, setting, **kwargs):
+    if setting in {"INFERENCE_BACKEND", "MOONDREAM_MODEL", "MOONDREAM_REVISION", "MOONDREAM_DEVICE",
+                   "MOONDREAM_ENDPOINT", "MOONDREAM_API_KEY"}:
+        get_detector.cache_clear()
+
+
+setting_changed.connect(_reset, dispatch_uid="inference.detectors.reset")

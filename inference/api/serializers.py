@@ -1,0 +1,72 @@
+"""Input and output shapes of the inference API (outputs render through the shared selectors)."""
+
+from rest_framework import serializers
+
+from annotations.api.boxes import BoxOutput, Coordinate, LabelRef
+from inference.models import PredictionStatus
+from inference.selectors import job_to_dict, prediction_to_dict
+
+
+class JobOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    image = serializers.IntegerField()
+    prompts = serializers.ListField(child=serializers.CharField())
+    status = serializers.CharField()
+    backend = serializers.CharField()
+    model = serializers.CharField()
+    revision = serializers.CharField()
+    device = serializers.CharField()
+    error = serializers.CharField()
+    attempts = serializers.IntegerField()
+    timings = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, instance):
+        return job_to_dict(instance)
+
+
+class PredictionOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    job = serializers.IntegerField()
+    image = serializers.IntegerField()
+    prompt = serializers.CharField()
+    label = serializers.IntegerField(allow_null=True)
+    rank = serializers.IntegerField()
+    x_min = serializers.FloatField()
+    y_min = serializers.FloatField()
+    x_max = serializers.FloatField()
+    y_max = serializers.FloatField()
+    score = serializers.FloatField(allow_null=True)
+    status = serializers.ChoiceField(choices=PredictionStatus.choices)
+    decided_by = serializers.IntegerField(allow_null=True)
+
+    def to_representation(self, instance):
+        return prediction_to_dict(instance)
+
+
+class DetectInput(serializers.Serializer):
+    """`prompts`: a list of nouns or one comma-separated string; omitted → the project's label prompts."""
+
+    prompts = serializers.JSONField(required=False, help_text='["person", "car"] or "person, car"')
+
+
+class AcceptInput(serializers.Serializer):
+    """Optional corrections: any of the coordinates, and/or another label of the project."""
+
+    label = LabelRef(required=False)
+    x_min = Coordinate(required=False)
+    y_min = Coordinate(required=False)
+    x_max = Coordinate(required=False)
+    y_max = Coordinate(required=False)
+
+
+class PredictionsFilter(serializers.Serializer):
+    status = serializers.ChoiceField(choices=PredictionStatus.choices, required=False)
+    job = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+
+
+class AcceptOutput(serializers.Serializer):
+    prediction = PredictionOutput()
+    box = BoxOutput()

@@ -1,0 +1,154 @@
+"""Detection jobs, predictions and the detector's status over REST. Thin: parse → service → serialize.
+
+- `POST /api/images/{id}/detect/` `{prompts}` → 202 with the job (and `Location` of the job).
+  Invalid or unsupported prompts → 400 naming them; a job already active on the frame → 409.
+- `GET /api/jobs/{id}/` → the job.
+- `GET /api/images/{id}/predictions/` (`?status=`, `?job=`, paginated) → predictions.
+- `POST /api/predictions/{id}/accept/` (optional `label`, `x_min`…) → `{prediction, box}`;
+  `POST /api/predictions/{id}/reject/` → the prediction; already decided → 409.
+- `POST /api/images/{id}/predictions/accept-all/` → `{accepted: [{prediction, box}], skipped: [...]}`;
+  `.../reject-all/` → `{rejected: [...]}`.
+- `GET /api/inference/status/` → backend, model, revision, device, supported prompts, reason.
+"""
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.access import image_get_for_user
+from annotations.api.pagination import Pagination
+from annotations.errors import NotFound
+from annotations.selectors.boxes import box_to_dict
+from inference.api.serializers import (
+    AcceptInput,
+    AcceptOutput,
+    DetectInput,
+    JobOutput,
+    PredictionOutput,
+    PredictionsFilter,
+)
+from inference.detectors import get_detector
+from inference.models import DetectionJob, Prediction
+from inference.selectors import job_to_dict, prediction_to_dict, predictions_for_image
+from inference.services import (
+    job_submit,
+    prediction_accept,
+    prediction_reject,
+    predictions_accept_all,
+    predictions_reject_all,
+)
+
+
+def _get(model, pk):
+    try:
+        return model.objects.get(pk=int(pk))
+    except (TypeError, ValueError, OverflowError, model.DoesNotExist):
+        raise NotFound() from None
+
+
+def prediction_get_for_user(*, pk, user) -> Prediction:
+    prediction = _get(Prediction, pk)
+    image_get_for_user(pk=prediction.image_id, user=user)  # 404 outside the caller's projects
+    return prediction
+
+
+class DetectApi(APIView):
+    @extend_schema(request=DetectInput, responses={202: JobOutput})
+    def post(self, request, image_id):
+        image = image_get_for_user(pk=image_id, user=request.user)
+        data = DetectInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = job_submit(image=image, user=request.user, prompts=data.validated_data.get("prompts"))
+        headers = {"Location": reverse("inference-job", kwargs={"pk": job.pk})}
+        return Response(job_to_dict(job), status=status.HTTP_202_ACCEPTED, headers=headers)
+
+
+class JobApi(APIView):
+    @extend_schema(responses=JobOutput)
+    def get(self, request, pk):
+        job = _get(DetectionJob, pk)
+        image_get_for_user(pk=job.image_id, user=request.user)
+        return Response(job_to_dict(job))
+
+
+class ImagePredictionsApi(APIView):
+    @extend_schema(parameters=[PredictionsFilter], responses=PredictionOutput(many=True))
+    def get(self, request, image_id):
+        image = image_get_for_user(pk=image_id, user=request.user)
+        query = PredictionsFilter(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        predictions = predictions_for_image(
+            image=image, status=query.validated_data.get("status"), job_id=query.validated_data.get("job")
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(predictions, request, view=self)
+        return paginator.get_paginated_response([prediction_to_dict(p) for p in page])
+
+
+class AcceptApi(APIView):
+    @extend_schema(request=AcceptInput, responses=AcceptOutput)
+    def post(self, request, pk):
+        prediction = prediction_get_for_user(pk=pk, user=request.user)
+        data = AcceptInput(data=request.data, context={"project_id": prediction.image.project_id})
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        label = values.pop("label", None)
+        prediction, box = prediction_accept(prediction=prediction, user=request.user, coords=values or None, label=label)
+        return Response({"prediction": prediction_to_dict(prediction), "box": box_to_dict(box)})
+
+
+class RejectApi(APIView):
+    @extend_schema(request=None, responses=PredictionOutput)
+    def post(self, request, pk):
+        prediction = prediction_get_for_user(pk=pk, user=request.user)
+        prediction = prediction_reject(prediction=prediction, user=request.user)
+        return Response(prediction_to_dict(prediction))
+
+
+class AcceptAllApi(APIView):
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "AcceptAll", {"accepted": AcceptOutput(many=True), "skipped": PredictionOutput(many=True)}
+        ),
+    )
+    def post(self, request, image_id):
+        image = image_get_for_user(pk=image_id, user=request.user)
+        result = predictions_accept_all(image=image, user=request.user)
+        return Response(
+            {
+                "accepted": [{"prediction": prediction_to_dict(p), "box": box_to_dict(b)} for p, b in result["accepted"]],
+                "skipped": [prediction_to_dict(p) for p in result["skipped"]],
+            }
+        )
+
+
+class RejectAllApi(APIView):
+    @extend_schema(request=None, responses=inline_serializer("RejectAll", {"rejected": PredictionOutput(many=True)}))
+    def post(self, request, image_id):
+        image = image_get_for_user(pk=image_id, user=request.user)
+        rejected = predictions_reject_all(image=image, user=request.user)
+        return Response({"rejected": [prediction_to_dict(p) for p in rejected]})
+
+
+class StatusApi(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "InferenceStatus",
+            {
+                "backend": serializers.CharField(),
+                "model": serializers.CharField(),
+                "revision": serializers.CharField(),
+                "device": serializers.CharField(),
+                "supported_prompts": serializers.ListField(child=serializers.CharField(), allow_null=True),
+                "reason": serializers.CharField(),
+                "execution": serializers.CharField(),
+            },
+        )
+    )
+    def get(self, request):
+        from inference.execution import execution_mode
+
+        return Response({**get_detector().status(), "execution": execution_mode()})

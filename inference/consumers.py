@@ -1,0 +1,63 @@
+"""The `inference` channel worker: `python manage.py runworker inference`.
+
+Thin: `{"type": "job.run", "job_id": N}` → `job_run`. A SyncConsumer's handlers run one at
+a time per worker process, so a worker runs one job at a time; scale by adding workers.
+Each worker also reaps stale jobs: once when it starts (picking up what a dead worker left)
+and then every `INFERENCE_JOB_STALE_SECONDS / 2` from a side thread.
+"""
+
+import logging
+import threading
+
+from channels.consumer import SyncConsumer
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+from inference.services import job_run, jobs_reap_stale
+
+logger = logging.getLogger(__name__)
+_reaper_started = threading.Event()
+
+
+def _reap_forever(stop: threading.Event | None = None):
+    interval = max(1.0, settings.INFERENCE_JOB_STALE_SECONDS / 2)
+    while True:
+        try:
+            close_old_connections()
+            outcome = jobs_reap_stale()
+            if any(outcome.values()):
+                logger.warning("Reaped stale detection jobs: %s", outcome)
+        except Exception:  # the database may be restarting; try again next round
+            logger.exception("Reaping stale jobs failed")
+        finally:
+            connection.close()
+        if (stop or threading.Event()).wait(interval):
+            return
+
+
+def reaper_start() -> None:
+    """Start this process's reaper thread once."""
+    if _reaper_started.is_set():
+        return
+    _reaper_started.set()
+    threading.Thread(target=_reap_forever, name="inference-reaper", daemon=True).start()
+
+
+class InferenceWorker(SyncConsumer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        reaper_start()
+
+    def job_run(self, message):
+        job_id = message.get("job_id")
+        if not isinstance(job_id, int) or isinstance(job_id, bool):
+            logger.warning("Ignoring malformed job.run message: %r", message)
+            return
+        close_old_connections()
+        try:
+            job = job_run(job_id=job_id)
+            logger.info("Job %s: %s", job_id, "not runnable (gone or taken)" if job is None else job.status)
+        except Exception:  # job_run records failures; a crash here must not stop the worker
+            logger.exception("Job %s crashed the handler", job_id)
+        finally:
+            close_old_connections()

@@ -1,0 +1,103 @@
+"""Classical detectors shipped inside opencv-python-headless: no download, works offline.
+
+Haar cascades from `cv2.data.haarcascades` for faces, eyes, cat faces, bodies and number
+plates; HOG + linear SVM people detector for `person`. A closed vocabulary: anything else
+is refused with the list of supported prompts. Scores are confidence proxies (Haar: share
+of neighbouring detections; HOG: logistic of the SVM margin), comparable within a prompt.
+"""
+
+import math
+import threading
+import time
+
+import numpy as np
+
+from inference.detectors.base import check_supported, pixel_box
+
+CASCADES = {
+    "face": "haarcascade_frontalface_default.xml",
+    "profile face": "haarcascade_profileface.xml",
+    "eye": "haarcascade_eye.xml",
+    "smile": "haarcascade_smile.xml",
+    "cat": "haarcascade_frontalcatface_extended.xml",
+    "cat face": "haarcascade_frontalcatface_extended.xml",
+    "full body": "haarcascade_fullbody.xml",
+    "body": "haarcascade_fullbody.xml",
+    "upper body": "haarcascade_upperbody.xml",
+    "lower body": "haarcascade_lowerbody.xml",
+    "plate": "haarcascade_russian_plate_number.xml",
+    "license plate": "haarcascade_russian_plate_number.xml",
+}
+HOG_PROMPTS = ("person", "pedestrian")
+MIN_NEIGHBORS = 5
+
+
+class OpenCVDetector:
+    name = "opencv"
+    supported_prompts = tuple(sorted((*CASCADES, *HOG_PROMPTS)))
+
+    def __init__(self):
+        self.reason = "INFERENCE_BACKEND=opencv"
+        self._cascades = {}
+        self._hog = None
+        self._lock = threading.Lock()  # cv2 classifiers are loaded once and shared by threads
+
+    def _cascade(self, prompt):
+        import cv2
+
+        with self._lock:
+            if prompt not in self._cascades:
+                self._cascades[prompt] = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADES[prompt])
+            return self._cascades[prompt]
+
+    def _people(self, gray, width, height):
+        import cv2
+
+        with self._lock:
+            if self._hog is None:
+                self._hog = cv2.HOGDescriptor()
+                self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        rects, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
+        out = []
+        for (x, y, w, h), weight in zip(rects, np.ravel(weights)):
+            score = round(1 / (1 + math.exp(-float(weight))), 3)
+            out.append(pixel_box(x, y, x + w, y + h, width=width, height=height, score=score, scale=False))
+        return out
+
+    def _haar(self, prompt, gray, width, height):
+        cascade = self._cascade(prompt)
+        smallest = max(16, min(width, height) // 40)
+        rects, neighbours = cascade.detectMultiScale2(
+            gray, scaleFactor=1.1, minNeighbors=MIN_NEIGHBORS, minSize=(smallest, smallest)
+        )
+        out = []
+        for (x, y, w, h), n in zip(rects, np.ravel(neighbours)):
+            score = round(float(n) / (float(n) + MIN_NEIGHBORS), 3)
+            out.append(pixel_box(x, y, x + w, y + h, width=width, height=height, score=score, scale=False))
+        return out
+
+    def detect(self, image, prompts, *, stats=None):
+        import cv2
+
+        check_supported(self, prompts)
+        started = time.perf_counter()
+        gray = cv2.equalizeHist(cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2GRAY))
+        if stats is not None:
+            stats.update(encode_calls=1, encode_seconds=time.perf_counter() - started)
+        width, height = image.size
+        for prompt in prompts:
+            boxes = self._people(gray, width, height) if prompt in HOG_PROMPTS else self._haar(prompt, gray, width, height)
+            boxes = sorted((b for b in boxes if b is not None), key=lambda b: -(b.score or 0))
+            yield prompt, boxes
+
+    def status(self) -> dict:
+        import cv2
+
+        return {
+            "backend": self.name,
+            "model": "opencv haar cascades + HOG people",
+            "revision": cv2.__version__,
+            "device": "cpu",
+            "supported_prompts": list(self.supported_prompts),
+            "reason": self.reason,
+        }

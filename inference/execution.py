@@ -1,0 +1,94 @@
+"""Where a job runs: the `inference` channel workers (REDIS_URL set) or a thread pool here.
+
+`INFERENCE_EXECUTION` (optional setting/env: `worker` or `thread`) overrides the choice made
+from `REDIS_URL`. Worker mode sends `{"type": "job.run", "job_id": N}` to the `inference`
+channel, served by `manage.py runworker inference`. Thread mode runs jobs in a small
+bounded pool of this process, so the event loop and the request never wait for a model.
+"""
+
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import close_old_connections, connection
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "inference"
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def execution_mode() -> str:
+    mode = getattr(settings, "INFERENCE_EXECUTION", "") or os.environ.get("INFERENCE_EXECUTION", "")
+    if mode in {"worker", "thread"}:
+        return mode
+    return "worker" if settings.REDIS_URL else "thread"
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            size = int(os.environ.get("INFERENCE_THREADS", "1"))
+            _pool = ThreadPoolExecutor(max_workers=max(1, size), thread_name_prefix="inference")
+        return _pool
+
+
+def _run_in_thread(job_id: int) -> None:
+    from inference.services import job_run
+
+    close_old_connections()
+    try:
+        job_run(job_id=job_id)
+    except Exception:  # job_run records failures itself; this only keeps the pool alive
+        logger.exception("Detection job %s crashed", job_id)
+    finally:
+        connection.close()
+
+
+def job_dispatch(job_id: int):
+    """Hand a committed job to whoever runs jobs here; returns the thread-pool Future, if any."""
+    if execution_mode() == "worker":
+        async_to_sync(get_channel_layer().send)(CHANNEL, {"type": "job.run", "job_id": job_id})
+        return None
+    return _thread_pool().submit(_run_in_thread, job_id)
+
+
+class Heartbeat:
+    """While a job runs, touch its `heartbeat_at` every `interval` seconds from a side thread.
+
+    A dead worker stops beating, so the reaper can tell it from a slow model.
+    """
+
+    def __init__(self, *, job_id: int, attempt: int, interval: float):
+        self.job_id, self.attempt, self.interval = job_id, attempt, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+
+    def _run(self):
+        from django.utils import timezone
+
+        from inference.models import DetectionJob, JobStatus
+
+        try:
+            while not self._stop.wait(self.interval):
+                DetectionJob.objects.filter(pk=self.job_id, status=JobStatus.RUNNING, attempts=self.attempt).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # a missed beat at worst lets the reaper retry the job
+            logger.exception("Heartbeat of job %s failed", self.job_id)
+        finally:
+            connection.close()

@@ -1,0 +1,39 @@
+"""Detection jobs and the human decisions on their predictions.
+
+Jobs (`inference.services.jobs`): `job_submit`, `job_run`, `jobs_reap_stale`.
+Decisions (`inference.services.decisions`): `prediction_accept`, `prediction_reject`,
+`predictions_accept_all`, `predictions_reject_all` — all undoable through history.
+
+Websocket messages, sent to `image_group(image_id)` after the write commits (each also
+carries `image`, the frame id; `job` dicts are `selectors.job_to_dict`, predictions
+`selectors.prediction_to_dict`):
+
+- `detection.started` `{image, job: {...job}}` — a worker picked the job up (again on a retry).
+- `detection.result`  `{image, job: id, prompt, index, total, predictions: [...], seconds}` —
+  one per prompt, in the job's prompt order, the moment that prompt is stored. `index` is
+  0-based; a retried job re-sends the prompts it had already stored, then continues.
+- `detection.done`    `{image, job: {...job}, counts: {prompt: n}}` — after the last result.
+- `detection.failed`  `{image, job: {...job}, reason}` — the reason is shown to the user.
+- `detection.decided` `{image, predictions: [...], user: {id, username}, action}` — AI boxes
+  accepted, corrected, rejected, or put back to pending by an undo (`action`: accept, reject,
+  undo, redo). The accepted Box itself also goes out as `box.created` (with `prediction`).
+"""
+
+from inference.services.decisions import (
+    prediction_accept,
+    prediction_reject,
+    predictions_accept_all,
+    predictions_reject_all,
+)
+from inference.services.jobs import JobLost, job_run, job_submit, jobs_reap_stale
+
+__all__ = [
+    "JobLost",
+    "job_run",
+    "job_submit",
+    "jobs_reap_stale",
+    "prediction_accept",
+    "prediction_reject",
+    "predictions_accept_all",
+    "predictions_reject_all",
+]

@@ -1,0 +1,268 @@
+"""Detection jobs: submit (check → create → dispatch on commit), run (stream per prompt), reap.
+
+Job rows are the source of truth. A running job's worker beats `heartbeat_at`; a job whose
+beat is older than `INFERENCE_JOB_STALE_SECONDS` lost its worker and is re-queued (up to
+`INFERENCE_JOB_MAX_ATTEMPTS` attempts) or failed. Each prompt's predictions are written in
+one transaction together with its timing, so a retry skips the prompts already stored and
+never duplicates a prediction (the (job, prompt, rank) constraint holds it as well).
+"""
+
+import logging
+import os
+import time
+from contextlib import closing
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from PIL import Image as PILImage
+
+from annotations.broadcast import broadcast_on_commit, image_group
+from annotations.errors import Conflict, InvalidInput
+from annotations.models import Image, Label
+from feedback.tracking import detection_job_track
+from inference.detectors import get_detector
+from inference.detectors.base import UnsupportedPrompt, check_supported
+from inference.execution import Heartbeat, job_dispatch
+from inference.models import DetectionJob, JobStatus, Prediction
+from inference.prompts import prompts_default, prompts_parse
+from inference.selectors import job_active_for_image, job_to_dict, labels_by_prompt, prediction_to_dict
+
+logger = logging.getLogger(__name__)
+QUEUED_GIVE_UP_FACTOR = 10  # a job nobody picked up for 10 stale periods is failed, not retried forever
+
+
+class JobLost(Exception):
+    """This attempt no longer owns the job (the reaper re-queued or failed it)."""
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "INFERENCE_JOB_MAX_ATTEMPTS", 0) or os.environ.get("INFERENCE_JOB_MAX_ATTEMPTS", 2))
+
+
+def job_submit(*, image: Image, user, prompts=None) -> DetectionJob:
+    """Queue a detection job on a frame and hand it to a worker once committed.
+
+    `prompts`: a list or a comma-separated string; none → the project's label prompts. Invalid
+    or (for a closed-vocabulary backend) unsupported prompts → InvalidInput (400) naming them;
+    a job already queued or running on the frame → Conflict (409).
+    """
+    labels = list(Label.objects.filter(project_id=image.project_id).order_by("id"))
+    parsed = prompts_parse(prompts, defaults=prompts_default(labels))
+    detector = get_detector()
+    try:
+        check_supported(detector, parsed)
+    except UnsupportedPrompt as error:
+        raise InvalidInput(str(error), prompts=[str(error)], supported=error.supported) from None
+    jobs_reap_stale(image_id=image.pk)  # a dead worker's job must not block this frame
+    info = detector.status()
+    try:
+        with transaction.atomic():
+            job = DetectionJob.objects.create(
+                image=image,
+                prompts=parsed,
+                backend=info.get("backend", "")[:32],
+                model=str(info.get("model", ""))[:200],
+                revision=str(info.get("revision", ""))[:100],
+                device=str(info.get("device", ""))[:16],
+                created_by=user,
+                heartbeat_at=timezone.now(),
+            )
+    except IntegrityError:
+        active = job_active_for_image(image_id=image.pk)
+        raise Conflict(
+            "A detection job is already queued or running on this frame; wait for it to finish.",
+            job=active.pk if active else None,
+        ) from None
+    transaction.on_commit(lambda: job_dispatch(job.pk))
+    return job
+
+
+def job_run(*, job_id: int) -> DetectionJob | None:
+    """Run a queued job: stream each prompt's predictions, then mark it done or failed.
+
+    Returns None when the job is gone or no longer queued (another worker has it), so a
+    duplicated `job.run` message is harmless.
+    """
+    detector = get_detector()
+    job = _job_claim(job_id=job_id, detector=detector)
+    if job is None:
+        return None
+    attempt = job.attempts
+    stale = float(settings.INFERENCE_JOB_STALE_SECONDS)
+    try:
+        with Heartbeat(job_id=job.pk, attempt=attempt, interval=max(0.2, stale / 4)):
+            _job_execute(job=job, attempt=attempt, detector=detector)
+    except JobLost:
+        logger.warning("Job %s attempt %s was taken over by the reaper", job_id, attempt)
+    except Exception as error:  # any failure becomes the job's reason, shown to the user
+        logger.exception("Detection job %s failed", job_id)
+        reason = str(error) if str(error) else type(error).__name__
+        _job_fail(job_id=job.pk, attempt=attempt, reason=reason[:2000])
+    return DetectionJob.objects.get(pk=job.pk)
+
+
+@transaction.atomic
+def _job_claim(*, job_id: int, detector) -> DetectionJob | None:
+    job = DetectionJob.objects.select_for_update().filter(pk=job_id).first()
+    if job is None or job.status != JobStatus.QUEUED:
+        return None
+    info = detector.status()
+    now = timezone.now()
+    job.status, job.attempts, job.started_at, job.heartbeat_at = JobStatus.RUNNING, job.attempts + 1, now, now
+    job.backend, job.model = info.get("backend", "")[:32], str(info.get("model", ""))[:200]
+    job.revision, job.device = str(info.get("revision", ""))[:100], str(info.get("device", ""))[:16]
+    job.save()
+    broadcast_on_commit(image_group(job.image_id), "detection.started", {"image": job.image_id, "job": job_to_dict(job)})
+    return job
+
+
+def _open_image(image: Image):
+    with image.file.open("rb") as handle:
+        picture = PILImage.open(handle)
+        picture.load()
+    return picture.convert("RGB")
+
+
+def _job_execute(*, job: DetectionJob, attempt: int, detector) -> None:
+    image = Image.objects.get(pk=job.image_id)
+    labels = labels_by_prompt(project_id=image.project_id)
+    prompts = list(job.prompts)
+    stored = dict(job.timings.get("prompts", {}))
+    for index, prompt in enumerate(prompts):  # a retry first re-sends what was already stored
+        if prompt in stored:
+            predictions = list(Prediction.objects.filter(job=job, prompt=prompt).order_by("rank"))
+            _result_broadcast(job=job, prompt=prompt, index=index, predictions=predictions, seconds=stored[prompt])
+    remaining = [p for p in prompts if p not in stored]
+    picture = _open_image(image)
+    stats: dict = {}
+    started = last = time.perf_counter()
+    with closing(detector.detect(picture, remaining, stats=stats)) as results:
+        for prompt, detections in results:
+            now = time.perf_counter()
+            seconds = now - last - (stats.get("encode_seconds", 0.0) if last == started else 0.0)
+            _prompt_store(
+                job=job, attempt=attempt, prompt=prompt, index=prompts.index(prompt), detections=detections,
+                label=labels.get(prompt), seconds=seconds, stats=stats,
+            )
+            last = time.perf_counter()
+    _job_finish(job=job, attempt=attempt, total=time.perf_counter() - started, detector=detector)
+
+
+def _lock_owned(job: DetectionJob, attempt: int) -> DetectionJob:
+    locked = DetectionJob.objects.select_for_update().get(pk=job.pk)
+    if locked.status != JobStatus.RUNNING or locked.attempts != attempt:
+        raise JobLost(job.pk)
+    return locked
+
+
+@transaction.atomic
+def _prompt_store(*, job, attempt, prompt, index, detections, label, seconds, stats) -> None:
+    locked = _lock_owned(job, attempt)
+    Prediction.objects.filter(job=locked, prompt=prompt, status="pending").delete()  # a retry replaces
+    predictions = Prediction.objects.bulk_create(
+        Prediction(
+            job=locked, image_id=locked.image_id, label=label, prompt=prompt, rank=rank,
+            x_min=d.x_min, y_min=d.y_min, x_max=d.x_max, y_max=d.y_max, score=d.score,
+        )
+        for rank, d in enumerate(detections)
+    )
+    timings = dict(locked.timings)
+    timings["prompts"] = {**timings.get("prompts", {}), prompt: round(seconds, 6)}
+    if stats.get("encode_calls") and not stats.get("_counted"):
+        stats["_counted"] = True  # one encode per detect() call, counted once even over many prompts
+        timings["encode"] = round(stats.get("encode_seconds", 0.0), 6)
+        timings["encode_calls"] = timings.get("encode_calls", 0) + stats["encode_calls"]
+    locked.timings, locked.heartbeat_at = timings, timezone.now()
+    locked.save(update_fields=["timings", "heartbeat_at"])
+    job.timings = timings
+    _result_broadcast(job=locked, prompt=prompt, index=index, predictions=predictions, seconds=seconds)
+
+
+def _result_broadcast(*, job, prompt, index, predictions, seconds) -> None:
+    payload = {
+        "image": job.image_id,
+        "job": job.pk,
+        "prompt": prompt,
+        "index": index,
+        "total": len(job.prompts),
+        "predictions": [prediction_to_dict(p) for p in predictions],
+        "seconds": round(seconds, 6),
+    }
+    broadcast_on_commit(image_group(job.image_id), "detection.result", payload)
+
+
+@transaction.atomic
+def _job_finish(*, job, attempt, total, detector) -> None:
+    locked = _lock_owned(job, attempt)
+    info = detector.status()
+    locked.status, locked.finished_at = JobStatus.DONE, timezone.now()
+    locked.device = str(info.get("device", locked.device))[:16]
+    locked.timings = {**locked.timings, "total": round(total, 6)}
+    locked.save()
+    counts = dict.fromkeys(locked.prompts, 0)
+    for prompt in Prediction.objects.filter(job=locked).values_list("prompt", flat=True):
+        counts[prompt] = counts.get(prompt, 0) + 1
+    broadcast_on_commit(
+        image_group(locked.image_id), "detection.done", {"image": locked.image_id, "job": job_to_dict(locked), "counts": counts}
+    )
+    transaction.on_commit(lambda: detection_job_track(job=locked))
+
+
+@transaction.atomic
+def _job_fail(*, job_id: int, attempt: int | None, reason: str) -> bool:
+    """Fail a job still held by `attempt` (None: whichever); True when this call failed it."""
+    locked = DetectionJob.objects.select_for_update().filter(pk=job_id).first()
+    if locked is None or locked.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return False
+    if attempt is not None and locked.attempts != attempt:
+        return False
+    locked.status, locked.error, locked.finished_at = JobStatus.FAILED, reason, timezone.now()
+    locked.save(update_fields=["status", "error", "finished_at"])
+    broadcast_on_commit(
+        image_group(locked.image_id), "detection.failed",
+        {"image": locked.image_id, "job": job_to_dict(locked), "reason": reason},
+    )
+    transaction.on_commit(lambda: detection_job_track(job=locked))
+    return True
+
+
+def jobs_reap_stale(*, stale_after: float | None = None, image_id: int | None = None) -> dict:
+    """Re-queue or fail jobs whose worker stopped beating; re-send queued jobs nobody took.
+
+    A running job with no heartbeat for `stale_after` seconds (default `INFERENCE_JOB_STALE_SECONDS`)
+    is re-queued while it has attempts left, else failed with the reason. Returns the job ids
+    per outcome: `{"requeued": [...], "failed": [...], "resent": [...]}`.
+    """
+    stale_after = float(settings.INFERENCE_JOB_STALE_SECONDS if stale_after is None else stale_after)
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=stale_after)
+    outcome: dict[str, list[int]] = {"requeued": [], "failed": [], "resent": []}
+    with transaction.atomic():
+        stale = DetectionJob.objects.select_for_update(skip_locked=True).filter(
+            status__in=(JobStatus.QUEUED, JobStatus.RUNNING), heartbeat_at__lt=cutoff
+        )
+        if image_id is not None:
+            stale = stale.filter(image_id=image_id)
+        for job in stale:
+            if job.status == JobStatus.RUNNING and job.attempts >= max_attempts():
+                reason = (
+                    f"The worker running this job stopped responding (no heartbeat for {stale_after:g} s) "
+                    f"after {job.attempts} attempt(s)."
+                )
+                _job_fail(job_id=job.pk, attempt=job.attempts, reason=reason)
+                outcome["failed"].append(job.pk)
+                continue
+            if job.status == JobStatus.QUEUED and job.created_at < now - timedelta(seconds=stale_after * QUEUED_GIVE_UP_FACTOR):
+                _job_fail(job_id=job.pk, attempt=None, reason="No inference worker picked this job up; is one running?")
+                outcome["failed"].append(job.pk)
+                continue
+            key = "requeued" if job.status == JobStatus.RUNNING else "resent"
+            if key == "requeued":
+                job.error = f"Attempt {job.attempts}: the worker stopped responding; retrying."
+            job.status, job.heartbeat_at = JobStatus.QUEUED, now
+            job.save(update_fields=["status", "heartbeat_at", "error"])
+            transaction.on_commit(lambda pk=job.pk: job_dispatch(pk))
+            outcome[key].append(job.pk)
+    return outcome
