@@ -16,6 +16,9 @@ Fixtures (all in this folder; mark tests `@pytest.mark.browser`):
   never share cookies), logged in through the real login form and standing on the project list.
   `page.js_errors` collects uncaught exceptions and console errors of that page.
 - `screenshot(page, name)` -> saves `var/screenshots/<name>.png` (repo-relative) and returns the path.
+- `wait_for_js(page, "() => expression", timeout=10)`: polls the expression from Python until it is
+  truthy and returns its value. Use it (or Playwright's `expect`) instead of `page.wait_for_function`,
+  which evaluates strings with eval() once it has to poll, and the CSP (no 'unsafe-eval') refuses that.
 - `run_off_loop(fn, *args, **kwargs)`: while Playwright's sync API is alive, the main thread has a
   running event loop, so `async_to_sync` (the broadcasts after a service's commit) cannot run there.
   Call services that broadcast through this helper: it runs `fn` in a worker thread and returns its result.
@@ -238,6 +241,21 @@ def screenshot():
         return path
 
     return save
+
+
+@pytest.fixture
+def wait_for_js():
+    def wait(page, expression: str, timeout: float = 10, arg=None):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = page.evaluate(expression, arg)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Still false after {timeout}s: {expression}")
+            page.wait_for_timeout(50)
+
+    return wait
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 // The project list: every project of the user with its progress, all from the REST API.
 import { getAll, getJSON } from "./http.js";
 import { h, clear } from "./dom.js";
-import { STATUSES, STATUS_LABELS, progressOf, progressSegments } from "./status.js";
+import { STATUSES, STATUS_LABELS, progressOf } from "./status.js";
+import { progressBar } from "./progress.js";
 
 const list = document.querySelector('[data-role="projects"]');
 const statusLine = document.querySelector('[data-role="status"]');
@@ -17,18 +18,6 @@ export async function statusCounts(project) {
     }),
   );
   return Object.fromEntries(pairs);
-}
-
-export function progressBar(progress) {
-  const bar = h("div", {
-    class: "progress",
-    role: "img",
-    "aria-label": `${progress.done} of ${progress.total} frames submitted or reviewed`,
-  });
-  for (const seg of progressSegments(progress)) {
-    bar.append(h("span", { class: `status-${seg.status}`, style: { width: `${seg.width}%` }, title: `${STATUS_LABELS[seg.status]}: ${seg.count}` }));
-  }
-  return bar;
 }
 
 function legend(progress) {

@@ -1,0 +1,163 @@
+// Side panels of the project page: the review queue (reviewers), labels (everyone; managers add),
+// members (managers add and remove). Every name, label and comment is rendered as text.
+import { getAll, request } from "./http.js";
+import { h, clear } from "./dom.js";
+
+const RANK = { annotator: 1, reviewer: 2, manager: 3 };
+const ROLES = ["annotator", "reviewer", "manager"];
+
+function panel(title, testid, ...children) {
+  return h("section", { class: "card panel", "data-testid": testid }, h("h2", {}, title), ...children);
+}
+
+function errorLine() {
+  return h("p", { class: "error-text", role: "alert", "aria-live": "assertive" });
+}
+
+function reviewQueue(projectId) {
+  const list = h("ul", { class: "plain-list queue-list", "data-role": "queue" });
+  const note = h("p", { class: "muted" }, "Loading…");
+  const section = panel("Review queue", "review-queue", note, list);
+  async function load() {
+    try {
+      const items = await getAll(`/api/projects/${projectId}/review-queue/?page_size=200`);
+      clear(list);
+      note.textContent = items.length ? `${items.length} frame${items.length === 1 ? "" : "s"} waiting for review` : "Nothing waits for review.";
+      for (const item of items) {
+        const by = item.submitted_by ? ` by ${item.submitted_by.username}` : "";
+        list.append(
+          h(
+            "li",
+            { dataset: { imageId: item.id } },
+            h("a", { href: `/images/${item.id}/` }, `Frame #${item.frame_index}`),
+            h("span", { class: "muted" }, `${item.box_count ?? "?"} boxes${by}`),
+          ),
+        );
+      }
+    } catch (error) {
+      note.textContent = `Could not load the queue: ${error.message}`;
+    }
+  }
+  load();
+  return { section, reload: load };
+}
+
+function labelsPanel(projectId, canEdit) {
+  const list = h("ul", { class: "plain-list", "data-role": "labels" });
+  const error = errorLine();
+  const section = panel("Labels", "labels-panel", list);
+  async function load() {
+    try {
+      const labels = await getAll(`/api/projects/${projectId}/labels/?page_size=1000`);
+      clear(list);
+      if (!labels.length) list.append(h("li", { class: "muted" }, "No labels yet."));
+      for (const label of labels) {
+        const prompt = label.prompt && label.prompt !== label.name ? h("span", { class: "muted" }, `prompt: ${label.prompt}`) : null;
+        list.append(
+          h("li", { dataset: { labelId: label.id } }, h("span", { class: "swatch", style: { background: label.color } }), h("span", { class: "label-name" }, label.name), prompt),
+        );
+      }
+    } catch (e) {
+      error.textContent = `Could not load labels: ${e.message}`;
+    }
+  }
+  if (canEdit) {
+    const name = h("input", { type: "text", name: "name", required: true, maxlength: 100, "aria-label": "Label name", placeholder: "Name" });
+    const color = h("input", { type: "color", name: "color", value: "#1f77b4", "aria-label": "Colour" });
+    const prompt = h("input", { type: "text", name: "prompt", maxlength: 32, "aria-label": "Prompt for the model", placeholder: "Prompt (optional)" });
+    const form = h(
+      "form",
+      { class: "form-row", "data-testid": "label-form" },
+      name, color, prompt,
+      h("button", { type: "submit", class: "btn btn-primary" }, "Add label"),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.textContent = "";
+      const body = { name: name.value.trim(), color: color.value };
+      if (prompt.value.trim()) body.prompt = prompt.value.trim();
+      try {
+        await request("POST", `/api/projects/${projectId}/labels/`, body);
+        form.reset();
+        load();
+      } catch (e) {
+        error.textContent = fieldErrors(e);
+      }
+    });
+    section.append(h("h3", {}, "Add a label"), form, error);
+  } else {
+    section.append(error);
+  }
+  load();
+  return { section };
+}
+
+function membersPanel(projectId, me) {
+  const list = h("ul", { class: "plain-list", "data-role": "members" });
+  const error = errorLine();
+  const username = h("input", { type: "text", name: "username", required: true, "aria-label": "Username", placeholder: "Username", autocomplete: "off" });
+  const role = h("select", { name: "role", "aria-label": "Role" }, ROLES.map((r) => h("option", { value: r }, r)));
+  const form = h("form", { class: "form-row", "data-testid": "member-form" }, username, role, h("button", { type: "submit", class: "btn btn-primary" }, "Add member"));
+  const section = panel("Members", "members-panel", list, h("h3", {}, "Add a member"), form, error);
+
+  async function load() {
+    try {
+      const members = await getAll(`/api/projects/${projectId}/members/?page_size=1000`);
+      clear(list);
+      for (const m of members) {
+        const user = m.user && typeof m.user === "object" ? m.user : { id: m.user ?? m.user_id, username: m.username };
+        const remove = user.id === me ? null : h("button", { type: "button", class: "btn btn-quiet", "aria-label": `Remove ${user.username}`, onclick: () => removeMember(user) }, "Remove");
+        list.append(h("li", { dataset: { userId: user.id } }, h("span", { class: "member-name" }, user.username), h("span", { class: "badge role-badge" }, m.role), h("span", { style: { flex: 1 } }), remove));
+      }
+    } catch (e) {
+      error.textContent = `Could not load members: ${e.message}`;
+    }
+  }
+  async function removeMember(user) {
+    error.textContent = "";
+    try {
+      await request("DELETE", `/api/projects/${projectId}/members/${user.id}/`);
+      load();
+    } catch (e) {
+      error.textContent = fieldErrors(e);
+    }
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    try {
+      await request("POST", `/api/projects/${projectId}/members/`, { username: username.value.trim(), role: role.value });
+      form.reset();
+      load();
+    } catch (e) {
+      error.textContent = fieldErrors(e);
+    }
+  });
+  load();
+  return { section };
+}
+
+/** "name: must be unique" lines from a DRF 400 body, else its detail. */
+export function fieldErrors(error) {
+  const body = error.body || {};
+  const parts = Object.entries(body)
+    .filter(([key]) => key !== "detail")
+    .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(" ") : value}`);
+  return parts.length ? parts.join("; ") : error.message;
+}
+
+export function installPanels({ side, projectId, role, me }) {
+  const rank = RANK[role] || 0;
+  let queue = null;
+  if (rank >= RANK.reviewer) {
+    queue = reviewQueue(projectId);
+    side.append(queue.section);
+  }
+  side.append(labelsPanel(projectId, rank >= RANK.manager).section);
+  if (rank >= RANK.manager) side.append(membersPanel(projectId, me).section);
+  return {
+    statusChanged(message) {
+      if (queue && (message.status === "submitted" || message.status === "approved" || message.status === "rejected")) queue.reload();
+    },
+  };
+}
