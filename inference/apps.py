@@ -1,3 +1,5 @@
+import sys
+
 from django.apps import AppConfig
 
 
@@ -7,3 +9,8 @@ class InferenceConfig(AppConfig):
     def ready(self):
         # Registers accept/reject with the history registry before the first undo can run.
         import inference.services  # noqa: F401
+
+        if sys.argv[1:2] == ["runworker"] and "inference" in sys.argv[2:]:
+            from inference.consumers import reaper_start
+
+            reaper_start()  # an idle worker still re-queues what a dead one left running

@@ -2,8 +2,9 @@
 
 Thin: `{"type": "job.run", "job_id": N}` → `job_run`. A SyncConsumer's handlers run one at
 a time per worker process, so a worker runs one job at a time; scale by adding workers.
-Each worker also reaps stale jobs: once when it starts (picking up what a dead worker left)
-and then every `INFERENCE_JOB_STALE_SECONDS / 2` from a side thread.
+Each worker also reaps stale jobs from a side thread, every `INFERENCE_JOB_STALE_SECONDS / 2`,
+starting with the process (see `InferenceConfig.ready`), so a fresh worker picks up what a
+dead one left behind.
 """
 
 import logging
@@ -21,6 +22,8 @@ _reaper_started = threading.Event()
 
 def _reap_forever(stop: threading.Event | None = None):
     interval = max(1.0, settings.INFERENCE_JOB_STALE_SECONDS / 2)
+    stop = stop or threading.Event()
+    stop.wait(1.0)  # let start-up (the app registry) finish first
     while True:
         try:
             close_old_connections()
@@ -31,7 +34,7 @@ def _reap_forever(stop: threading.Event | None = None):
             logger.exception("Reaping stale jobs failed")
         finally:
             connection.close()
-        if (stop or threading.Event()).wait(interval):
+        if stop.wait(interval):
             return
 
 

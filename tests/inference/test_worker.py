@@ -1,0 +1,131 @@
+"""Real `manage.py runworker inference` processes on the Redis channel layer.
+
+A job submitted over the API runs in the worker end to end; a worker killed (SIGKILL) mid-job
+leaves the job to the reaper, which re-queues it; another worker finishes it without
+duplicating the predictions already stored.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+
+from inference.detectors.memory import MemoryDetector
+from inference.models import DetectionJob, Prediction
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs REDIS_URL (the channel layer workers use)"),
+]
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        pytest.skip("the worker subprocess needs a database server (set DATABASE_URL)")
+    auth = (s["USER"] or "") + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    return f"postgres://{auth}{'@' if auth else ''}{s['HOST'] or '127.0.0.1'}{port}/{s['NAME']}"
+
+
+@pytest.fixture
+def workers(tmp_path, settings):
+    """`start()` launches a runworker subprocess with the slow in-memory detector."""
+    settings.INFERENCE_JOB_STALE_SECONDS = 2
+    started = []
+
+    def start(delay: float):
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+            "INFERENCE_BACKEND": "inference.detectors.memory.SlowMemoryDetector",
+            "INFERENCE_MEMORY_DELAY": str(delay),
+            "INFERENCE_JOB_STALE_SECONDS": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+        log = open(tmp_path / f"worker{len(started)}.log", "wb")
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", "runworker", "inference"], cwd=REPO, env=env, stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        started.append((process, log))
+        return process
+
+    yield start
+    for process, log in started:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        log.close()
+        if os.environ.get("SHOW_WORKER_LOGS"):
+            print(Path(log.name).read_text())
+
+
+def wait_for(predicate, *, timeout: float = 90, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def job_state(job_id):
+    return DetectionJob.objects.get(pk=job_id)
+
+
+def test_a_worker_runs_a_submitted_job_end_to_end(workers, image, labels, annotator, client_for):
+    workers(delay=0.05)
+    response = client_for(annotator).post(
+        f"/api/images/{image.pk}/detect/", {"prompts": "person, car"}, format="json"
+    )
+    assert response.status_code == 202
+    job_id = response.json()["id"]
+    job = wait_for(lambda: (j := job_state(job_id)).status in ("done", "failed") and j, what="the job to finish")
+    assert job.status == "done", job.error
+    assert job.backend == "memory-slow" and job.attempts == 1
+    for prompt in ("person", "car"):
+        assert Prediction.objects.filter(job_id=job_id, prompt=prompt).count() == len(
+            MemoryDetector.expected(prompt, image.width, image.height)
+        )
+
+
+def test_a_worker_killed_mid_job_leaves_it_to_the_reaper_and_another_worker_finishes_it(
+    workers, image, labels, annotator, client_for
+):
+    first = workers(delay=1.0)
+    response = client_for(annotator).post(
+        f"/api/images/{image.pk}/detect/", {"prompts": "person, car, dog"}, format="json"
+    )
+    job_id = response.json()["id"]
+    wait_for(lambda: job_state(job_id).timings.get("prompts"), what="the first prompt to be stored")
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    killed = job_state(job_id)
+    assert killed.status == "running"  # nobody told the database: only the missing heartbeat shows it
+    stored_before = set(killed.timings["prompts"])
+    assert stored_before and stored_before != {"person", "car", "dog"}
+
+    workers(delay=0.05)  # its reaper re-queues the job once the heartbeat is 2 s old, then runs it
+    job = wait_for(lambda: (j := job_state(job_id)).status in ("done", "failed") and j, what="the retried job")
+    assert job.status == "done", job.error
+    assert job.attempts == 2
+    assert set(job.timings["prompts"]) == {"person", "car", "dog"}
+    for prompt in ("person", "car", "dog"):
+        ranks = list(Prediction.objects.filter(job_id=job_id, prompt=prompt).values_list("rank", flat=True))
+        assert sorted(ranks) == list(range(len(MemoryDetector.expected(prompt, image.width, image.height))))
