@@ -67,6 +67,8 @@ def project_update(*, project: Project, user, name: str | None = None, descripti
 def project_delete(*, project: Project, user) -> None:
     """Delete a project with its frames, boxes and history; the stored files go after the commit."""
     names = list(Image.objects.filter(project=project).values_list("file", flat=True))
+    # Boxes protect their labels; with the boxes gone first, the cascade can take the labels.
+    Box.objects.filter(image__project=project).delete()
     project.delete()
     transaction.on_commit(lambda: [default_storage.delete(name) for name in names if name])
 

@@ -93,10 +93,10 @@ def test_members_read_a_project_and_managers_change_it(client_for, annotator, ma
     assert project.description == "new"
 
 
-def test_deleting_a_project_removes_its_frames_and_files(
+def test_deleting_a_project_removes_its_frames_boxes_and_files(
     client_for, manager, project, media_root, django_capture_on_commit_callbacks
 ):
-    ImageFactory(project=project)
+    BoxFactory(image=ImageFactory(project=project))  # boxes protect their labels: the delete must still work
     assert media_files(media_root)
     with django_capture_on_commit_callbacks(execute=True):
         assert client_for(manager).delete(f"/api/projects/{project.pk}/").status_code == 204
