@@ -7,11 +7,21 @@ worker's periodic `tracking_tick()` and `manage.py flush_tracking` send to MLflo
 import logging
 
 from feedback.tracking.outbox import outbox_enqueue, outbox_flush
-from feedback.tracking.runs import dataset_export_track, detection_job_track
+from feedback.tracking.runs import dataset_export_track, detection_job_track, session_track
+from feedback.tracking.sessions import sessions_close_for_user, sessions_close_idle
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["dataset_export_track", "detection_job_track", "outbox_enqueue", "outbox_flush", "tracking_tick"]
+__all__ = [
+    "dataset_export_track",
+    "detection_job_track",
+    "outbox_enqueue",
+    "outbox_flush",
+    "session_track",
+    "sessions_close_for_user",
+    "sessions_close_idle",
+    "tracking_tick",
+]
 
 
 def tracking_tick(*, limit: int = 200) -> dict:
@@ -21,11 +31,7 @@ def tracking_tick(*, limit: int = 200) -> dict:
     """
     counts = {}
     try:
-        from feedback.tracking.sessions import sessions_close_idle
-
         counts["sessions_closed"] = len(sessions_close_idle())
-    except ImportError:
-        pass
     except Exception:
         logger.exception("Closing idle annotation sessions failed")
     try:

@@ -1,11 +1,14 @@
 """What each kind of MLflow run records, as outbox payloads (plain JSON, built at enqueue)."""
 
+import logging
 from collections import Counter
 
 from django.utils.text import slugify
 
 from feedback.tracking.client import experiment_name
 from feedback.tracking.outbox import outbox_enqueue
+
+logger = logging.getLogger(__name__)
 
 
 def project_experiment(project) -> str:
@@ -63,9 +66,16 @@ def detection_job_payload(job) -> dict:
 
 
 def detection_job_track(*, job) -> str:
-    """Queue the MLflow run of a finished detection job; returns the outbox key."""
+    """Queue the MLflow run of a finished detection job; returns the outbox key.
+
+    Called by the job service after commit: bookkeeping that fails is logged, never raised
+    into the job's caller.
+    """
     key = f"detection_job:{job.pk}"
-    outbox_enqueue(kind="detection_job", key=key, payload=detection_job_payload(job))
+    try:
+        outbox_enqueue(kind="detection_job", key=key, payload=detection_job_payload(job))
+    except Exception:
+        logger.exception("Queueing the MLflow run of job %s failed", job.pk)
     return key
 
 
@@ -91,4 +101,28 @@ def dataset_export_track(*, dataset) -> str:
         "target": {"model": "annotations.DatasetVersion", "pk": dataset.pk},
     }
     outbox_enqueue(kind="dataset_export", key=key, payload=payload)
+    return key
+
+
+def session_track(*, session) -> str:
+    """Queue the MLflow run of a closed annotation session; returns the outbox key."""
+    project, user = session.project, session.user
+    key = f"annotation_session:{session.pk}"
+    payload = {
+        "experiment": project_experiment(project),
+        "run_name": f"session-{user.username}-{session.started_at:%Y%m%dT%H%M%S}",
+        "start_ms": _ms(session.started_at),
+        "end_ms": _ms(session.ended_at),
+        "params": {
+            "user": user.username,
+            "project_id": project.pk,
+            "started_at": session.started_at.isoformat(),
+            "ended_at": session.ended_at.isoformat() if session.ended_at else "",
+        },
+        "metrics": dict(session.counts),
+        "tags": {"hitl.kind": "annotation_session", "project": project.name, "project_id": project.pk,
+                 "user": user.username, "session_id": session.pk},
+        "target": {"model": "feedback.AnnotationSession", "pk": session.pk},
+    }
+    outbox_enqueue(kind="annotation_session", key=key, payload=payload)
     return key
