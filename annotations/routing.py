@@ -1,3 +1,10 @@
-"""Websocket routes of frames and projects (consumers come with live review)."""
+"""Websocket routes of frames and projects."""
 
-websocket_urlpatterns = []
+from django.urls import path
+
+from annotations.consumers import ImageConsumer, ProjectConsumer
+
+websocket_urlpatterns = [
+    path("ws/images/<int:image_id>/", ImageConsumer.as_asgi()),
+    path("ws/projects/<int:project_id>/", ProjectConsumer.as_asgi()),
+]

@@ -1,0 +1,232 @@
+"""Websockets of frames and projects. Thin: authenticate, join the group, relay.
+
+`/ws/images/<id>/` (`ImageConsumer`) and `/ws/projects/<id>/` (`ProjectConsumer`) sit
+behind `AllowedHostsOriginValidator(AuthMiddlewareStack(...))` (hitl_project/asgi.py): a
+foreign Origin is refused at the handshake, and the session cookie gives `scope["user"]`.
+
+- Anonymous users and non-members: the handshake is accepted and immediately closed with
+  code 4403, before anything else is sent. (Closing *before* accept would make the server
+  answer HTTP 403, and a browser cannot read that; accept-then-close delivers the code.)
+- On connect the client first gets `state`: for a frame `{type: "state", image: {status,
+  review_comment, ...}, boxes: [box with version...], viewers: [...]}`, for a project
+  `{type: "state", progress: {...}, viewers: {image_id: [...]}}`. A client that reconnects
+  after a drop replaces what it had with this, then applies events newer than each box's
+  version.
+- Then every group event of the types in `RELAYED` is forwarded as is.
+- Client → server: `presence.ping` (heartbeat; answered with the frame's `presence`) and, on a
+  frame, `box.dragging {box, x_min, y_min, x_max, y_max[, label]}` — ephemeral, relayed to the
+  other viewers with the sender's `user`, at most `DRAG_RATE` per second (the excess is dropped).
+  Anything else, or malformed JSON, is answered with `{type: "error", detail}`; the connection stays.
+"""
+
+import asyncio
+import logging
+import math
+import time
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from annotations.access import can_view_image, can_view_project
+from annotations.broadcast import image_group, project_group
+from annotations.selectors.boxes import user_brief
+from annotations.selectors import live as live_selectors
+from annotations.services import presence as presence_service
+
+logger = logging.getLogger(__name__)
+
+FORBIDDEN = 4403
+RELAYED = (
+    "box.created",
+    "box.updated",
+    "box.deleted",
+    "feedback.updated",
+    "image.status",
+    "presence",
+    "box.dragging",
+    "detection.started",
+    "detection.result",
+    "detection.done",
+    "detection.failed",
+    "project.progress",
+)
+DRAG_RATE = 20  # messages per second per connection; a canvas redraws at most ~60/s anyway
+COORDS = ("x_min", "y_min", "x_max", "y_max")
+MAX_ID = 2**63 - 1
+
+
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
+def drag_parse(content: dict) -> dict | None:
+    """The relayable part of a client's `box.dragging`, or None when it is malformed.
+
+    `box` is the id of the box being moved, or null while a new box is being drawn.
+    """
+    box = content.get("box")
+    if box is not None and not _is_id(box):
+        return None
+    message = {"box": box}
+    for name in COORDS:
+        value = content.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return None
+        message[name] = float(value)
+    label = content.get("label")
+    if label is not None and not _is_id(label):
+        return None
+    message["label"] = label
+    return message
+
+
+class RateLimit:
+    """Token bucket: `rate` per second, bursts up to `rate`."""
+
+    def __init__(self, rate: float, clock=time.monotonic):
+        self.rate, self.clock = rate, clock
+        self.tokens, self.last = float(rate), clock()
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.rate, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class _LiveConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+
+    async def refuse(self):
+        await self.accept()
+        await self.close(code=FORBIDDEN)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = await self.decode_json(text_data) if text_data else None
+        except ValueError:
+            content = None
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            return await self.send_error("Send JSON objects with a `type`.")
+        await self.receive_json(content)
+
+    async def send_error(self, detail: str):
+        await self.send_json({"type": "error", "detail": detail})
+
+    async def dispatch(self, message):
+        # An event type nobody relays must not tear down every viewer's connection.
+        if message.get("type", "").startswith("websocket.") or hasattr(self, get_handler_name(message)):
+            return await super().dispatch(message)
+        logger.debug("Not relaying %s", message.get("type"))
+
+    async def relay(self, event):
+        await self.send_json(event)
+
+    box_created = box_updated = box_deleted = feedback_updated = image_status = presence = relay
+    detection_started = detection_result = detection_done = detection_failed = project_progress = relay
+
+    async def box_dragging(self, event):
+        if event.get("sender") != self.channel_name:
+            await self.send_json({k: v for k, v in event.items() if k != "sender"})
+
+
+class ImageConsumer(_LiveConsumer):
+    """`/ws/images/<image_id>/`: one frame's boxes, status, detections and viewers."""
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        self.image_id = self.scope["url_route"]["kwargs"]["image_id"]
+        self.heartbeat = None
+        if self.user is None or not await database_sync_to_async(can_view_image)(self.user, self.image_id):
+            return await self.refuse()
+        self.image_id = int(self.image_id)
+        self.group = image_group(self.image_id)
+        self.drags = RateLimit(DRAG_RATE)
+        # Join before reading the state, so no change committed in between can be missed.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        state = await database_sync_to_async(live_selectors.image_live_state)(image_id=self.image_id)
+        self.project_id = state["image"]["project"]
+        viewers = await database_sync_to_async(presence_service.presence_join)(**self._presence_args())
+        await self.send_json({"type": "state", **state, "viewers": viewers})
+        self.heartbeat = asyncio.create_task(self._beat())
+
+    def _presence_args(self) -> dict:
+        return {
+            "project_id": self.project_id,
+            "image_id": self.image_id,
+            "user": self.user,
+            "channel_name": self.channel_name,
+        }
+
+    async def _beat(self):
+        while True:
+            await asyncio.sleep(presence_service.presence_heartbeat())
+            try:
+                await database_sync_to_async(presence_service.presence_touch)(**self._presence_args())
+            except Exception:  # a missed heartbeat only shortens the presence; keep the socket
+                logger.exception("Presence heartbeat failed")
+
+    async def disconnect(self, code):
+        if self.group is None:
+            return
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        if hasattr(self, "project_id"):
+            await database_sync_to_async(presence_service.presence_leave)(
+                project_id=self.project_id, image_id=self.image_id, channel_name=self.channel_name
+            )
+
+    async def receive_json(self, content, **kwargs):
+        kind = content["type"]
+        if kind == "presence.ping":
+            viewers = await database_sync_to_async(presence_service.presence_touch)(**self._presence_args())
+            return await self.send_json({"type": "presence", "image": self.image_id, "viewers": viewers})
+        if kind == "box.dragging":
+            drag = drag_parse(content)
+            if drag is None:
+                return await self.send_error("box.dragging needs box (id or null) and finite x_min…y_max.")
+            if self.drags.allow():
+                await self.channel_layer.group_send(
+                    self.group,
+                    {
+                        "type": "box.dragging",
+                        "image": self.image_id,
+                        **drag,
+                        "user": user_brief(self.user),
+                        "sender": self.channel_name,
+                    },
+                )
+            return None
+        return await self.send_error(f"Unknown message type {kind[:64]!r}; send presence.ping or box.dragging.")
+
+
+class ProjectConsumer(_LiveConsumer):
+    """`/ws/projects/<project_id>/`: progress counts, status changes and who views which frame."""
+
+    async def connect(self):
+        self.user = self.scope.get("user")
+        project_id = self.scope["url_route"]["kwargs"]["project_id"]
+        if self.user is None or not await database_sync_to_async(can_view_project)(self.user, project_id):
+            return await self.refuse()
+        self.project_id = int(project_id)
+        self.group = project_group(self.project_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        progress = await database_sync_to_async(live_selectors.project_progress)(project_id=self.project_id)
+        viewers = await database_sync_to_async(presence_service.viewers_for_project)(self.project_id)
+        await self.send_json({"type": "state", "progress": progress, "viewers": viewers})
+
+    async def disconnect(self, code):
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content["type"] == "presence.ping":
+            return None  # a keep-alive; a project page is not a viewer of any frame
+        return await self.send_error(f"Unknown message type {content['type'][:64]!r}; send presence.ping.")
