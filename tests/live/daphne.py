@@ -1,0 +1,75 @@
+"""Real Daphne processes for cross-process tests and the fan-out benchmark."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DAPHNE = Path(sys.executable).with_name("daphne")
+
+
+def free_ports(count: int, first: int = 8401, last: int = 8419) -> list[int]:
+    """`count` ports in [first, last] that nothing listens on (a fixed range, so parallel runs stay apart)."""
+    ports = []
+    for port in range(first, last + 1):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+        if len(ports) == count:
+            return ports
+    raise RuntimeError(f"No {count} free ports in {first}-{last}.")
+
+
+def database_url(settings_dict: dict) -> str:
+    user, password = settings_dict.get("USER") or "", settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host, port = settings_dict.get("HOST") or "127.0.0.1", settings_dict.get("PORT") or "5432"
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen, timeout: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"daphne on {port} exited: {log.read_text()[-2000:]}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"daphne on {port} did not listen within {timeout} s: {log.read_text()[-2000:]}")
+
+
+@contextlib.contextmanager
+def daphne_processes(ports: list[int], env: dict, log_dir: Path, timeout: float = 60):
+    """Start one Daphne per port with `env` added to this environment; stop them all on exit."""
+    processes = []
+    try:
+        for port in ports:
+            log = log_dir / f"daphne-{port}.log"
+            process = subprocess.Popen(
+                [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "hitl_project.asgi:application"],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+            )
+            processes.append((port, process, log))
+        for port, process, log in processes:
+            _wait_until_listening(port, process, timeout, log)
+        yield processes
+    finally:
+        for _, process, _ in processes:
+            process.terminate()
+        for _, process, _ in processes:
+            try:
+                process.wait(timeout=3)  # a test or benchmark is done with it: no graceful drain needed
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
