@@ -5,12 +5,12 @@ Coordinates are rounded to a thousandth of a pixel, so an import followed by an 
 writes the same numbers.
 """
 
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
+from django.conf import settings
 from django.db import transaction
 
 from annotations.errors import InvalidInput
@@ -21,6 +21,7 @@ ANNOTATIONS_FILE = "annotations.json"
 IMAGES_DIR = "images"
 BATCH = 5_000  # objects serialised per orjson call
 BUFFER = 1 << 20
+INGEST_SLICE = 200  # frames per images_ingest call on import
 
 
 def _r(value: float) -> float:
@@ -105,17 +106,51 @@ def coco_import(*, project, user, path: Path) -> dict:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
         raise InvalidInput(f"Cannot read COCO file {path}: {exc}") from None
+    _shape_check(data)
+    paths = {img["id"]: _image_path(path.parent, img["file_name"]) for img in data["images"]}
+    files = [(img["file_name"], _LazyFile(paths[img["id"]])) for img in data["images"]]
+    new_images = 0
+    with stored_files_guard(), transaction.atomic():
+        by_name = {}
+        # In slices: the ingest service holds a call's bytes in memory and caps files per call.
+        step = max(1, min(INGEST_SLICE, settings.UPLOAD_MAX_FILES))
+        for start in range(0, len(files), step):
+            ingested = images_ingest(project=project, user=user, files=files[start : start + step])
+            by_name.update(ingested.by_name)
+            new_images += len(ingested.images)
+        images = {img["id"]: by_name[img["file_name"]] for img in data["images"]}
+        labels = _labels_ensure(project, data["categories"])
+        boxes = _boxes_create(user, images, labels, data.get("annotations") or [])
+    return {"images": len(images), "new_images": new_images, "labels": len(labels), "boxes": boxes}
+
+
+def _shape_check(data) -> None:
+    """Refuse a file that is not COCO-shaped before touching anything."""
     if not isinstance(data, dict) or not all(isinstance(data.get(k), list) for k in ("images", "categories")):
         raise InvalidInput("Not a COCO file: 'images' and 'categories' lists are needed.")
-    paths = {img["id"]: _image_path(path.parent, img["file_name"]) for img in data["images"]}
-    with contextlib.ExitStack() as stack:
-        handles = [(img["file_name"], stack.enter_context(open(paths[img["id"]], "rb"))) for img in data["images"]]
-        with stored_files_guard(), transaction.atomic():
-            ingested = images_ingest(project=project, user=user, files=handles)
-            images = {img["id"]: ingested.by_name[img["file_name"]] for img in data["images"]}
-            labels = _labels_ensure(project, data["categories"])
-            boxes = _boxes_create(user, images, labels, data.get("annotations") or [])
-    return {"images": len(images), "new_images": len(ingested.images), "labels": len(labels), "boxes": boxes}
+    for kind, items, keys in (
+        ("image", data["images"], ("id", "file_name")),
+        ("category", data["categories"], ("id", "name")),
+        ("annotation", data.get("annotations") or [], ("image_id", "category_id", "bbox")),
+    ):
+        for item in items:
+            if not isinstance(item, dict) or any(k not in item for k in keys):
+                raise InvalidInput(f"Every {kind} needs {', '.join(keys)}; got {str(item)[:200]}.")
+    for ann in data.get("annotations") or []:
+        bbox = ann["bbox"]
+        if not (isinstance(bbox, list) and len(bbox) == 4 and all(isinstance(v, int | float) for v in bbox)):
+            raise InvalidInput(f"Annotation {ann.get('id')}: bbox must be [x, y, width, height].")
+
+
+class _LazyFile:
+    """Opened only while the ingest service reads it: no descriptor per frame held open."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def read(self, size: int = -1) -> bytes:
+        with open(self.path, "rb") as handle:
+            return handle.read(size)
 
 
 def _image_path(folder: Path, file_name: str) -> Path:
