@@ -9,11 +9,17 @@ import django_filters
 
 from annotations.models import Image, ImageStatus, Project
 
+FRAME_INDEX_MAX = 2**31 - 1  # the column's range: larger values would be a database error, not a filter
+
 
 class ImageFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ImageStatus.choices)
-    frame_index_min = django_filters.NumberFilter(field_name="frame_index", lookup_expr="gte", min_value=0, max_value=2**31 - 1)
-    frame_index_max = django_filters.NumberFilter(field_name="frame_index", lookup_expr="lte", min_value=0, max_value=2**31 - 1)
+    frame_index_min = django_filters.NumberFilter(
+        field_name="frame_index", lookup_expr="gte", min_value=0, max_value=FRAME_INDEX_MAX
+    )
+    frame_index_max = django_filters.NumberFilter(
+        field_name="frame_index", lookup_expr="lte", min_value=0, max_value=FRAME_INDEX_MAX
+    )
 
     class Meta:
         model = Image

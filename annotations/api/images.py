@@ -68,7 +68,8 @@ class ImageOutput(serializers.Serializer):
 
 
 UploadOutput = inline_serializer(
-    "UploadOutput", {"images": ImageOutput(many=True), "duplicates": serializers.ListField(child=serializers.CharField())}
+    "UploadOutput",
+    {"images": ImageOutput(many=True), "duplicates": serializers.ListField(child=serializers.CharField())},
 )
 UploadInput = inline_serializer(
     "UploadInput", {"file": serializers.ListField(child=serializers.FileField(), help_text="An image or a zip.")}

@@ -48,7 +48,9 @@ class TokenApi(ObtainAuthToken):
     throttle_scope = "token"
 
     @extend_schema(
-        request=inline_serializer("TokenInput", {"username": serializers.CharField(), "password": serializers.CharField()}),
+        request=inline_serializer(
+            "TokenInput", {"username": serializers.CharField(), "password": serializers.CharField()}
+        ),
         responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}),
         auth=[],
     )
@@ -179,7 +181,8 @@ class MemberListApi(APIView):
             username=values.get("username"),
             user_id=values.get("user"),
         )
-        return Response(MemberOutput(membership).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(MemberOutput(membership).data, status=code)
 
 
 class MemberDetailApi(APIView):

@@ -105,7 +105,8 @@ def member_add(
     membership = Membership.objects.filter(project=project, user=member_user).first()
     if membership is None:
         return Membership.objects.create(project=project, user=member_user, role=role), True
-    if membership.role == Role.MANAGER and role != Role.MANAGER and not _managers_left(project, without_user_id=member_user.pk):
+    demoted = membership.role == Role.MANAGER and role != Role.MANAGER
+    if demoted and not _managers_left(project, without_user_id=member_user.pk):
         raise Conflict("The project needs at least one manager; make someone else manager first.")
     membership.role = role
     membership.save(update_fields=["role"])

@@ -45,7 +45,8 @@ def test_the_same_name_is_fine_in_another_project(client_for, staff, label):
 
 
 def test_a_manager_renames_and_recolours(client_for, manager, label):
-    response = client_for(manager).patch(f"/api/labels/{label.pk}/", {"name": "human", "color": "#123456"}, format="json")
+    body = {"name": "human", "color": "#123456"}
+    response = client_for(manager).patch(f"/api/labels/{label.pk}/", body, format="json")
     assert response.status_code == 200
     label.refresh_from_db()
     assert (label.name, label.color) == ("human", "#123456")

@@ -10,7 +10,7 @@ Rows for endpoints not built yet are skipped until their route exists.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.core.cache import cache
@@ -201,7 +201,9 @@ def world(project, label, image, annotator, reviewer, manager, outsider, staff, 
             job=job, image=image, label=label, prompt="person", x_min=2, y_min=2, x_max=20, y_max=20, score=0.9
         ),
         "dataset": DatasetVersion.objects.create(project=project, format="coco", path=str(folder)),
-        "users": {"annotator": annotator, "reviewer": reviewer, "manager": manager, "outsider": outsider, "staff": staff},
+        "users": {
+            "annotator": annotator, "reviewer": reviewer, "manager": manager, "outsider": outsider, "staff": staff
+        },
     }
 
 

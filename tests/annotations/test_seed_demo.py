@@ -37,7 +37,8 @@ def test_seed_creates_the_demo_project_with_photos_labels_and_users(var_dir):
     assert [f.frame_index for f in frames] == list(range(len(frames)))
     assert frames[0].original_name == "astronaut.png" and (frames[0].width, frames[0].height) == (512, 512)
     assert all(f.format in ("PNG", "JPEG") for f in frames)
-    assert {"person", "cat", "cup", "rocket"} <= set(Label.objects.filter(project=project).values_list("name", flat=True))
+    labels = set(Label.objects.filter(project=project).values_list("name", flat=True))
+    assert {"person", "cat", "cup", "rocket"} <= labels
     roles = dict(Membership.objects.filter(project=project).values_list("user__username", "role"))
     assert roles == {"admin": Role.MANAGER, "annotator": Role.ANNOTATOR, "reviewer": Role.REVIEWER}
     passwords = printed_passwords(output)

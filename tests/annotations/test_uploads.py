@@ -93,7 +93,8 @@ def test_duplicates_are_reported_not_stored_twice(manager_client, project, media
 
 def test_the_same_file_twice_in_one_upload_is_stored_once(project, manager):
     data = png_bytes(color=(1, 2, 3))
-    result = images_ingest(project=project, user=manager, files=[("x.png", io.BytesIO(data)), ("y.png", io.BytesIO(data))])
+    files = [("x.png", io.BytesIO(data)), ("y.png", io.BytesIO(data))]
+    result = images_ingest(project=project, user=manager, files=files)
     assert [i.original_name for i in result.images] == ["x.png"]
     assert result.duplicates == ["y.png"]
     assert result.by_name["y.png"] == result.by_name["x.png"]

@@ -37,7 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("project", help="Project id or name.")
         parser.add_argument("path", type=Path)
         parser.add_argument("--user", help="Username the import is recorded for (default: the first superuser).")
-        parser.add_argument("--label", default=DEFAULT_LABEL, help="Label for the prototype's boxes (created if missing).")
+        parser.add_argument(
+            "--label", default=DEFAULT_LABEL, help="Label for the prototype's boxes (created if missing)."
+        )
 
     def handle(self, *args, project, path, user=None, label=DEFAULT_LABEL, **options):
         project = project_resolve(project)
