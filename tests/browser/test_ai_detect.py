@@ -1,0 +1,77 @@
+"""AI pre-annotation in Chromium: Detect streams AI boxes into the canvas; Enter accepts one."""
+
+import os
+
+import pytest
+
+from annotations.models import Box
+from inference.detectors.memory import MemoryDetector
+from inference.models import Prediction
+from tests.browser.test_annotate_page import frame_png, open_frame
+from tests.factories import ImageFactory, LabelFactory, MembershipFactory, ProjectFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+SERVER_ENV = {"INFERENCE_BACKEND": "inference.detectors.memory.SlowMemoryDetector", "INFERENCE_MEMORY_DELAY": "0.3",
+              "INFERENCE_EXECUTION": "thread"}
+
+
+@pytest.fixture(scope="module")
+def daphne_server(django_db_setup, tmp_path_factory):
+    """This module's Daphne runs jobs itself (thread pool) with the slow in-memory detector."""
+    from tests.browser.conftest import DaphneServer, _database_url, _free_port
+
+    saved = {name: os.environ.get(name) for name in SERVER_ENV}
+    os.environ.update(SERVER_ENV)
+    folder = tmp_path_factory.mktemp("daphne-ai")
+    (folder / "media").mkdir()
+    server = DaphneServer(port=_free_port(), media_root=folder / "media", log_path=folder / "daphne.log")
+    try:
+        server.start(_database_url())
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    yield server
+    server.stop()
+
+
+def test_detect_streams_ai_boxes_and_enter_accepts_the_selected_one(
+    new_page, wait_for_js, screenshot, client_for
+):
+    project = ProjectFactory(name="AI audit")
+    LabelFactory(project=project, name="car", color="#ff7f0e")
+    LabelFactory(project=project, name="person", color="#2ca02c")
+    frame = ImageFactory(project=project, width=640, height=480, frame_index=0, content=frame_png())
+    user = UserFactory(username="aiden")
+    MembershipFactory(project=project, user=user)
+    expected = {p: MemoryDetector.expected(p, 640, 480) for p in ("car", "person")}
+
+    page = open_frame(new_page(user), frame.pk)
+    assert page.input_value("#ai-prompts") == "car, person"
+    wait_for_js(page, "() => document.getElementById('ai-backend').dataset.backend === 'memory-slow'")
+    page.click("#ai-detect")
+    # A spinner per prompt while it runs, then the streamed boxes on the canvas.
+    page.wait_for_selector("#ai-progress li[data-prompt='car']")
+    total = sum(len(boxes) for boxes in expected.values())
+    wait_for_js(page, "() => document.querySelectorAll('#ai-progress li[data-state=done]').length === 2", timeout=30)
+    wait_for_js(page, f"() => window.hitlAnnotate.renderer.stats.predictions === {total}")
+    assert page.text_content("#ai-progress li[data-prompt='person'] .ai-count") == f"{len(expected['person'])} found"
+    selected = int(page.get_attribute("#ai-panel .panel-body", "data-selected"))  # the first AI box is selected
+    screenshot(page, "ai-detect-streamed")
+
+    page.keyboard.press("Enter")
+    wait_for_js(page, "() => window.hitlAnnotate.store.list().some((b) => b.source === 'ai' && b.id)")
+    response = client_for(user).get(f"/api/images/{frame.pk}/boxes/").json()
+    [box] = response["results"]
+    assert box["source"] == "ai" and box["prediction"] == selected
+    prediction = Prediction.objects.get(pk=selected)
+    assert prediction.status == "accepted"
+    assert (box["x_min"], box["y_min"], box["x_max"], box["y_max"]) == (
+        prediction.x_min, prediction.y_min, prediction.x_max, prediction.y_max
+    )
+    assert Box.objects.filter(image=frame).count() == 1
+    wait_for_js(page, f"() => window.hitlAnnotate.renderer.stats.predictions === {total - 1}")
+    screenshot(page, "ai-detect-accepted")
+    assert page.js_errors == []
