@@ -55,6 +55,9 @@ class ImageOutput(serializers.Serializer):
     format = serializers.CharField()
     review_comment = serializers.CharField()
     box_count = serializers.IntegerField()
+    my_rating = serializers.IntegerField(
+        allow_null=True, default=None, help_text="The caller's frame feedback (1, 0, -1) or null."
+    )
     file_url = serializers.SerializerMethodField()
     thumb_url = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -89,7 +92,8 @@ class ProjectImagesApi(APIView):
     )
     def get(self, request, project_id):
         project = project_get_for_user(pk=project_id, user=request.user)
-        images = ImageFilter(request.query_params, queryset=images_for_project(project=project))
+        queryset = images_for_project(project=project, user=request.user)
+        images = ImageFilter(request.query_params, queryset=queryset)
         if not images.is_valid():
             errors = {key: [str(m) for m in msgs] for key, msgs in images.errors.items()}
             raise InvalidInput("Invalid filter.", **errors)
@@ -104,7 +108,8 @@ class ProjectImagesApi(APIView):
         if not uploads:
             raise InvalidInput("Send the image or zip as the multipart field `file`.", file=["No file was sent."])
         result = images_ingest(project=project, user=request.user, files=[(f.name, f) for f in uploads])
-        fresh = images_annotated(project.images.filter(pk__in=[image.pk for image in result.images]))
+        new_ids = [image.pk for image in result.images]
+        fresh = images_annotated(project.images.filter(pk__in=new_ids), user=request.user)
         return Response(
             {"images": ImageOutput(fresh, many=True).data, "duplicates": result.duplicates},
             status=status.HTTP_201_CREATED,
@@ -115,7 +120,7 @@ class ImageDetailApi(APIView):
     @extend_schema(responses=ImageOutput)
     def get(self, request, pk):
         image = image_get_for_user(pk=pk, user=request.user)
-        return Response(ImageOutput(image_with_details(pk=image.pk)).data)
+        return Response(ImageOutput(image_with_details(pk=image.pk, user=request.user)).data)
 
 
 class ImageFileApi(APIView):

@@ -35,24 +35,31 @@ def _neighbour(*, before: bool) -> Subquery:
     return Subquery(rows, output_field=IntegerField())
 
 
-def images_for_project(*, project: Project, filters: dict | None = None) -> QuerySet[Image]:
-    """The project's frames ordered by frame_index, each with `box_count`, `previous_id`, `next_id`."""
-    queryset = Image.objects.filter(project=project, **(filters or {}))
-    return images_annotated(queryset)
+def images_for_project(*, project: Project, user=None) -> QuerySet[Image]:
+    """The project's frames ordered by frame_index, each with `box_count`, `previous_id`, `next_id`
+    and, given a user, `my_rating` (their frame feedback or None)."""
+    return images_annotated(Image.objects.filter(project=project), user=user)
 
 
-def images_annotated(queryset: QuerySet[Image]) -> QuerySet[Image]:
+def images_annotated(queryset: QuerySet[Image], *, user=None) -> QuerySet[Image]:
+    from feedback.models import FrameFeedback  # late: the feedback app builds on this one
+
     live_boxes = Box.objects.filter(image=OuterRef("pk"), deleted=False)
+    extra = {}
+    if user is not None and user.is_authenticated:
+        mine = FrameFeedback.objects.filter(image=OuterRef("pk"), user=user).values("rating")[:1]
+        extra["my_rating"] = Subquery(mine, output_field=IntegerField())
     return queryset.annotate(
         box_count=_count(live_boxes, "image"),
         previous_id=_neighbour(before=True),
         next_id=_neighbour(before=False),
+        **extra,
     ).order_by("frame_index", "id")
 
 
-def image_with_details(*, pk: int) -> Image:
+def image_with_details(*, pk: int, user=None) -> Image:
     """One frame with the same annotations as the list (one query)."""
-    return images_annotated(Image.objects.filter(pk=pk)).get()
+    return images_annotated(Image.objects.filter(pk=pk), user=user).get()
 
 
 def image_neighbours(*, image: Image) -> tuple[int | None, int | None]:

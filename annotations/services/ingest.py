@@ -104,7 +104,13 @@ def images_ingest(
     if not checked:
         raise InvalidInput("No image in the upload.")
     with stored_files_guard(), transaction.atomic():
-        return _store(project=project, user=user, checked=checked, metadata=metadata, written=_written.get())
+        result = _store(project=project, user=user, checked=checked, metadata=metadata, written=_written.get())
+        if result.images:
+            # Dashboards watching the project see the new total once (and only if) the rows commit.
+            from annotations.services.review import project_progress_broadcast_on_commit
+
+            project_progress_broadcast_on_commit(project_id=project.pk)
+        return result
 
 
 def _store(*, project, user, checked: list[_Checked], metadata: dict, written: list[str]) -> IngestResult:

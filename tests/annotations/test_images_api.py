@@ -87,10 +87,23 @@ def test_box_count_counts_live_boxes_only(client_for, annotator, image):
     assert client_for(annotator).get(f"/api/images/{image.pk}/").json()["box_count"] == 2
 
 
+def test_frames_carry_the_callers_own_rating(client_for, annotator, reviewer, project, frames):
+    from feedback.models import FrameFeedback
+
+    FrameFeedback.objects.create(image=frames[1], user=annotator, rating=-1)  # frame_index 0
+    FrameFeedback.objects.create(image=frames[3], user=reviewer, rating=1)  # someone else's
+    results = client_for(annotator).get(f"/api/projects/{project.pk}/images/").json()["results"]
+    assert [i["my_rating"] for i in results] == [-1, None, None, None, None]
+    assert client_for(annotator).get(f"/api/images/{frames[1].pk}/").json()["my_rating"] == -1
+
+
 def test_list_queries_do_not_grow_with_frames_or_boxes(client_for, annotator, project, django_assert_max_num_queries):
+    from feedback.models import FrameFeedback
+
     for i in range(30):
         frame = ImageFactory(project=project, frame_index=i)
         BoxFactory(image=frame)
+        FrameFeedback.objects.create(image=frame, user=annotator, rating=1)
     client = client_for(annotator)
     with django_assert_max_num_queries(4):
         response = client.get(f"/api/projects/{project.pk}/images/?page_size=100")
