@@ -10,6 +10,8 @@
   import, `nosniff`, inline with a safe name; `?thumb=64|128|256|512` for a cached thumbnail.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
 from django.core.files.storage import default_storage
 from django.http import FileResponse
 from django.urls import path, reverse
@@ -23,7 +25,7 @@ from rest_framework.views import APIView
 
 from annotations.access import image_get_for_user, project_get_for_user
 from annotations.api.pagination import Pagination
-from annotations.errors import InvalidInput
+from annotations.errors import InvalidInput, PayloadTooLarge
 from annotations.filters import ImageFilter
 from annotations.models import ImageStatus, Role
 from annotations.selectors.images import image_with_details, images_annotated, images_for_project
@@ -104,7 +106,14 @@ class ProjectImagesApi(APIView):
     @extend_schema(request={"multipart/form-data": UploadInput}, responses={201: UploadOutput})
     def post(self, request, project_id):
         project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
-        uploads = request.FILES.getlist("file")
+        try:
+            uploads = request.FILES.getlist("file")
+        except TooManyFilesSent:
+            raise PayloadTooLarge(
+                f"At most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files per request; put more frames in a zip."
+            ) from None
+        except RequestDataTooBig:
+            raise PayloadTooLarge("The form fields are too large; send the frames as files.") from None
         if not uploads:
             raise InvalidInput("Send the image or zip as the multipart field `file`.", file=["No file was sent."])
         result = images_ingest(project=project, user=request.user, files=[(f.name, f) for f in uploads])

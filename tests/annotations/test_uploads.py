@@ -204,6 +204,14 @@ def test_over_the_pixel_limit_is_413(manager_client, project, unchanged, setting
     assert "wide.png" in response.json()["detail"]
 
 
+def test_more_files_than_a_form_may_carry_is_a_json_413(manager_client, project, unchanged, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    files = [(f"{i}.png", png_bytes(4, 4, (i, 0, 0))) for i in range(4)]
+    response = upload(manager_client, project, *files)
+    assert response.status_code == 413
+    assert "zip" in response.json()["detail"]
+
+
 def test_a_zip_bomb_is_refused_by_its_real_size(manager_client, project, unchanged, settings):
     """An entry that inflates far beyond the per-image limit is cut off while reading."""
     settings.IMAGE_MAX_BYTES = 100_000
