@@ -49,14 +49,37 @@ def test_seed_creates_the_demo_project_with_photos_labels_and_users(var_dir):
 
 
 @pytest.mark.django_db
-def test_credentials_are_written_privately_and_differ_each_run(var_dir):
+def test_credentials_are_written_privately_and_kept_on_a_rerun(var_dir):
     first = printed_passwords(seed())
     path = var_dir / "demo-credentials.txt"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert f"admin  {first['admin']}" in path.read_text()
-    second = printed_passwords(seed())
-    assert second["admin"] != first["admin"]
+    output = seed()
+    assert printed_passwords(output) == {} and "kept their passwords" in output
+    assert authenticate(username="admin", password=first["admin"]) is not None
     assert Image.objects.filter(project__name="Demo").count() == 6  # photos are duplicates the second time
+
+
+@pytest.mark.django_db
+def test_reset_passwords_gives_new_random_ones(var_dir):
+    first = printed_passwords(seed())
+    second = printed_passwords(seed("--reset-passwords"))
+    assert set(second) == {"admin", "annotator", "reviewer"}
+    assert all(second[name] != first[name] for name in second)
+    assert authenticate(username="reviewer", password=second["reviewer"]) is not None
+    assert f"reviewer  {second['reviewer']}" in (var_dir / "demo-credentials.txt").read_text()
+
+
+@pytest.mark.django_db
+def test_an_existing_account_is_not_altered(var_dir):
+    from tests.factories import UserFactory
+
+    UserFactory(username="annotator")  # someone's real account, password "pass-word-123", not staff
+    output = seed()
+    assert set(printed_passwords(output)) == {"admin", "reviewer"}
+    user = authenticate(username="annotator", password="pass-word-123")
+    assert user is not None and not user.is_staff
+    assert Membership.objects.get(project__name="Demo", user=user).role == Role.ANNOTATOR
 
 
 @pytest.mark.django_db

@@ -48,31 +48,44 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Do nothing if the demo project already exists.")
+        parser.add_argument(
+            "--reset-passwords", action="store_true", help="Give the demo users that already exist new passwords too."
+        )
 
-    def handle(self, *args, once=False, **options):
+    def handle(self, *args, once=False, reset_passwords=False, **options):
         path = credentials_path()
         if once and Project.objects.filter(name=DEMO_PROJECT).exists():
             where = f" Credentials: {path}" if path.exists() else ""
             self.stdout.write(f"The demo project already exists; nothing to do.{where}")
             return
         with stored_files_guard(), transaction.atomic():
-            passwords = self._users()
+            passwords = self._users(reset=reset_passwords)
             project = self._project(admin=get_user_model().objects.get(username="admin"))
             created = self._photos(project)
-        lines = [f"{name}  {password}" for name, password in passwords.items()]
-        self._write_credentials(path, lines)
         self.stdout.write(f"Demo project {project.name!r} (id {project.pk}): {created} new frames.")
-        self.stdout.write("Demo users (username  password), shown once and kept in " + str(path) + ":")
-        for line in lines:
-            self.stdout.write("  " + line)
+        if passwords:
+            self._write_credentials(path, passwords)
+            self.stdout.write("Demo users (username  password), shown once and kept in " + str(path) + ":")
+            for name, password in passwords.items():
+                self.stdout.write(f"  {name}  {password}")
+        kept = [name for name, _, _ in USERS if name not in passwords]
+        if kept:
+            self.stdout.write(
+                f"Existing users kept their passwords: {', '.join(kept)} (see {path}, or use --reset-passwords)."
+            )
 
-    def _users(self) -> dict[str, str]:
+    def _users(self, *, reset: bool) -> dict[str, str]:
+        """Create the demo users that are missing; an existing account is never altered unless `reset`."""
         users = get_user_model().objects
         passwords = {}
         for username, privileged, _role in USERS:
+            user = users.filter(username=username).first()
+            if user is not None and not reset:
+                continue
+            if user is None:
+                user = users.model(username=username, email=f"{username}@example.com")
+                user.is_staff = user.is_superuser = privileged
             password = secrets.token_urlsafe(12)
-            user, _ = users.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
-            user.is_staff = user.is_superuser = privileged
             user.is_active = True
             user.set_password(password)
             user.save()
@@ -108,7 +121,16 @@ class Command(BaseCommand):
                 stream.close()
         return len(result.images)
 
-    def _write_credentials(self, path: Path, lines: list[str]) -> None:
+    def _write_credentials(self, path: Path, passwords: dict[str, str]) -> None:
+        """Merge the new passwords into the file, keeping the lines of users whose password did not change."""
+        known = {}
+        if path.exists():
+            for line in path.read_text().splitlines():
+                parts = line.split()
+                if len(parts) == 2 and not line.startswith("#"):
+                    known[parts[0]] = parts[1]
+        known.update(passwords)
+        lines = [f"{name}  {password}" for name, password in known.items()]
         path.parent.mkdir(parents=True, exist_ok=True)
         # Created 0600 from the start, so the passwords are never readable by others even briefly.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
