@@ -118,10 +118,15 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "error", "detail": detail})
 
     async def dispatch(self, message):
-        # An event type nobody relays must not tear down every viewer's connection.
-        if message.get("type", "").startswith("websocket.") or hasattr(self, get_handler_name(message)):
+        kind = message.get("type", "")
+        if kind in RELAYED:
+            # Relays touch no database: skip the base dispatch's close_old_connections hop through
+            # the shared sync thread, which every viewer would otherwise queue on for every event.
+            return await getattr(self, get_handler_name(message))(message)
+        if kind.startswith("websocket."):
             return await super().dispatch(message)
-        logger.debug("Not relaying %s", message.get("type"))
+        # An event type nobody relays must not tear down every viewer's connection.
+        logger.debug("Not relaying %s", kind)
 
     async def relay(self, event):
         await self.send_json(event)
