@@ -8,15 +8,18 @@ y_min, x_max, y_max)` tuples in pixels; a label is any hashable key.
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
 
 IOU_THRESHOLD = 0.5
 IDLE_SECONDS = 120.0
+RECALL_THRESHOLDS = np.linspace(0.0, 1.00, 101, endpoint=True)  # as pycocotools' Params.recThrs
 
 Coords = tuple[float, float, float, float]
 
 
-@dataclass(frozen=True, slots=True)
-class Pred:
+class Pred(NamedTuple):
     """One model box: its label key, geometry, score (None = unscored) and audit status."""
 
     label: object
@@ -26,8 +29,7 @@ class Pred:
     id: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Truth:
+class Truth(NamedTuple):
     """One final human box (drawn, accepted or corrected) on an evaluated frame."""
 
     label: object
@@ -77,27 +79,33 @@ def match_frame(preds: Iterable[Pred], truths: Iterable[Truth], threshold: float
 
     Predictions are taken by descending score (unscored last, then in the given order);
     each takes the still-unmatched human box of its label with the highest IoU, if that
-    IoU is at least `threshold`.
+    IoU is at least `threshold` (ties go to the later box, as in COCOeval).
     """
     result = FrameEval()
-    truths_by_label: dict = defaultdict(list)
+    by_label: dict = {}
     for truth in truths:
-        truths_by_label[truth.label].append(truth)
+        by_label.setdefault(truth.label, []).append(truth)
     taken: set[int] = set()
     for pred in sorted(preds, key=_score_order):  # sorted() is stable: ties keep input order
         best, best_iou = None, threshold
-        for truth in truths_by_label.get(pred.label, ()):
-            if id(truth) in taken:
+        ax0, ay0, ax1, ay1 = pred.box
+        area = (ax1 - ax0) * (ay1 - ay0)
+        for truth in by_label.get(pred.label, ()):
+            bx0, by0, bx1, by1 = truth.box
+            iw = (ax1 if ax1 < bx1 else bx1) - (ax0 if ax0 > bx0 else bx0)
+            ih = (ay1 if ay1 < by1 else by1) - (ay0 if ay0 > by0 else by0)
+            if iw <= 0 or ih <= 0 or id(truth) in taken:
                 continue
-            overlap = iou(pred.box, truth.box)
-            if overlap >= best_iou:  # ties go to the later box, as in COCOeval
+            inter = iw * ih
+            overlap = inter / (area + (bx1 - bx0) * (by1 - by0) - inter)  # inline iou(): the hot loop
+            if overlap >= best_iou:
                 best, best_iou = truth, overlap
         if best is None:
             result.unmatched_preds.append(pred)
         else:
             taken.add(id(best))
             result.matches.append((pred, best, best_iou))
-    for group in truths_by_label.values():
+    for group in by_label.values():
         result.unmatched_truths.extend(t for t in group if id(t) not in taken)
     return result
 
@@ -114,25 +122,24 @@ def average_precision(scored: list[tuple[float, bool]], n_truths: int) -> float 
     """AP at one IoU threshold the way COCOeval computes it: 101-point interpolated.
 
     `scored` is every prediction of one label as (score, matched); `n_truths` the number
-    of human boxes of that label. None when there is nothing to find (COCO's -1).
+    of human boxes of that label. None when there is nothing to find (COCO's -1). Same
+    steps and float thresholds as pycocotools' `accumulate`, so the figures agree exactly.
     """
     if n_truths == 0:
         return None
-    ordered = sorted(scored, key=lambda item: -item[0])  # stable, like COCO's mergesort
-    precisions, recalls, tp, fp = [], [], 0, 0
-    for _, matched in ordered:
-        tp, fp = tp + matched, fp + (not matched)
-        precisions.append(tp / (tp + fp))
-        recalls.append(tp / n_truths)
-    for i in range(len(precisions) - 1, 0, -1):  # precision envelope: never rises as recall drops
-        precisions[i - 1] = max(precisions[i - 1], precisions[i])
-    total, j = 0.0, 0
-    for step in range(101):
-        threshold = step / 100
-        while j < len(recalls) and recalls[j] < threshold:
-            j += 1
-        total += precisions[j] if j < len(recalls) else 0.0
-    return total / 101
+    if not scored:
+        return 0.0
+    scores = np.fromiter((s for s, _ in scored), dtype=float, count=len(scored))
+    matched = np.fromiter((hit for _, hit in scored), dtype=bool, count=len(scored))
+    order = np.argsort(-scores, kind="mergesort")
+    tp = np.cumsum(matched[order])
+    fp = np.cumsum(~matched[order])
+    recall = tp / n_truths
+    precision = tp / (tp + fp)
+    precision = np.maximum.accumulate(precision[::-1])[::-1]  # envelope: never rises as recall drops
+    index = np.searchsorted(recall, RECALL_THRESHOLDS, side="left")
+    sampled = np.where(index < len(precision), precision[np.minimum(index, len(precision) - 1)], 0.0)
+    return float(sampled.mean())
 
 
 @dataclass
@@ -144,8 +151,10 @@ class DetectionTally:
     fn: dict = field(default_factory=lambda: defaultdict(int))
     scored: dict = field(default_factory=lambda: defaultdict(list))
     frames: int = 0
+    _ap: dict = field(default_factory=dict)
 
     def add(self, frame: FrameEval) -> None:
+        self._ap.clear()
         self.frames += 1
         for pred, truth, _ in frame.matches:
             self.tp[pred.label] += 1
@@ -156,6 +165,11 @@ class DetectionTally:
         for truth in frame.unmatched_truths:
             self.fn[truth.label] += 1
 
+    def ap(self, label) -> float | None:
+        if label not in self._ap:
+            self._ap[label] = average_precision(self.scored.get(label, []), self.tp.get(label, 0) + self.fn.get(label, 0))
+        return self._ap[label]
+
     def labels(self) -> set:
         return set(self.tp) | set(self.fp) | set(self.fn)
 
@@ -164,7 +178,7 @@ class DetectionTally:
         keys = [label] if label is not None else sorted(self.labels(), key=str)
         tp, fp, fn = (sum(d[k] for k in keys) for d in (self.tp, self.fp, self.fn))
         out = prf(tp, fp, fn)
-        aps = [average_precision(self.scored[k], self.tp[k] + self.fn[k]) for k in keys]
+        aps = [self.ap(k) for k in keys]
         aps = [ap for ap in aps if ap is not None]
         out["ap50" if label is not None else "map50"] = sum(aps) / len(aps) if aps else None
         if label is None:
@@ -257,8 +271,13 @@ def effort(frames: Iterable[tuple[bool, float, int]]) -> dict:
         side[0] += 1
         side[1] += seconds
         side[2] += boxes
+    return effort_from_sums(sides)
 
-    def block(n, seconds, boxes):
+
+def effort_from_sums(sides: dict) -> dict:
+    """`effort` from `{pre_annotated: (frames, active seconds, final boxes)}` already summed (in SQL)."""
+
+    def block(n=0, seconds=0.0, boxes=0):
         return {
             "frames": n,
             "active_seconds": round(seconds, 3),
@@ -267,7 +286,11 @@ def effort(frames: Iterable[tuple[bool, float, int]]) -> dict:
             "seconds_per_box": seconds / boxes if boxes else None,
         }
 
-    return {"idle_threshold_seconds": IDLE_SECONDS, "ai_assisted": block(*sides[True]), "manual": block(*sides[False])}
+    return {
+        "idle_threshold_seconds": IDLE_SECONDS,
+        "ai_assisted": block(*sides.get(True, ())),
+        "manual": block(*sides.get(False, ())),
+    }
 
 
 def flatten(data: dict, prefix: str = "") -> dict:

@@ -1,3 +1,132 @@
-"""Routes and views: filled in by the feedback work."""
+"""AI-audit metrics and the next frame to work on.
 
-urlpatterns = []
+- `GET /api/projects/{id}/metrics/` — `metrics_for_project` as JSON; filters `label` (a label
+  id of the project), `revision` (DetectionJob.revision), `since` / `until` (ISO date or
+  datetime; a bare `until` date includes that whole day). Bad values are a 400.
+- `GET /api/projects/{id}/next/` — `{image, reason, disagreement, reserved_seconds, url}`,
+  `image` null when nothing is left to do. Members only; outside the project is a 404.
+"""
+
+import datetime as dt
+
+from django.urls import path
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.access import project_get_for_user
+from annotations.errors import InvalidInput
+from annotations.models import Image, Label
+from feedback.queue import next_frame_for_user
+from feedback.selectors import metrics_for_project
+
+MAX_ID = 2**63 - 1
+
+
+def _moment(value: str, *, end: bool):
+    """An ISO date or datetime as an aware datetime; a date means its start (or, for `end`, the next day's)."""
+    parsed = None
+    try:
+        day = parse_date(value)  # first: parse_datetime would also read a bare date, as midnight
+        if day is not None:
+            parsed = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time())
+        else:
+            parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise serializers.ValidationError("Use an ISO date (2026-01-31) or datetime (2026-01-31T12:00:00Z).")
+    return timezone.make_aware(parsed, dt.UTC) if timezone.is_naive(parsed) else parsed
+
+
+class MetricsFilter(serializers.Serializer):
+    label = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    revision = serializers.CharField(required=False, max_length=100, allow_blank=True)
+    since = serializers.CharField(required=False, max_length=40)
+    until = serializers.CharField(required=False, max_length=40)
+
+    def validate_since(self, value):
+        return _moment(value, end=False)
+
+    def validate_until(self, value):
+        return _moment(value, end=True)
+
+    def validate(self, attrs):
+        if attrs.get("since") and attrs.get("until") and attrs["since"] >= attrs["until"]:
+            raise serializers.ValidationError({"until": ["`until` must be after `since`."]})
+        return attrs
+
+
+class ProjectMetricsApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("label", int, description="A label id of the project."),
+            OpenApiParameter("revision", str, description="Model revision (DetectionJob.revision)."),
+            OpenApiParameter("since", str, description="ISO date or datetime, inclusive."),
+            OpenApiParameter("until", str, description="ISO date (inclusive day) or datetime (exclusive)."),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request, project_id):
+        project = project_get_for_user(pk=project_id, user=request.user)
+        filters = MetricsFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        options = dict(filters.validated_data)
+        if "label" in options:
+            label = Label.objects.filter(project=project, pk=options["label"]).first()
+            if label is None:
+                raise InvalidInput("No such label in this project.", label=["Unknown label."])
+            options["label"] = label
+        return Response(metrics_for_project(project=project, **options))
+
+
+class NextFrameApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request, project_id):
+        project = project_get_for_user(pk=project_id, user=request.user)
+        item = next_frame_for_user(project_id=project.pk, user=request.user)
+        if item is None:
+            return Response({"image": None, "reason": "nothing_to_do", "disagreement": None, "url": None})
+        return Response(
+            {
+                "image": _image_brief(item["id"]),
+                "reason": item["reason"],
+                "disagreement": item["disagreement"],
+                "reserved_seconds": item["reserved_seconds"],
+                "url": f"/images/{item['id']}/",
+            }
+        )
+
+
+def _image_brief(pk: int) -> dict:
+    """The image shape of DESIGN.md (id, project, frame_index, width, height, sha256, status, metadata,
+    previous, next)."""
+    image = Image.objects.get(pk=pk)
+    siblings = Image.objects.filter(project_id=image.project_id).order_by("frame_index", "id")
+    before = siblings.filter(frame_index__lte=image.frame_index).exclude(pk=pk).exclude(
+        frame_index=image.frame_index, id__gt=pk
+    )
+    after = siblings.filter(frame_index__gte=image.frame_index).exclude(pk=pk).exclude(
+        frame_index=image.frame_index, id__lt=pk
+    )
+    return {
+        "id": image.pk,
+        "project": image.project_id,
+        "frame_index": image.frame_index,
+        "width": image.width,
+        "height": image.height,
+        "sha256": image.sha256,
+        "status": image.status,
+        "metadata": image.metadata,
+        "previous": before.order_by("-frame_index", "-id").values_list("id", flat=True).first(),
+        "next": after.values_list("id", flat=True).first(),
+    }
+
+
+urlpatterns = [
+    path("projects/<int:project_id>/metrics/", ProjectMetricsApi.as_view(), name="project-metrics"),
+    path("projects/<int:project_id>/next/", NextFrameApi.as_view(), name="project-next"),
+]
