@@ -16,6 +16,7 @@
 //     on(event, fn), emit(event, data),
 //     selected(),   // the selected box or null; select(cid|null)
 //     view(),       // {scale, tx, ty}: canvas CSS px = image px * scale + t
+//     canvas,       // the boxes' canvas (the picture is on another one underneath)
 //     addShortcut({action, keys, help, group, run(app, event)}),  // shown in the `?` overlay
 //     panel(id, title) -> element,  // a sidebar section for the extension's controls
 //     notify(text, level),
@@ -103,12 +104,15 @@ async function boot() {
 
   const img = new Image();
   const canvas = $("canvas");
+  app.canvas = canvas;
   const renderer = createRenderer(canvas, {
     store, layers: app.layers, view: () => view, image: () => img,
     selected: app.selected, draft: () => (tools ? tools.draft() : null),
   });
   app.renderer = renderer;
-  const setView = (v) => {
+  let fitted = true; // follows the window's size until the user zooms or pans
+  const setView = (v, fit = false) => {
+    fitted = fit;
     view = v;
     $("zoom-level").textContent = `${Math.round(v.scale * 100)}%`;
     app.render();
@@ -133,11 +137,12 @@ async function boot() {
 
   const fit = () => {
     const size = renderer.resize();
-    setView(fitView(imageSize.w, imageSize.h, size.width, size.height));
+    setView(fitView(imageSize.w, imageSize.h, size.width, size.height), true);
   };
   img.onload = () => app.render();
   img.src = api.imageFileUrl(imageId);
   new ResizeObserver(() => {
+    if (fitted) return fit();
     renderer.resize();
     app.render();
   }).observe($("stage"));
