@@ -130,9 +130,11 @@ def _job_execute(*, job: DetectionJob, attempt: int, detector) -> None:
     labels = labels_by_prompt(project_id=image.project_id)
     prompts = list(job.prompts)
     stored = dict(job.timings.get("prompts", {}))
+    job.counts = {}
     for index, prompt in enumerate(prompts):  # a retry first re-sends what was already stored
         if prompt in stored:
             predictions = list(Prediction.objects.filter(job=job, prompt=prompt).order_by("rank"))
+            job.counts[prompt] = len(predictions)
             _result_broadcast(job=job, prompt=prompt, index=index, predictions=predictions, seconds=stored[prompt])
     remaining = [p for p in prompts if p not in stored]
     picture = _open_image(image)
@@ -150,34 +152,38 @@ def _job_execute(*, job: DetectionJob, attempt: int, detector) -> None:
     _job_finish(job=job, attempt=attempt, total=time.perf_counter() - started, detector=detector)
 
 
-def _lock_owned(job: DetectionJob, attempt: int) -> DetectionJob:
-    locked = DetectionJob.objects.select_for_update().get(pk=job.pk)
-    if locked.status != JobStatus.RUNNING or locked.attempts != attempt:
+def _touch_owned(job: DetectionJob, attempt: int, **fields) -> None:
+    """Write `fields` on the job if this attempt still owns it, else JobLost.
+
+    One conditional UPDATE: it checks ownership and row-locks the job until commit, so the
+    reaper (which locks the row too) never re-queues it between the check and the write.
+    """
+    owned = DetectionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=attempt).update(**fields)
+    if not owned:
         raise JobLost(job.pk)
-    return locked
 
 
 @transaction.atomic
 def _prompt_store(*, job, attempt, prompt, index, detections, label, seconds, stats) -> None:
-    locked = _lock_owned(job, attempt)
-    Prediction.objects.filter(job=locked, prompt=prompt, status="pending").delete()  # a retry replaces
-    predictions = Prediction.objects.bulk_create(
-        Prediction(
-            job=locked, image_id=locked.image_id, label=label, prompt=prompt, rank=rank,
-            x_min=d.x_min, y_min=d.y_min, x_max=d.x_max, y_max=d.y_max, score=d.score,
-        )
-        for rank, d in enumerate(detections)
-    )
-    timings = dict(locked.timings)
+    timings = dict(job.timings)  # only the owning attempt writes timings, so its copy is current
     timings["prompts"] = {**timings.get("prompts", {}), prompt: round(seconds, 6)}
     if stats.get("encode_calls") and not stats.get("_counted"):
         stats["_counted"] = True  # one encode per detect() call, counted once even over many prompts
         timings["encode"] = round(stats.get("encode_seconds", 0.0), 6)
         timings["encode_calls"] = timings.get("encode_calls", 0) + stats["encode_calls"]
-    locked.timings, locked.heartbeat_at = timings, timezone.now()
-    locked.save(update_fields=["timings", "heartbeat_at"])
+    _touch_owned(job, attempt, timings=timings, heartbeat_at=timezone.now())
+    if attempt > 1:  # a retry replaces whatever an earlier attempt left for this prompt
+        Prediction.objects.filter(job_id=job.pk, prompt=prompt, status="pending").delete()
+    predictions = Prediction.objects.bulk_create(
+        Prediction(
+            job_id=job.pk, image_id=job.image_id, label=label, prompt=prompt, rank=rank,
+            x_min=d.x_min, y_min=d.y_min, x_max=d.x_max, y_max=d.y_max, score=d.score,
+        )
+        for rank, d in enumerate(detections)
+    )
     job.timings = timings
-    _result_broadcast(job=locked, prompt=prompt, index=index, predictions=predictions, seconds=seconds)
+    job.counts = {**getattr(job, "counts", {}), prompt: len(predictions)}
+    _result_broadcast(job=job, prompt=prompt, index=index, predictions=predictions, seconds=seconds)
 
 
 def _result_broadcast(*, job, prompt, index, predictions, seconds) -> None:
@@ -195,19 +201,16 @@ def _result_broadcast(*, job, prompt, index, predictions, seconds) -> None:
 
 @transaction.atomic
 def _job_finish(*, job, attempt, total, detector) -> None:
-    locked = _lock_owned(job, attempt)
     info = detector.status()
-    locked.status, locked.finished_at = JobStatus.DONE, timezone.now()
-    locked.device = str(info.get("device", locked.device))[:16]
-    locked.timings = {**locked.timings, "total": round(total, 6)}
-    locked.save()
-    counts = dict.fromkeys(locked.prompts, 0)
-    for prompt in Prediction.objects.filter(job=locked).values_list("prompt", flat=True):
-        counts[prompt] = counts.get(prompt, 0) + 1
+    job.status, job.finished_at = JobStatus.DONE, timezone.now()
+    job.device = str(info.get("device", job.device))[:16]
+    job.timings = {**job.timings, "total": round(total, 6)}
+    _touch_owned(job, attempt, status=job.status, finished_at=job.finished_at, device=job.device, timings=job.timings)
+    counts = {prompt: job.counts.get(prompt, 0) for prompt in job.prompts}
     broadcast_on_commit(
-        image_group(locked.image_id), "detection.done", {"image": locked.image_id, "job": job_to_dict(locked), "counts": counts}
+        image_group(job.image_id), "detection.done", {"image": job.image_id, "job": job_to_dict(job), "counts": counts}
     )
-    transaction.on_commit(lambda: detection_job_track(job=locked))
+    transaction.on_commit(lambda: detection_job_track(job=job))
 
 
 @transaction.atomic

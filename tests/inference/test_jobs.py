@@ -115,13 +115,13 @@ def test_the_job_messages_go_to_the_frame_group_in_order(image, labels, annotato
     assert sent[-1][2]["counts"] == {p: len(r["predictions"]) for p, r in zip(("person", "car", "dog"), results)}
 
 
-def test_storing_a_prompt_twice_replaces_its_predictions(image, annotator):
+def test_a_retry_storing_a_prompt_again_replaces_its_predictions(image, annotator):
     job = job_submit(image=image, user=annotator, prompts="person")
-    job.status, job.attempts = "running", 1
+    job.status, job.attempts = "running", 2
     job.save()
     detections = MemoryDetector.expected("person", image.width, image.height)
     for _ in range(2):
-        _prompt_store(job=job, attempt=1, prompt="person", index=0, detections=detections, label=None, seconds=0.1,
+        _prompt_store(job=job, attempt=2, prompt="person", index=0, detections=detections, label=None, seconds=0.1,
                       stats={})
     assert Prediction.objects.filter(job=job).count() == len(detections)
 
