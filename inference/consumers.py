@@ -4,7 +4,8 @@ Thin: `{"type": "job.run", "job_id": N}` → `job_run`. A SyncConsumer's handler
 a time per worker process, so a worker runs one job at a time; scale by adding workers.
 Each worker also reaps stale jobs from a side thread, every `INFERENCE_JOB_STALE_SECONDS / 2`,
 starting with the process (see `InferenceConfig.ready`), so a fresh worker picks up what a
-dead one left behind.
+dead one left behind. The same thread calls `feedback.tracking.tracking_tick()` about once a
+minute (close idle annotation sessions, flush the MLflow outbox), off the request path.
 """
 
 import logging
@@ -18,6 +19,7 @@ from inference.services import job_run, jobs_reap_stale
 
 logger = logging.getLogger(__name__)
 _reaper_started = threading.Event()
+TRACKING_TICK_SECONDS = 60
 
 
 def _reap_forever(stop: threading.Event | None = None):
@@ -38,19 +40,32 @@ def _reap_forever(stop: threading.Event | None = None):
             return
 
 
+def _tick_forever(stop: threading.Event | None = None):
+    """MLflow bookkeeping in its own thread, so a slow tracking server never delays reaping."""
+    from feedback import tracking
+
+    tick = getattr(tracking, "tracking_tick", None)
+    stop = stop or threading.Event()
+    while tick is not None and not stop.wait(TRACKING_TICK_SECONDS):
+        try:
+            close_old_connections()
+            tick()
+        except Exception:  # tracking_tick promises not to raise; this guards the thread anyway
+            logger.exception("tracking_tick failed")
+        finally:
+            connection.close()
+
+
 def reaper_start() -> None:
     """Start this process's reaper thread once."""
     if _reaper_started.is_set():
         return
     _reaper_started.set()
     threading.Thread(target=_reap_forever, name="inference-reaper", daemon=True).start()
+    threading.Thread(target=_tick_forever, name="inference-tracking", daemon=True).start()
 
 
 class InferenceWorker(SyncConsumer):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        reaper_start()
-
     def job_run(self, message):
         job_id = message.get("job_id")
         if not isinstance(job_id, int) or isinstance(job_id, bool):

@@ -51,6 +51,7 @@ def workers(tmp_path, settings):
             "INFERENCE_BACKEND": "inference.detectors.memory.SlowMemoryDetector",
             "INFERENCE_MEMORY_DELAY": str(delay),
             "INFERENCE_JOB_STALE_SECONDS": "2",
+            "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
             "PYTHONUNBUFFERED": "1",
         }
         log = open(tmp_path / f"worker{len(started)}.log", "wb")
@@ -129,3 +130,4 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_reaper_and_another_worker_fini
     for prompt in ("person", "car", "dog"):
         ranks = list(Prediction.objects.filter(job_id=job_id, prompt=prompt).values_list("rank", flat=True))
         assert sorted(ranks) == list(range(len(MemoryDetector.expected(prompt, image.width, image.height))))
+
