@@ -305,3 +305,42 @@ def test_a_frame_of_another_project_is_a_404_page(new_page, scene):
         assert page.request.get(f"/api/images/{private.pk}/").status == 404
         assert page.goto(f"/images/{scene['frame'].pk}/").status == 200
         assert page.goto("/images/999999/").status == 404
+
+
+def test_a_stale_save_shows_both_versions_and_the_user_keeps_theirs_or_takes_the_other(new_page, scene):
+    """409: the dialog shows the other version; keeping mine re-sends against it, taking theirs shows it."""
+    from annotations.models import Box
+    from tests.factories import BoxFactory
+
+    frame = scene["frame"]
+    box = BoxFactory(image=frame, label=scene["car"], x_min=100, y_min=100, x_max=200, y_max=180)
+    page = open_frame(new_page(scene["user"]), frame.pk)
+    page.mouse.click(*to_page(page, 150, 140))
+    Box.objects.filter(pk=box.pk).update(x_min=10, version=2)  # someone else's change, unseen by the page
+
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#conflict-dialog[open]")
+    assert page.locator("#conflict-mine").text_content() == "car at (101, 100) – (201, 180)"
+    assert page.locator("#conflict-theirs").text_content().startswith("car at (10, 100) – (200, 180)")
+    page.click("#conflict-keep")
+    wait_saved(page)
+    [saved] = wait_api_coords(page, frame.pk, [(101, 100, 201, 180)])
+    assert saved["version"] == 3
+
+    Box.objects.filter(pk=box.pk).update(x_min=5, version=4)
+    page.keyboard.press("Shift+ArrowDown")
+    page.wait_for_selector("#conflict-dialog[open]")
+    page.click("#conflict-take")
+    wait_saved(page)
+    page.wait_for_function("() => window.hitlAnnotate.store.list()[0].x_min === 5")
+    assert page.evaluate("() => window.hitlAnnotate.store.list()[0].version") == 4
+    wait_api_coords(page, frame.pk, [(5, 100, 201, 180)])
+
+    page.keyboard.press("Delete")
+    wait_saved(page)
+    wait_api_coords(page, frame.pk, [])
+    assert Box.objects.get(pk=box.pk).deleted is True
+    page.keyboard.press("Control+z")
+    wait_api_coords(page, frame.pk, [(5, 100, 201, 180)])
+    page.wait_for_function("() => window.hitlAnnotate.store.count() === 1")
+    assert [e for e in page.js_errors if "409 (Conflict)" not in e] == []  # Chromium logs each 409 answer
