@@ -55,7 +55,10 @@ class MemoryDetector:
             yield prompt, self.expected(prompt, width, height)
 
     def status(self) -> dict:
-        return {"backend": self.name, "model": "memory", "revision": "", "device": "cpu", "supported_prompts": None}
+        return {
+            "backend": self.name, "model": "memory", "revision": "", "device": "cpu", "supported_prompts": None,
+            "reason": f"INFERENCE_BACKEND selects the in-memory test detector ({type(self).__name__}).",
+        }
 
 
 class SlowMemoryDetector(MemoryDetector):

@@ -37,7 +37,7 @@ def daphne_server(django_db_setup, tmp_path_factory):
     server.stop()
 
 
-def test_detect_streams_ai_boxes_and_enter_accepts_the_selected_one(
+def test_detect_streams_ai_boxes_enter_accepts_and_delete_rejects_the_selected_one(
     new_page, wait_for_js, screenshot, client_for
 ):
     project = ProjectFactory(name="AI audit")
@@ -74,4 +74,12 @@ def test_detect_streams_ai_boxes_and_enter_accepts_the_selected_one(
     assert Box.objects.filter(image=frame).count() == 1
     wait_for_js(page, f"() => window.hitlAnnotate.renderer.stats.predictions === {total - 1}")
     screenshot(page, "ai-detect-accepted")
+
+    # The next AI box is selected; Delete rejects it (and deletes no human box).
+    following = int(page.get_attribute("#ai-panel .panel-body", "data-selected"))
+    assert following != selected
+    page.keyboard.press("Delete")
+    wait_for_js(page, f"() => window.hitlAnnotate.renderer.stats.predictions === {total - 2}")
+    assert Prediction.objects.get(pk=following).status == "rejected"
+    assert Box.objects.filter(image=frame, deleted=False).count() == 1
     assert page.js_errors == []

@@ -298,6 +298,11 @@ export function installAi(app) {
   app.on("live:detection.done", (m) => Number(m.image) === Number(imageId) && job?.id === m.job.id && finishJob("done"));
   app.on("live:detection.failed", (m) => Number(m.image) === Number(imageId) && job?.id === m.job.id && finishJob("failed", m.reason));
   app.on("live:detection.decided", (m) => Number(m.image) === Number(imageId) && applyPredictions(m.predictions));
+  // Someone accepted an AI box (their Box carries the prediction): take it off the AI layer here too.
+  app.on("live:box", (m) => {
+    const p = m?.type === "box.created" && m.box?.prediction != null ? store.prediction(m.box.prediction) : null;
+    if (p && (!p.status || p.status === "pending")) applyPredictions([{ ...p, status: "accepted" }]);
+  });
   // Undo/redo of an accept or a reject changes a prediction's status: fetch them again.
   app.on("history", () => loadPredictions());
 
