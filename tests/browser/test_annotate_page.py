@@ -161,6 +161,29 @@ def test_draw_resize_move_undo_redo_feedback_reload_and_layers(new_page, scene, 
     assert page.evaluate("() => window.hitlAnnotate.layers.human") is False, "the choice persists for the user"
     page.keyboard.press("h")
     page.wait_for_function("() => window.hitlAnnotate.renderer.stats.boxes === 1")
+
+    # The wheel zooms around the cursor; space+drag pans; boxes stay in image pixels throughout.
+    cursor = to_page(page, 300, 200)
+    page.mouse.move(*cursor)
+    scale = page.evaluate("() => window.hitlAnnotate.view().scale")
+    page.mouse.wheel(0, -300)
+    page.wait_for_function(f"() => window.hitlAnnotate.view().scale > {scale} * 1.2")
+    under = page.evaluate(
+        """([x, y]) => { const v = window.hitlAnnotate.view(); const r = document.getElementById('canvas').getBoundingClientRect();
+            return [(x - r.left - v.tx) / v.scale, (y - r.top - v.ty) / v.scale]; }""",
+        list(cursor),
+    )
+    assert abs(under[0] - 300) < 0.5 and abs(under[1] - 200) < 0.5
+    before_pan = page.evaluate("() => window.hitlAnnotate.view()")
+    page.keyboard.down(" ")
+    page.mouse.down()
+    page.mouse.move(cursor[0] + 80, cursor[1] + 30, steps=4)
+    page.mouse.up()
+    page.keyboard.up(" ")
+    after_pan = page.evaluate("() => window.hitlAnnotate.view()")
+    assert round(after_pan["tx"] - before_pan["tx"]) == 80 and round(after_pan["ty"] - before_pan["ty"]) == 30
+    assert [coords(b) for b in api_boxes(page, frame.pk)] == [(100, 100, 260, 220)]
+    assert page.evaluate("() => window.hitlAnnotate.saves.unsaved()") == 0
     assert page.js_errors == []
 
 
