@@ -30,15 +30,19 @@ from inference.api.serializers import (
     PredictionsFilter,
 )
 from inference.detectors import get_detector
-from inference.models import DetectionJob, Prediction
+from inference.models import ACTIVE_JOB_STATUSES, DetectionJob, Prediction
 from inference.selectors import job_to_dict, prediction_to_dict, predictions_for_image
 from inference.services import (
     job_submit,
+    jobs_reap_stale,
     prediction_accept,
     prediction_reject,
     predictions_accept_all,
     predictions_reject_all,
 )
+
+
+NOTHING_REAPED = {"requeued": [], "failed": [], "resent": []}
 
 
 def _get(model, pk):
@@ -70,6 +74,8 @@ class JobApi(APIView):
     def get(self, request, pk):
         job = _get(DetectionJob, pk)
         image_get_for_user(pk=job.image_id, user=request.user)
+        if job.status in ACTIVE_JOB_STATUSES and jobs_reap_stale(image_id=job.image_id) != NOTHING_REAPED:
+            job.refresh_from_db()  # a client polling a job whose worker died sees it re-queued or failed
         return Response(job_to_dict(job))
 
 

@@ -55,7 +55,7 @@ def job_submit(*, image: Image, user, prompts=None) -> DetectionJob:
         check_supported(detector, parsed)
     except UnsupportedPrompt as error:
         raise InvalidInput(str(error), prompts=[str(error)], supported=error.supported) from None
-    jobs_reap_stale(image_id=image.pk)  # a dead worker's job must not block this frame
+    jobs_reap_stale()  # a dead worker's job must not block this frame (one indexed query when none is stale)
     info = detector.status()
     try:
         with transaction.atomic():

@@ -155,3 +155,21 @@ def test_outsiders_cannot_see_or_decide_predictions(image, predictions, outsider
     assert client.post(f"/api/predictions/{predictions[0].pk}/reject/").status_code == 404
     assert client.get(f"/api/jobs/{predictions[0].job_id}/").status_code == 404
     assert client.post("/api/predictions/999999999/accept/", {}, format="json").status_code == 404
+
+
+def test_accepting_under_another_label_is_a_correction(image, predictions, labels, annotator, client_for):
+    prediction = next(p for p in predictions if p.label_id == labels[0].pk)
+    body = client_for(annotator).post(
+        f"/api/predictions/{prediction.pk}/accept/", {"label": labels[1].pk}, format="json"
+    ).json()
+    assert body["prediction"]["status"] == "corrected" and body["prediction"]["label"] == labels[0].pk
+    assert body["box"]["label"] == labels[1].pk
+    assert body["box"]["x_min"] == prediction.x_min
+
+
+def test_two_users_accepting_the_same_ai_box_make_one_box(image, predictions, annotator, reviewer, client_for):
+    prediction = predictions[0]
+    first = client_for(annotator).post(f"/api/predictions/{prediction.pk}/accept/", {}, format="json")
+    second = client_for(reviewer).post(f"/api/predictions/{prediction.pk}/accept/", {}, format="json")
+    assert first.status_code == 200 and second.status_code == 409
+    assert Box.objects.filter(prediction=prediction).count() == 1

@@ -207,3 +207,11 @@ def test_status_names_the_backend_and_why(annotator, client_for, settings):
     assert body["reason"] == "INFERENCE_BACKEND=opencv"
     assert {"model", "revision", "device", "execution"} <= set(body)
     assert client_for(None).get("/api/inference/status/").status_code == 401
+
+
+def test_polling_a_job_whose_worker_died_shows_it_failed(image, annotator, client_for, settings):
+    settings.INFERENCE_JOB_STALE_SECONDS = 60
+    job = job_submit(image=image, user=annotator, prompts="person")
+    _stale(job, attempts=2)
+    body = client_for(annotator).get(f"/api/jobs/{job.pk}/").json()
+    assert body["status"] == "failed" and "stopped responding" in body["error"]
