@@ -109,7 +109,7 @@ def test_a_worker_runs_a_submitted_job_end_to_end(workers, image, labels, annota
 def test_a_worker_killed_mid_job_leaves_it_to_the_reaper_and_another_worker_finishes_it(
     workers, image, labels, annotator, client_for
 ):
-    first = workers(delay=1.0)
+    first = workers(delay=2.0)  # long enough that the kill lands between prompts even on a busy machine
     response = client_for(annotator).post(
         f"/api/images/{image.pk}/detect/", {"prompts": "person, car, dog"}, format="json"
     )
