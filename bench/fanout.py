@@ -2,7 +2,7 @@
 
     python bench/fanout.py [--seconds 20] [--viewers 50] [--rate 0] [--ports 8411 8412]
                            [--database postgres://postgres@127.0.0.1:5432/h_live_bench]
-                           [--redis redis://127.0.0.1:6379/6]
+                           [--redis redis://127.0.0.1:6379/6] [--layer core|pubsub]
 
 Creates (if missing) and migrates the benchmark database, seeds a project with one frame,
 a writer and `--viewers` members, starts one Daphne per port (production settings:
@@ -42,6 +42,12 @@ def parse_args():
     parser.add_argument("--rate", type=float, default=0, help="boxes per second (0: back to back)")
     parser.add_argument("--ports", type=int, nargs="+", default=[8411, 8412])
     parser.add_argument("--database", default="postgres://postgres@127.0.0.1:5432/h_live_bench")
+    parser.add_argument(
+        "--layer",
+        choices=["core", "pubsub"],
+        default="core",
+        help="core: the app's channel layer (settings.py); pubsub: channels_redis.pubsub, for comparison",
+    )
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/6")
     return parser.parse_args()
 
@@ -160,7 +166,7 @@ def report(args, viewers, sent, created, elapsed):
     latencies = [lat * 1000 for v in viewers for lat in v.latencies]
     end_to_end = [(t - sent[box]) * 1000 for v in viewers for box, t in v.received.items() if box in sent]
     expected = created * len(viewers)
-    print(f"fan-out: {len(viewers)} viewers on ports {args.ports}, {created} boxes in {args.seconds:.0f} s "
+    print(f"fan-out ({args.layer} layer): {len(viewers)} viewers on ports {args.ports}, {created} boxes in {args.seconds:.0f} s "
           f"({created / args.seconds:.1f} creates/s, {'back to back' if not args.rate else f'{args.rate}/s'})")
     print(f"  delivered {len(latencies)} of {expected} box.created messages"
           f" ({len(latencies) / elapsed:.0f} messages/s over {elapsed:.1f} s)")
@@ -194,6 +200,10 @@ def main():
     django.setup()
     from django.conf import settings
 
+    # Seeding 50 users with the real password hasher takes longer than the benchmark; nobody logs in
+    # with a password here (sessions and a token are minted directly), so a fast hasher is enough.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
     from tests.live.daphne import daphne_processes
 
     image, label, token, cookies = seed(args.viewers)
@@ -204,6 +214,8 @@ def main():
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DATABASE_CONN_MAX_AGE": "60",
     }
+    if args.layer == "pubsub":
+        env["DJANGO_SETTINGS_MODULE"] = "bench.fanout_settings"
     with daphne_processes(args.ports, env, Path(media)):
         viewers, sent, created, elapsed = asyncio.run(measure(args, image, label, token, cookies))
     report(args, viewers, sent, created, elapsed)
