@@ -166,8 +166,9 @@ def report(args, viewers, sent, created, elapsed):
     latencies = [lat * 1000 for v in viewers for lat in v.latencies]
     end_to_end = [(t - sent[box]) * 1000 for v in viewers for box, t in v.received.items() if box in sent]
     expected = created * len(viewers)
-    print(f"fan-out ({args.layer} layer): {len(viewers)} viewers on ports {args.ports}, {created} boxes in {args.seconds:.0f} s "
-          f"({created / args.seconds:.1f} creates/s, {'back to back' if not args.rate else f'{args.rate}/s'})")
+    pace = "back to back" if not args.rate else f"{args.rate}/s"
+    print(f"fan-out ({args.layer} layer): {len(viewers)} viewers on ports {args.ports},"
+          f" {created} boxes in {args.seconds:.0f} s ({created / args.seconds:.1f} creates/s, {pace})")
     print(f"  delivered {len(latencies)} of {expected} box.created messages"
           f" ({len(latencies) / elapsed:.0f} messages/s over {elapsed:.1f} s)")
     if not latencies:
