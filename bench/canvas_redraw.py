@@ -139,6 +139,10 @@ def main():
             for n_boxes in (100, 1000):
                 page.goto(f"/images/{frames[n_boxes]}/")
                 page.wait_for_selector('#annotate[data-ready="true"]')
+                if n_boxes == 1000:
+                    shot = REPO / "var" / "screenshots" / "annotate-1000-boxes.png"
+                    shot.parent.mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(shot))
                 for label, flush, move in (("edit: boxes only, render() call     ", False, False),
                                            ("edit: boxes only, + raster flush    ", True, False),
                                            ("pan/zoom: picture + boxes, + flush  ", True, True)):

@@ -233,6 +233,8 @@ async function boot() {
   });
   const nav = installNav(app, { image: app.image, ui });
   app.nav = nav;
+  app.on("box.drawn", () => nav.stop()); // editing stops playback
+  app.on("box.changed", () => nav.stop());
 
   const actions = installKeys({
     app, canvas, imageSize, fit, pickLabel, rate, nav, tools, ui,
