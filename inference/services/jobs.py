@@ -105,7 +105,13 @@ def job_run(*, job_id: int) -> DetectionJob | None:
 
 @transaction.atomic
 def _job_claim(*, job_id: int, detector) -> DetectionJob | None:
-    job = DetectionJob.objects.select_for_update().filter(pk=job_id).first()
+    # The frame, its project and the author come along: the run and its tracking read them.
+    job = (
+        DetectionJob.objects.select_for_update(of=("self",))
+        .select_related("image__project", "created_by")
+        .filter(pk=job_id)
+        .first()
+    )
     if job is None or job.status != JobStatus.QUEUED:
         return None
     info = detector.status()
@@ -126,7 +132,7 @@ def _open_image(image: Image):
 
 
 def _job_execute(*, job: DetectionJob, attempt: int, detector) -> None:
-    image = Image.objects.get(pk=job.image_id)
+    image = job.image
     labels = labels_by_prompt(project_id=image.project_id)
     prompts = list(job.prompts)
     stored = dict(job.timings.get("prompts", {}))
