@@ -54,6 +54,7 @@ RELAYED = (
 DRAG_RATE = 20  # messages per second per connection; a canvas redraws at most ~60/s anyway
 COORDS = ("x_min", "y_min", "x_max", "y_max")
 MAX_ID = 2**63 - 1
+MAX_CLIENT_MESSAGE = 4096  # a drag or a ping is ~150 characters; nothing bigger is worth parsing
 
 
 def _is_id(value) -> bool:
@@ -106,6 +107,8 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=FORBIDDEN)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if text_data and len(text_data) > MAX_CLIENT_MESSAGE:
+            return await self.send_error(f"Messages are at most {MAX_CLIENT_MESSAGE} characters.")
         try:
             content = await self.decode_json(text_data) if text_data else None
         except ValueError:
@@ -155,6 +158,8 @@ class ImageConsumer(_LiveConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         state = await database_sync_to_async(live_selectors.image_live_state)(image_id=self.image_id)
+        if state is None:  # deleted since the check
+            return await self.close(code=FORBIDDEN)
         self.project_id = state["image"]["project"]
         viewers = await database_sync_to_async(presence_service.presence_join)(**self._presence_args())
         await self.send_json({"type": "state", **state, "viewers": viewers})

@@ -23,9 +23,12 @@ def image_status_dict(image: Image) -> dict:
     }
 
 
-def image_live_state(*, image_id: int) -> dict:
-    """`{image: {...status...}, boxes: [box...]}` of one frame: live boxes only, each with its version."""
-    image = Image.objects.select_related("submitted_by", "reviewed_by").get(pk=image_id)
+def image_live_state(*, image_id: int) -> dict | None:
+    """`{image: {...status...}, boxes: [box...]}` of one frame (live boxes only, each with its version);
+    None when the frame does not exist."""
+    image = Image.objects.select_related("submitted_by", "reviewed_by").filter(pk=image_id).first()
+    if image is None:
+        return None
     return {
         "image": image_status_dict(image),
         "boxes": [box_to_dict(box) for box in boxes_for_image(image=image)],

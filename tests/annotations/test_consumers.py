@@ -121,6 +121,8 @@ async def test_malformed_client_messages_get_an_error_and_the_connection_stays(i
     for text in ["not json", "[1, 2]", '{"no": "type"}', '{"type": "box.delete", "box": 1}', '{"type": 7}']:
         await comm.send_to(text_data=text)
         assert (await next_message(comm))["type"] == "error"
+    await comm.send_to(text_data='{"type": "presence.ping", "pad": "' + "x" * 10_000 + '"}')
+    assert (await next_message(comm))["type"] == "error"
     await comm.send_to(bytes_data=b"\x00\x01")
     assert (await next_message(comm))["type"] == "error"
     await comm.send_json_to({"type": "box.dragging", "box": "x", "x_min": 1, "y_min": 1, "x_max": 2, "y_max": 2})
