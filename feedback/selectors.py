@@ -1,8 +1,9 @@
-"""Reads that feed `feedback.metrics`: a fixed handful of streamed queries per call.
+"""Reads that feed `feedback.metrics`: a fixed set of queries per call, whatever the size.
 
-`metrics_for_project` never runs one query per frame: it streams the project's labels,
-frames, finished detection jobs, predictions, live boxes, feedback and events once each
-(values_list + iterator), then matches in Python with the pure functions.
+`metrics_for_project` never runs one query per frame. Counting (decisions, boxes,
+ratings, effort, progress per day) is done in SQL by `feedback.aggregates`; matching
+needs geometry, so the predictions and live boxes of the ground-truth frames only are
+fetched once (values_list) and matched in Python with the pure functions.
 
 What is compared with what:
 - The model's answer on a frame is, per (frame, prompt), the predictions of the newest
@@ -23,7 +24,6 @@ from feedback import aggregates as agg
 from feedback import metrics as m
 
 REVIEWED = frozenset({ImageStatus.APPROVED, ImageStatus.REJECTED})
-CHUNK = 5000
 DISAGREEMENT_ROWS = 20
 
 
@@ -38,8 +38,8 @@ class ProjectData:
     newest: dict = field(default_factory=dict)  # (image, revision, prompt) -> newest job id
     newest_any: dict = field(default_factory=dict)  # (image, prompt) -> newest job id of any revision
     asked: dict = field(default_factory=lambda: defaultdict(set))  # (image, revision|None) -> prompts
-    preds: list = field(default_factory=list)  # (id, job, image, label key, prompt key, box, score, status)
-    boxes: dict = field(default_factory=lambda: defaultdict(list))  # image -> [(label id, box, prediction id)]
+    preds: dict = field(default_factory=lambda: defaultdict(list))  # (image, job, prompt key) -> [Pred]
+    truths: dict = field(default_factory=lambda: defaultdict(list))  # image -> [(prompt key, Truth)]
     decided_frames: set = field(default_factory=set)
 
     def label_key(self, label_id, prompt_key: str):
@@ -87,50 +87,43 @@ def project_data_load(*, project_id: int, revision=None, since=None, until=None,
     preds = only(agg.predictions_in_scope(**scope)).values_list(
         "id", "job_id", "image_id", "label_id", "prompt", "x_min", "y_min", "x_max", "y_max", "score", "status"
     )
+    keys, Pred, Truth = {}, m.Pred, m.Truth
     for pk, job, image_id, label_id, prompt, x0, y0, x1, y1, score, status in preds:
-        key = prompt.strip().lower()
-        data.preds.append((pk, job, image_id, data.label_key(label_id, key), key, (x0, y0, x1, y1), score, status))
+        key = keys.get(prompt) or keys.setdefault(prompt, prompt.strip().lower())
+        pred = Pred(data.label_key(label_id, key), (x0, y0, x1, y1), score, status, pk)
+        data.preds[(image_id, job, key)].append(pred)
         if status != "pending":
             data.decided_frames.add(image_id)
 
     boxes = only(Box.objects.filter(image__project_id=project_id, deleted=False).order_by())
-    for image_id, label_id, x0, y0, x1, y1, prediction in boxes.values_list(
-        "image_id", "label_id", "x_min", "y_min", "x_max", "y_max", "prediction_id"
-    ):
-        data.boxes[image_id].append((label_id, (x0, y0, x1, y1), prediction))
+    for image_id, label_id, x0, y0, x1, y1 in boxes.values_list("image_id", "label_id", "x_min", "y_min", "x_max", "y_max"):
+        if label_id in data.labels:
+            data.truths[image_id].append((data.labels[label_id][2], Truth(label_id, (x0, y0, x1, y1))))
     return data
 
 
 def frame_inputs(data: ProjectData, *, frames, by_revision: bool = False, label=None):
     """Yield `((frame, revision or None), preds, truths)` for every pre-annotated frame in `frames`.
 
-    Without `by_revision` a frame is judged on the newest answer per prompt of any revision.
+    The model's answer per asked prompt is the newest job's (of that revision with
+    `by_revision`, else of any); the truths are the live boxes whose label's prompt was asked.
     """
-    chosen = defaultdict(list)
-    for pk, job, image_id, key, prompt, box, score, status in data.preds:
-        if image_id not in frames or (label is not None and key != label):
-            continue
-        rev = data.jobs[job]
-        if by_revision:
-            if data.newest.get((image_id, rev, prompt)) != job:
-                continue
-            group = (image_id, rev)
-        else:
-            if data.newest_any.get((image_id, prompt)) != job:
-                continue
-            group = (image_id, None)
-        chosen[group].append(m.Pred(key, box, score, status, pk))
     groups = sorted(
         (g for g in data.asked if g[0] in frames and (g[1] is not None) == by_revision), key=lambda g: (g[0], str(g[1]))
     )
     for group in groups:
+        image_id, rev = group
         asked = data.asked[group]
-        truths = [
-            m.Truth(label_id, box)
-            for label_id, box, _ in data.boxes.get(group[0], ())
-            if (label is None or label_id == label) and label_id in data.labels and data.labels[label_id][2] in asked
-        ]
-        yield group, chosen.get(group, []), truths
+        preds = []
+        for prompt in asked:
+            job = data.newest.get((image_id, rev, prompt)) if by_revision else data.newest_any.get((image_id, prompt))
+            preds.extend(data.preds.get((image_id, job, prompt), ()))
+        truths = [t for key, t in data.truths.get(image_id, ()) if key in asked]
+        if label is not None:
+            preds = [p for p in preds if p.label == label]
+            truths = [t for t in truths if t.label == label]
+        preds.sort(key=lambda p: p.id)  # a stable order for equal scores, whatever the prompt order
+        yield group, preds, truths
 
 
 def frame_disagreements(*, project_id: int, image_ids) -> dict:
@@ -161,7 +154,7 @@ def metrics_for_project(*, project, label=None, revision=None, since=None, until
     else:
         basis = "evaluated"
         data = project_data_load(**scope)
-        evaluated = agg.frames_with_feedback(project_id) | set(data.boxes) | data.decided_frames
+        evaluated = agg.frames_with_feedback(project_id) | set(data.truths) | data.decided_frames
         truth_frames = evaluated & set(data.frames)
     tally, per_frame = m.evaluate(frame_inputs(data, frames=truth_frames, label=label_id))
     by_rev = _tally_by_revision(data, truth_frames, label_id, per_frame)
