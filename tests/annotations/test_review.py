@@ -32,7 +32,9 @@ def test_the_whole_round_trip_is_enforced_and_kept_in_the_history(image, label, 
     assert response.json()["status"] == "rejected"
     assert response.json()["review_comment"] == "The box misses the person's feet."
 
-    # The annotator sees the comment in the frame's history and fixes the box.
+    # The annotator sees the comment on the frame and in its history, and fixes the box.
+    detail = anna.get(f"/api/images/{image.pk}/").json()
+    assert (detail["status"], detail["review_comment"]) == ("rejected", "The box misses the person's feet.")
     history = anna.get(f"/api/images/{image.pk}/history/").json()["results"]
     assert history[0]["action"] == "review"
     comment = "The box misses the person's feet."
