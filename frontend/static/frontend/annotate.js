@@ -109,6 +109,7 @@ async function boot() {
   const renderer = createRenderer(canvas, {
     store, layers: app.layers, view: () => view, image: () => img,
     selected: app.selected, draft: () => (tools ? tools.draft() : null),
+    remote: () => (app.remoteDrags ? app.remoteDrags.list() : null), // live.js: others' drags
   });
   app.renderer = renderer;
   let fitted = true; // follows the window's size until the user zooms or pans

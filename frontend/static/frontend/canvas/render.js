@@ -19,7 +19,7 @@ const MAX_LABELS = 400; // beyond this many names the frame is unreadable anyway
 const FONT = "12px system-ui, sans-serif";
 const BAD = new Set(["retrying", "failed", "conflict", "auth"]);
 
-export function createRenderer(canvas, { store, layers, view, image, selected, draft }) {
+export function createRenderer(canvas, { store, layers, view, image, selected, draft, remote = () => null }) {
   const ctx = canvas.getContext("2d");
   const bg = document.createElement("canvas"); // the picture, underneath
   bg.className = "canvas-bg";
@@ -128,6 +128,7 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     }
 
     drawLabelsAndBadges(list, v);
+    drawRemote(v);
     drawSelection(v);
     drawDraft(v);
     stats.ms = performance.now() - t0;
@@ -230,6 +231,22 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
       const hy = p.y * s + v.ty;
       ctx.fillRect(hx - 4, hy - 4, 8, 8);
       ctx.strokeRect(hx - 4, hy - 4, 8, 8);
+    }
+  }
+
+  /** Boxes other people are dragging or drawing right now (live.js), as light ghosts. */
+  function drawRemote(v) {
+    const drags = remote();
+    if (!drags || !drags.length) return;
+    const s = v.scale;
+    ctx.lineWidth = 1.5;
+    for (const d of drags) {
+      const x = d.x_min * s + v.tx;
+      const y = d.y_min * s + v.ty;
+      ctx.fillStyle = "rgba(255,255,255,0.10)";
+      ctx.fillRect(x, y, (d.x_max - d.x_min) * s, (d.y_max - d.y_min) * s);
+      ctx.strokeStyle = dashedStyle("#ffffff");
+      ctx.strokeRect(x, y, (d.x_max - d.x_min) * s, (d.y_max - d.y_min) * s);
     }
   }
 
