@@ -104,9 +104,11 @@ def test_draw_resize_move_undo_redo_feedback_reload_and_layers(new_page, scene, 
     frame = scene["frame"]
     page = open_frame(new_page(scene["user"]), frame.pk)
     assert page.locator("#label-picker .label-chip").all_text_contents() == ["1car", "2person"]
+    page.wait_for_selector("#undo-button:disabled")  # nothing of this user's to undo yet
 
     drag(page, (100, 100), (200, 180))
     wait_saved(page)
+    assert page.locator("#undo-button").is_enabled() and page.locator("#redo-button").is_disabled()
     [box] = wait_api_coords(page, frame.pk, [(100, 100, 200, 180)])
     assert box["label"] == scene["car"].pk and box["version"] == 1
 

@@ -245,6 +245,18 @@ async function boot() {
   $("help-close").onclick = () => $("help-dialog").close();
   $("undo-button").onclick = actions.undo;
   $("redo-button").onclick = actions.redo;
+  // Undo/redo buttons follow the server's answer; a saved change makes undo possible.
+  const showHistory = (canUndo, canRedo) => {
+    $("undo-button").disabled = canUndo === false;
+    $("redo-button").disabled = canRedo === false;
+  };
+  app.on("history", ({ can_undo, can_redo }) => showHistory(can_undo, can_redo));
+  app.on("saved", ({ action }) => action && showHistory(true, false));
+  api.get(`/api/images/${imageId}/history/?mine=1&page_size=1`).then((r) => r.ok && showHistory(r.body.can_undo, r.body.can_redo));
+  // A mouse click on a toolbar button hands the keys back to the canvas (Space pans, not presses).
+  for (const bar of document.querySelectorAll(".toolbar, .label-bar")) {
+    bar.addEventListener("click", (e) => e.detail > 0 && e.target.closest("button") && canvas.focus({ preventScroll: true }));
+  }
   $("delete-button").onclick = actions.delete;
 
   installAi(app);
