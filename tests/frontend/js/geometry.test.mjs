@@ -2,7 +2,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import {
-  fitView, toImage, toScreen, zoomAt, hitBox, hitHandle, handlePoint, resizeBox, moveBox, rectFromPoints, roundBox, HANDLES,
+  preferMove, fitView, toImage, toScreen, zoomAt, hitBox, hitHandle, handlePoint, resizeBox, moveBox, rectFromPoints, roundBox, HANDLES,
 } from "../../../frontend/static/frontend/canvas/geometry.js";
 
 test("fitting a 640x480 frame into 1000x500 scales by height and centres horizontally", () => {
@@ -77,4 +77,15 @@ test("moving stops at the edges without shrinking the box", () => {
 test("a drawn rectangle is normalised and clamped; coordinates round to 1/100 px", () => {
   assert.deepEqual(rectFromPoints(100, 90, -5, 20, 640, 480), { x_min: 0, y_min: 20, x_max: 100, y_max: 90 });
   assert.deepEqual(roundBox({ x_min: 1.23456, y_min: 2.005, x_max: 3, y_max: 4.999 }), { x_min: 1.23, y_min: 2.01, x_max: 3, y_max: 5 });
+});
+
+test("a press inside a box too small for its handles moves it; on a big box the handles win", () => {
+  const v = { scale: 1, tx: 0, ty: 0 };
+  const small = { x_min: 10, y_min: 10, x_max: 24, y_max: 24 };
+  assert.equal(hitHandle(v, small, 17, 12) !== null, true, "the top handle overlaps the middle");
+  assert.equal(preferMove(v, small, 17, 17), true);
+  assert.equal(preferMove(v, small, 11, 11), false, "the very corner still resizes");
+  const big = { x_min: 10, y_min: 10, x_max: 200, y_max: 200 };
+  assert.equal(preferMove(v, big, 105, 105), false);
+  assert.equal(preferMove({ scale: 0.1, tx: 0, ty: 0 }, big, 105, 105), true, "zoomed out, the big box is small on screen");
 });

@@ -93,6 +93,17 @@ export function hitHandle(view, box, sx, sy, radius = 7) {
 }
 
 /**
+ * On a box too small on screen for 8 handles plus a middle, a press well inside it
+ * moves the box instead of grabbing a handle that overlaps its middle.
+ */
+export function preferMove(view, box, x, y, small = 30, inset = 4) {
+  const s = view.scale;
+  if ((box.x_max - box.x_min) * s >= small && (box.y_max - box.y_min) * s >= small) return false;
+  const d = inset / s;
+  return x > box.x_min + d && x < box.x_max - d && y > box.y_min + d && y < box.y_max - d;
+}
+
+/**
  * Resize `start` by dragging `handle` by (dx, dy) image pixels. Dragging an edge past
  * the opposite one flips the box instead of inverting it; the result stays inside
  * the image and at least MIN_BOX wide and high.

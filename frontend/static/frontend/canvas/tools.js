@@ -6,7 +6,7 @@
 // ctx: {canvas, store, layers, saves, getView, setView, imageSize, currentLabel,
 //       selectedCid, select(cid|null), requestRender, spaceHeld, emit}
 
-import { hitBox, hitHandle, handleCursor, moveBox, rectFromPoints, resizeBox, roundBox, toImage, zoomAt } from "./geometry.js";
+import { hitBox, hitHandle, handleCursor, moveBox, preferMove, rectFromPoints, resizeBox, roundBox, toImage, zoomAt } from "./geometry.js";
 
 const MIN_DRAW_PX = 4; // a smaller drag is a click, not a box
 
@@ -41,7 +41,8 @@ export function installTools(ctx) {
       return;
     }
     const sel = selectedBox();
-    const handle = sel && pickable(sel) ? hitHandle(view, sel, p.sx, p.sy) : null;
+    let handle = sel && pickable(sel) ? hitHandle(view, sel, p.sx, p.sy) : null;
+    if (handle && preferMove(view, sel, p.ix, p.iy)) handle = null;
     if (handle) {
       gesture = { mode: "resize", ...p, cid: sel.cid, handle, start: { ...sel }, moved: false };
       return;
