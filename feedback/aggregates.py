@@ -16,6 +16,18 @@ from feedback.models import FrameFeedback
 from inference.models import DetectionJob, JobStatus, Prediction
 
 
+def fetch_rows(queryset) -> list[tuple]:
+    """All rows of a values_list queryset in one fetch, skipping Django's per-chunk iteration.
+
+    Only for plain columns (ints, floats, text) that need no converter on any backend; the
+    metrics stream ~100,000 such rows and this halves the time spent receiving them.
+    """
+    sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def jobs_in_scope(*, project_id: int, revision=None, since=None, until=None):
     jobs = DetectionJob.objects.filter(image__project_id=project_id, status=JobStatus.DONE)
     if revision is not None:
@@ -109,7 +121,8 @@ def effort_sums(*, project_id: int, idle: float, since=None, until=None) -> list
     if connection.vendor == "postgresql":
         gap = "EXTRACT(EPOCH FROM (created_at - prev))"
     else:
-        gap = "((julianday(created_at) - julianday(prev)) * 86400.0)"
+        # julianday() carries ~10 µs of float error: round to the millisecond the timestamps have.
+        gap = "ROUND((julianday(created_at) - julianday(prev)) * 86400.0, 3)"
     event, image, job, box = (
         AnnotationEvent._meta.db_table, Image._meta.db_table, DetectionJob._meta.db_table, Box._meta.db_table
     )

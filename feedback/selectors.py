@@ -84,9 +84,9 @@ def project_data_load(*, project_id: int, revision=None, since=None, until=None,
             if pk > data.newest_any.get((image_id, key), 0):
                 data.newest_any[(image_id, key)] = pk
 
-    preds = only(agg.predictions_in_scope(**scope)).values_list(
+    preds = agg.fetch_rows(only(agg.predictions_in_scope(**scope)).values_list(
         "id", "job_id", "image_id", "label_id", "prompt", "x_min", "y_min", "x_max", "y_max", "score", "status"
-    )
+    ))
     keys, Pred, Truth = {}, m.Pred, m.Truth
     for pk, job, image_id, label_id, prompt, x0, y0, x1, y1, score, status in preds:
         key = keys.get(prompt) or keys.setdefault(prompt, prompt.strip().lower())
@@ -96,7 +96,8 @@ def project_data_load(*, project_id: int, revision=None, since=None, until=None,
             data.decided_frames.add(image_id)
 
     boxes = only(Box.objects.filter(image__project_id=project_id, deleted=False).order_by())
-    for image_id, label_id, x0, y0, x1, y1 in boxes.values_list("image_id", "label_id", "x_min", "y_min", "x_max", "y_max"):
+    boxes = agg.fetch_rows(boxes.values_list("image_id", "label_id", "x_min", "y_min", "x_max", "y_max"))
+    for image_id, label_id, x0, y0, x1, y1 in boxes:
         if label_id in data.labels:
             data.truths[image_id].append((data.labels[label_id][2], Truth(label_id, (x0, y0, x1, y1))))
     return data
