@@ -239,6 +239,7 @@ def test_label_names_are_text_and_a_screenshot_with_boxes(new_page, scene, scree
         "async () => (await import('/static/frontend/shortcuts.js')).SHORTCUTS.length"
     )
     assert "Undo" in page.locator("#help-list").text_content()
+    screenshot(page, "annotate-shortcuts")
     page.keyboard.press("Escape")
     assert page.locator("#help-dialog").is_hidden()
     page.fill("#frame-number", "")

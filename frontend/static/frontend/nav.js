@@ -15,8 +15,19 @@ export function installNav(app, { image, ui }) {
     return `/images/${id}/`;
   }
 
+  let leaving = false; // one navigation at a time (Enter also fires "change" on the frame box)
+
   async function go(id) {
-    if (id === null || id === undefined) return false;
+    if (id === null || id === undefined || leaving) return false;
+    leaving = true;
+    try {
+      return await leave(id);
+    } finally {
+      leaving = false;
+    }
+  }
+
+  async function leave(id) {
     if (app.saves.unsaved()) {
       ui.toast("Saving before leaving this frame…");
       await Promise.race([app.saves.idle(), new Promise((r) => setTimeout(r, 5000))]);
@@ -24,6 +35,7 @@ export function installNav(app, { image, ui }) {
     }
     app.emit("navigate", { to: id });
     location.assign(frameUrl(id));
+    await new Promise((r) => setTimeout(r, 3000)); // stay "leaving" while the next page loads
     return true;
   }
 
@@ -97,7 +109,7 @@ export function installNav(app, { image, ui }) {
       frameBox.blur();
     }
   });
-  frameBox.addEventListener("change", () => jump(frameBox.value));
+  frameBox.addEventListener("change", () => frameBox.value !== String(image.frame_index) && jump(frameBox.value));
   showPlaying();
   schedule();
 

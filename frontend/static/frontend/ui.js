@@ -13,7 +13,7 @@ export function el(tag, attrs = {}, ...children) {
     else if (k === "style") node.style.cssText = v;
     else node.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return node;
 }
 
@@ -131,10 +131,9 @@ export function createUi(app) {
     const list = $("help-list");
     list.replaceChildren();
     for (const { group, rows } of overlayRows()) {
-      list.append(el("h3", {}, group));
       const dl = el("dl", { class: "shortcut-list" });
-      for (const r of rows) dl.append(el("dt", {}, r.keys.map((k, i) => [i ? " / " : "", el("kbd", {}, k)])), el("dd", {}, r.help));
-      list.append(dl);
+      for (const r of rows) dl.append(el("dt", {}, r.keys.map((k, i) => [i ? " " : "", el("kbd", {}, k)])), el("dd", {}, r.help));
+      list.append(el("section", { class: "shortcut-group" }, el("h3", {}, group), dl));
     }
     dialog.showModal();
   }
