@@ -6,8 +6,10 @@ channel, served by `manage.py runworker inference`. Thread mode runs jobs in a s
 bounded pool of this process, so the event loop and the request never wait for a model.
 """
 
+import asyncio
 import logging
 import os
+import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -57,6 +59,67 @@ def job_dispatch(job_id: int):
         async_to_sync(get_channel_layer().send)(CHANNEL, {"type": "job.run", "job_id": job_id})
         return None
     return _thread_pool().submit(_run_in_thread, job_id)
+
+
+class _OrderedSender:
+    """One thread with one event loop that sends messages to groups in the order given.
+
+    A job hands its `detection.*` messages over and carries on with the next prompt instead of
+    waiting for Redis; the loop keeps its Redis connections between messages. A message still
+    queued when the process dies is lost, which costs nothing: the job row is the truth, and
+    clients poll it.
+    """
+
+    def __init__(self):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def send(self, group: str, message: dict) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="detection-sender", daemon=True)
+                self._thread.start()
+        self._queue.put((group, message))
+
+    def flush(self, timeout: float = 10) -> bool:
+        """Wait until everything sent so far has left (tests and the benchmark)."""
+        done = threading.Event()
+        self._queue.put((None, done))
+        if self._thread is None or not self._thread.is_alive():
+            return True
+        return done.wait(timeout)
+
+    def _run(self):
+        loop = asyncio.new_event_loop()
+        layer = get_channel_layer()
+        while True:
+            group, message = self._queue.get()
+            if group is None:
+                message.set()
+                continue
+            try:
+                loop.run_until_complete(layer.group_send(group, message))
+            except Exception:  # a lost live update must never stop the ones after it
+                logger.exception("Sending %s to %s failed", message.get("type"), group)
+
+
+_sender = _OrderedSender()
+
+
+def detection_send(group: str, message_type: str, payload: dict) -> None:
+    """Send a `detection.*` message now: through the ordered sender with the Redis layer (worker
+    mode), else through `annotations.broadcast` like every other live update."""
+    if execution_mode() == "worker":
+        _sender.send(group, {"type": message_type, **payload})
+        return
+    from annotations.broadcast import broadcast
+
+    broadcast(group, message_type, payload)
+
+
+def detection_flush(timeout: float = 10) -> bool:
+    return _sender.flush(timeout)
 
 
 class Heartbeat:

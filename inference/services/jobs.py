@@ -18,19 +18,24 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from annotations.broadcast import broadcast_on_commit, image_group
+from annotations.broadcast import image_group
 from annotations.errors import Conflict, InvalidInput
 from annotations.models import Image, Label
 from feedback.tracking import detection_job_track
 from inference.detectors import get_detector
 from inference.detectors.base import UnsupportedPrompt, check_supported
-from inference.execution import Heartbeat, job_dispatch
+from inference.execution import Heartbeat, detection_send, job_dispatch
 from inference.models import DetectionJob, JobStatus, Prediction
 from inference.prompts import prompts_default, prompts_parse
 from inference.selectors import job_active_for_image, job_to_dict, labels_by_prompt, prediction_to_dict
 
 logger = logging.getLogger(__name__)
 QUEUED_GIVE_UP_FACTOR = 10  # a job nobody picked up for 10 stale periods is failed, not retried forever
+
+
+def _notify_on_commit(image_id: int, message_type: str, payload: dict) -> None:
+    group = image_group(image_id)
+    transaction.on_commit(lambda: detection_send(group, message_type, payload))
 
 
 class JobLost(Exception):
@@ -120,7 +125,7 @@ def _job_claim(*, job_id: int, detector) -> DetectionJob | None:
     job.backend, job.model = info.get("backend", "")[:32], str(info.get("model", ""))[:200]
     job.revision, job.device = str(info.get("revision", ""))[:100], str(info.get("device", ""))[:16]
     job.save()
-    broadcast_on_commit(image_group(job.image_id), "detection.started", {"image": job.image_id, "job": job_to_dict(job)})
+    _notify_on_commit(job.image_id, "detection.started", {"image": job.image_id, "job": job_to_dict(job)})
     return job
 
 
@@ -202,7 +207,7 @@ def _result_broadcast(*, job, prompt, index, predictions, seconds) -> None:
         "predictions": [prediction_to_dict(p) for p in predictions],
         "seconds": round(seconds, 6),
     }
-    broadcast_on_commit(image_group(job.image_id), "detection.result", payload)
+    _notify_on_commit(job.image_id, "detection.result", payload)
 
 
 @transaction.atomic
@@ -213,9 +218,7 @@ def _job_finish(*, job, attempt, total, detector) -> None:
     job.timings = {**job.timings, "total": round(total, 6)}
     _touch_owned(job, attempt, status=job.status, finished_at=job.finished_at, device=job.device, timings=job.timings)
     counts = {prompt: job.counts.get(prompt, 0) for prompt in job.prompts}
-    broadcast_on_commit(
-        image_group(job.image_id), "detection.done", {"image": job.image_id, "job": job_to_dict(job), "counts": counts}
-    )
+    _notify_on_commit(job.image_id, "detection.done", {"image": job.image_id, "job": job_to_dict(job), "counts": counts})
     transaction.on_commit(lambda: detection_job_track(job=job))
 
 
@@ -229,9 +232,8 @@ def _job_fail(*, job_id: int, attempt: int | None, reason: str) -> bool:
         return False
     locked.status, locked.error, locked.finished_at = JobStatus.FAILED, reason, timezone.now()
     locked.save(update_fields=["status", "error", "finished_at"])
-    broadcast_on_commit(
-        image_group(locked.image_id), "detection.failed",
-        {"image": locked.image_id, "job": job_to_dict(locked), "reason": reason},
+    _notify_on_commit(
+        locked.image_id, "detection.failed", {"image": locked.image_id, "job": job_to_dict(locked), "reason": reason}
     )
     transaction.on_commit(lambda: detection_job_track(job=locked))
     return True
