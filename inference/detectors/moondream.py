@@ -16,7 +16,7 @@ from inference.detectors.base import DetectorUnavailable, pixel_box
 
 
 def download_command(model: str, revision: str) -> str:
-    return f"huggingface-cli download {model} --revision {revision}"
+    return f"hf download {model} --revision {revision}"  # huggingface_hub 2.x ships `hf`, not `huggingface-cli`
 
 
 def missing_weights_message(model: str, revision: str, error: Exception | None = None) -> str:

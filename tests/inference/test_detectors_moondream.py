@@ -61,7 +61,7 @@ def test_missing_weights_name_the_setting_and_the_download_command(tmp_path, mon
         detector.load()
     message = str(caught.value)
     assert "MOONDREAM_MODEL" in message
-    assert f"huggingface-cli download {tmp_path / 'nowhere'} --revision 2025-06-21" in message
+    assert f"hf download {tmp_path / 'nowhere'} --revision 2025-06-21" in message
 
 
 def test_auto_picks_moondream_when_the_weights_are_a_local_directory(tiny_moondream, settings):
@@ -82,4 +82,4 @@ def test_auto_falls_back_to_opencv_without_local_weights_and_says_why(tmp_path, 
     status = detector.status()
     assert status["backend"] == "opencv"
     assert "not available offline" in status["reason"]
-    assert "huggingface-cli download hitl-tests/no-such-model --revision 2025-06-21" in status["reason"]
+    assert "hf download hitl-tests/no-such-model --revision 2025-06-21" in status["reason"]
