@@ -13,7 +13,7 @@ from inference.detectors.moondream import MoondreamDetector, download_command
 from inference.detectors.opencv import OpenCVDetector
 
 
-def moondream_weights_local(model: str, revision: str) -> tuple[bool, str]:
+def moondream_weights_local(model: str, revision: str, *, cache_dir: str | None = None) -> tuple[bool, str]:
     """Whether the weights can be loaded without the network, and where they are (or why not)."""
     path = Path(model).expanduser()
     if path.is_dir():
@@ -26,7 +26,7 @@ def moondream_weights_local(model: str, revision: str) -> tuple[bool, str]:
     except ImportError:  # pragma: no cover - a transformers dependency
         return False, "huggingface_hub is not installed"
     try:
-        snapshot = Path(snapshot_download(repo_id=model, revision=revision, local_files_only=True))
+        snapshot = Path(snapshot_download(repo_id=model, revision=revision, local_files_only=True, cache_dir=cache_dir))
     except (LocalEntryNotFoundError, OSError, ValueError) as error:
         return False, f"{model}@{revision} is not in the local Hugging Face cache ({type(error).__name__})"
     if not (snapshot / "config.json").is_file():

@@ -83,3 +83,20 @@ def test_auto_falls_back_to_opencv_without_local_weights_and_says_why(tmp_path, 
     assert status["backend"] == "opencv"
     assert "not available offline" in status["reason"]
     assert "hf download hitl-tests/no-such-model --revision 2025-06-21" in status["reason"]
+
+
+def test_weights_in_the_hugging_face_cache_are_found_offline_for_the_pinned_revision_only(tmp_path, monkeypatch):
+    """The cache layout huggingface_hub writes: refs/<revision> → commit, snapshots/<commit>/..."""
+    from inference.detectors.auto import moondream_weights_local
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    repo = tmp_path / "hub" / "models--vikhyatk--moondream2"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "2025-06-21").write_text(commit)
+    (repo / "snapshots" / commit).mkdir(parents=True)
+    (repo / "snapshots" / commit / "config.json").write_text("{}")
+    found, where = moondream_weights_local("vikhyatk/moondream2", "2025-06-21", cache_dir=str(tmp_path / "hub"))
+    assert found, where
+    missing, why = moondream_weights_local("vikhyatk/moondream2", "2024-01-01", cache_dir=str(tmp_path / "hub"))
+    assert not missing and "not in the local Hugging Face cache" in why
