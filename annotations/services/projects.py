@@ -69,8 +69,24 @@ def project_delete(*, project: Project, user) -> None:
     names = list(Image.objects.filter(project=project).values_list("file", flat=True))
     # Boxes protect their labels; with the boxes gone first, the cascade can take the labels.
     Box.objects.filter(image__project=project).delete()
+    project_id = project.pk
     project.delete()
-    transaction.on_commit(lambda: [default_storage.delete(name) for name in names if name])
+    transaction.on_commit(lambda: _files_delete([name for name in names if name], thumbs=f"thumbs/{project_id}"))
+
+
+def _files_delete(names: list[str], *, thumbs: str) -> None:
+    for name in names:
+        default_storage.delete(name)
+    folders = [thumbs]
+    while folders:  # thumbnails live in thumbs/<project>/<xx>/
+        folder = folders.pop()
+        try:
+            subfolders, files = default_storage.listdir(folder)
+        except (FileNotFoundError, NotImplementedError):
+            continue
+        folders.extend(f"{folder}/{sub}" for sub in subfolders)
+        for file in files:
+            default_storage.delete(f"{folder}/{file}")
 
 
 # --- members -------------------------------------------------------------------------------

@@ -96,8 +96,10 @@ def test_members_read_a_project_and_managers_change_it(client_for, annotator, ma
 def test_deleting_a_project_removes_its_frames_boxes_and_files(
     client_for, manager, project, media_root, django_capture_on_commit_callbacks
 ):
-    BoxFactory(image=ImageFactory(project=project))  # boxes protect their labels: the delete must still work
-    assert media_files(media_root)
+    frame = ImageFactory(project=project)
+    BoxFactory(image=frame)  # boxes protect their labels: the delete must still work
+    client_for(manager).get(f"/api/images/{frame.pk}/file/?thumb=64")
+    assert any(name.startswith("thumbs/") for name in media_files(media_root))
     with django_capture_on_commit_callbacks(execute=True):
         assert client_for(manager).delete(f"/api/projects/{project.pk}/").status_code == 204
     assert not Project.objects.filter(pk=project.pk).exists()
