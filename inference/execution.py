@@ -13,7 +13,7 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, connection
@@ -41,15 +41,31 @@ def _thread_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def _run_in_thread(job_id: int) -> None:
+def _caller_loop():
+    """The event loop of the process's ASGI server, seen from a request's sync thread (or None)."""
+    local = SyncToAsync.threadlocal
+    if getattr(local, "main_event_loop_pid", None) == os.getpid():
+        return getattr(local, "main_event_loop", None)
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _run_in_thread(job_id: int, loop) -> None:
     from inference.services import job_run
 
+    # Broadcasts from this thread (async_to_sync) then run on the server's loop, as they would
+    # from a request: the in-memory channel layer only works within one event loop.
+    SyncToAsync.threadlocal.main_event_loop = loop
+    SyncToAsync.threadlocal.main_event_loop_pid = os.getpid() if loop is not None else None
     close_old_connections()
     try:
         job_run(job_id=job_id)
     except Exception:  # job_run records failures itself; this only keeps the pool alive
         logger.exception("Detection job %s crashed", job_id)
     finally:
+        SyncToAsync.threadlocal.main_event_loop = None
         connection.close()
 
 
@@ -58,7 +74,7 @@ def job_dispatch(job_id: int):
     if execution_mode() == "worker":
         async_to_sync(get_channel_layer().send)(CHANNEL, {"type": "job.run", "job_id": job_id})
         return None
-    return _thread_pool().submit(_run_in_thread, job_id)
+    return _thread_pool().submit(_run_in_thread, job_id, _caller_loop())
 
 
 class _OrderedSender:
