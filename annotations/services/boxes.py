@@ -46,6 +46,8 @@ def ensure_frame_editable(*, image: Image, user) -> None:
 
 def frame_start(*, image: Image, user) -> bool:
     """Move a frame from `new` to `in_progress` (first edit); True when this call moved it."""
+    # Decided by the database, not by `image.status`: the instance may hold a status from a
+    # transaction that was rolled back since.
     moved = Image.objects.filter(pk=image.pk, status=ImageStatus.NEW).update(
         status=ImageStatus.IN_PROGRESS, updated_at=timezone.now()
     )
@@ -110,14 +112,22 @@ def box_create(
     return box
 
 
-def box_lock(pk: int) -> Box:
-    """Lock a box row until commit and return it as committed, with its relations joined.
+def box_lock(pk: int, *, known: Box | None = None) -> Box:
+    """Lock a box row until commit and return it as committed, with its relations loaded.
 
-    Two statements on purpose: after waiting for a lock, PostgreSQL re-reads only the locked
-    row, so columns of outer-joined tables could still come from before the wait.
+    After waiting for a lock, PostgreSQL re-reads only the locked row: columns of joined
+    tables can come from before the wait. So the lock joins only relations a box never
+    changes (image, created_by); label and updated_by come from `known` (the caller's copy
+    of the box) when their ids still match, else from a fresh read.
     """
-    list(Box.objects.select_for_update().filter(pk=pk).values_list("pk"))
-    return Box.objects.select_related("image", "label", "created_by", "updated_by").get(pk=pk)
+    locked = Box.objects.select_for_update(of=("self",)).select_related("image", "created_by").get(pk=pk)
+    if known is None:
+        return Box.objects.select_related("image", "label", "created_by", "updated_by").get(pk=pk)
+    for relation in ("label", "updated_by"):
+        field = Box._meta.get_field(relation)
+        if field.is_cached(known) and getattr(known, field.attname) == getattr(locked, field.attname):
+            setattr(locked, relation, getattr(known, relation))
+    return locked
 
 
 @transaction.atomic
@@ -130,7 +140,7 @@ def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
-    locked = box_lock(box.pk)
+    locked = box_lock(box.pk, known=box)
     if locked.deleted or locked.version != version:
         raise StaleVersion(current=locked)
     frame_start(image=locked.image, user=user)
@@ -153,7 +163,7 @@ def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE
 @transaction.atomic
 def box_delete(*, box: Box, user, version: int, action: str = EventAction.DELETE) -> Box:
     """Soft-delete a box (kept for history and undo) if `version` is still current; version + 1."""
-    locked = box_lock(box.pk)
+    locked = box_lock(box.pk, known=box)
     if locked.deleted or locked.version != version:
         raise StaleVersion(current=locked)
     frame_start(image=locked.image, user=user)

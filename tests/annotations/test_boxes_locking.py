@@ -48,22 +48,23 @@ def test_two_threads_patching_the_same_version_exactly_one_wins(client_for):
     MembershipFactory(project=project_member.project, user=other)
     image = ImageFactory(project=project_member.project, width=640, height=480)
     label = LabelFactory(project=image.project)
+    car = LabelFactory(project=image.project, name="car")
     boxes = [BoxFactory(image=image, label=label) for _ in range(4)]
     for box in boxes:
         barrier = threading.Barrier(2)
         results = {}
 
-        def patch(user, x_max, box=box, barrier=barrier, results=results):
+        def patch(user, change, box=box, barrier=barrier, results=results):
             try:
                 client = client_for(user)
                 barrier.wait(timeout=10)
-                results[user.pk] = client.patch(f"/api/boxes/{box.pk}/", {"version": 1, "x_max": x_max}, format="json")
+                results[user.pk] = client.patch(f"/api/boxes/{box.pk}/", {"version": 1, **change}, format="json")
             finally:
                 connection.close()
 
         threads = [
-            threading.Thread(target=patch, args=(project_member.user, 40)),
-            threading.Thread(target=patch, args=(other, 50)),
+            threading.Thread(target=patch, args=(project_member.user, {"label": car.pk})),
+            threading.Thread(target=patch, args=(other, {"x_max": 50})),
         ]
         for thread in threads:
             thread.start()
@@ -73,9 +74,10 @@ def test_two_threads_patching_the_same_version_exactly_one_wins(client_for):
         assert codes == [200, 409], {k: r.content for k, r in results.items()}
         winner = next(r.json() for r in results.values() if r.status_code == 200)
         loser = next(r.json() for r in results.values() if r.status_code == 409)
-        assert loser["current"]["version"] == 2 and loser["current"]["x_max"] == winner["x_max"]
+        # The loser sees the winner's box exactly, relations included (label name after a label change).
+        assert loser["current"] == winner and winner["version"] == 2
         box.refresh_from_db()
-        assert box.version == 2 and box.x_max == winner["x_max"]
+        assert (box.version, box.label_id, box.x_max) == (2, winner["label"], winner["x_max"])
         assert AnnotationEvent.objects.filter(box=box).count() == 1
 
 
