@@ -200,11 +200,12 @@ def main():
     image, user, picture = make_frame()
     first_result = FirstResult(image_group(image.pk))
     import inference.services.jobs as jobs
+    import inference.status as status
 
     jobs.job_dispatch = lambda job_id: None  # job_run is called here, timed; no worker may take the job
     results = {}
     opencv = OpenCVDetector()
-    jobs.get_detector = lambda: opencv  # the job service uses exactly this instance
+    jobs.get_detector = status.get_detector = lambda: opencv  # the job service uses exactly this instance
     results["opencv (Haar cascades + HOG people), astronaut 512x512"] = [
         (n, run_case(opencv, image, user, picture, OPENCV_PROMPTS[:n], args.repeat, first_result)) for n in (1, 3, 10)
     ]
@@ -214,7 +215,7 @@ def main():
     })
     tiny = MoondreamDetector(model=str(directory), device="cpu")
     tiny.load()
-    jobs.get_detector = lambda: tiny
+    jobs.get_detector = status.get_detector = lambda: tiny
     results["tiny moondream (transformers trust_remote_code, CPU)"] = [
         (n, run_case(tiny, image, user, picture, TINY_PROMPTS[:n], args.repeat, first_result, model=tiny.model))
         for n in (1, 3, 10)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from inference.services import job_run, jobs_reap_stale
+from inference.status import worker_status_publish
 
 logger = logging.getLogger(__name__)
 _reaper_started = threading.Event()
@@ -29,6 +30,7 @@ def _reap_forever(stop: threading.Event | None = None):
     while True:
         try:
             close_old_connections()
+            worker_status_publish()
             outcome = jobs_reap_stale()
             if any(outcome.values()):
                 logger.warning("Reaped stale detection jobs: %s", outcome)
@@ -74,6 +76,7 @@ class InferenceWorker(SyncConsumer):
         close_old_connections()
         try:
             job = job_run(job_id=job_id)
+            worker_status_publish()  # the device is known once the model is loaded
             logger.info("Job %s: %s", job_id, "not runnable (gone or taken)" if job is None else job.status)
         except Exception:  # job_run records failures; a crash here must not stop the worker
             logger.exception("Job %s crashed the handler", job_id)

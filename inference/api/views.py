@@ -29,7 +29,6 @@ from inference.api.serializers import (
     PredictionOutput,
     PredictionsFilter,
 )
-from inference.detectors import get_detector
 from inference.models import ACTIVE_JOB_STATUSES, DetectionJob, Prediction
 from inference.selectors import job_to_dict, prediction_to_dict, predictions_for_image
 from inference.services import (
@@ -40,7 +39,7 @@ from inference.services import (
     predictions_accept_all,
     predictions_reject_all,
 )
-
+from inference.status import detector_status
 
 NOTHING_REAPED = {"requeued": [], "failed": [], "resent": []}
 
@@ -151,10 +150,9 @@ class StatusApi(APIView):
                 "supported_prompts": serializers.ListField(child=serializers.CharField(), allow_null=True),
                 "reason": serializers.CharField(),
                 "execution": serializers.CharField(),
+                "source": serializers.CharField(help_text="worker: as reported by a worker; web: this process"),
             },
         )
     )
     def get(self, request):
-        from inference.execution import execution_mode
-
-        return Response({**get_detector().status(), "execution": execution_mode()})
+        return Response(detector_status())

@@ -23,11 +23,12 @@ from annotations.errors import Conflict, InvalidInput
 from annotations.models import Image, Label
 from feedback.tracking import detection_job_track
 from inference.detectors import get_detector
-from inference.detectors.base import UnsupportedPrompt, check_supported
+from inference.detectors.base import UnsupportedPrompt
 from inference.execution import Heartbeat, detection_send, job_dispatch
 from inference.models import DetectionJob, JobStatus, Prediction
 from inference.prompts import prompts_default, prompts_parse
 from inference.selectors import job_active_for_image, job_to_dict, labels_by_prompt, prediction_to_dict
+from inference.status import detector_status
 
 logger = logging.getLogger(__name__)
 QUEUED_GIVE_UP_FACTOR = 10  # a job nobody picked up for 10 stale periods is failed, not retried forever
@@ -55,13 +56,13 @@ def job_submit(*, image: Image, user, prompts=None) -> DetectionJob:
     """
     labels = list(Label.objects.filter(project_id=image.project_id).order_by("id"))
     parsed = prompts_parse(prompts, defaults=prompts_default(labels))
-    detector = get_detector()
-    try:
-        check_supported(detector, parsed)
-    except UnsupportedPrompt as error:
-        raise InvalidInput(str(error), prompts=[str(error)], supported=error.supported) from None
+    info = detector_status()  # the workers' detector when they run the jobs
+    supported = info.get("supported_prompts")
+    unknown = [p for p in parsed if supported is not None and p not in supported]
+    if unknown:
+        error = UnsupportedPrompt(unknown, supported)
+        raise InvalidInput(str(error), prompts=[str(error)], supported=list(supported))
     jobs_reap_stale()  # a dead worker's job must not block this frame (one indexed query when none is stale)
-    info = detector.status()
     try:
         with transaction.atomic():
             job = DetectionJob.objects.create(

@@ -3,9 +3,11 @@
 import json
 
 import pytest
+from django.core.cache import cache
 
 from inference.detectors import get_detector
 from inference.detectors.memory import MemoryDetector
+from inference.status import STATUS_KEY
 from tests.factories import LabelFactory
 
 TINY_MODELLING = '''
@@ -86,8 +88,10 @@ def memory_backend(settings):
     settings.INFERENCE_BACKEND = "memory"
     MemoryDetector.reset()
     get_detector.cache_clear()
+    cache.delete(STATUS_KEY)  # a worker of an earlier test may have reported its detector
     yield MemoryDetector
     get_detector.cache_clear()
+    cache.delete(STATUS_KEY)
 
 
 @pytest.fixture
