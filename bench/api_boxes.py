@@ -3,7 +3,8 @@
     python bench/api_boxes.py [--clients 8] [--seconds 20] [--url http://127.0.0.1:8101]
 
 Without `--url` it creates (if missing) and migrates the PostgreSQL database given by
-`--database-url`, starts a Daphne on port 8101 against it, and stops it at the end. With
+`--database-url`, starts a Daphne on port 8101 against it (`--servers N`: N of them on
+8101, 8102…, clients spread over them, as behind a proxy), and stops them at the end. With
 `--url` it uses that server, which must run on the same database (set-up rows are written
 there through the ORM). Set-up: a fresh project, label, one annotator with an API token,
 and one 1920x1080 frame per client (each client annotates its own frame, as a team does).
@@ -37,6 +38,8 @@ def parse_args():
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--url", help="use this running server instead of starting Daphne")
     parser.add_argument("--port", type=int, default=8101)
+    parser.add_argument("--servers", type=int, default=1,
+                        help="Daphne processes on consecutive ports from --port; clients alternate")  # fmt: skip
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/h_boxes_bench")
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"),
                         help="channel layer of the started Daphne; '' for the in-memory layer")  # fmt: skip
@@ -97,7 +100,7 @@ def fixtures_create(clients: int) -> tuple[str, list[int], int]:
     return token.key, image_ids, label.pk
 
 
-def daphne_start(args, media_root: str) -> subprocess.Popen:
+def daphne_start(args, media_root: str, port: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": args.database_url,
@@ -108,7 +111,7 @@ def daphne_start(args, media_root: str) -> subprocess.Popen:
     }
     daphne = str(Path(sys.executable).with_name("daphne"))
     process = subprocess.Popen(
-        [daphne, "-b", "127.0.0.1", "-p", str(args.port), "-v", "0", "hitl_project.asgi:application"],
+        [daphne, "-b", "127.0.0.1", "-p", str(port), "-v", "0", "hitl_project.asgi:application"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     deadline = time.monotonic() + 30
@@ -116,7 +119,7 @@ def daphne_start(args, media_root: str) -> subprocess.Popen:
         if process.poll() is not None:
             raise SystemExit(f"Daphne exited: {process.stderr.read().decode()[-2000:]}")
         try:
-            socket.create_connection(("127.0.0.1", args.port), timeout=0.5).close()
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return process
         except OSError:
             time.sleep(0.2)
@@ -169,17 +172,20 @@ def main():
     database_ensure(args.database_url)
     django_setup(args.database_url, media_root)
     token, image_ids, label_id = fixtures_create(args.clients)
-    process = None if args.url else daphne_start(args, media_root)
+    ports = range(args.port, args.port + (1 if args.url else args.servers))
+    processes = [] if args.url else [daphne_start(args, media_root, port) for port in ports]
     url = urllib.parse.urlparse(args.url or f"http://127.0.0.1:{args.port}")
+    hosts = [(url.hostname, url.port)] if args.url else [("127.0.0.1", port) for port in ports]
     try:
         # Warm-up: open connections, import lazily loaded code, fill connection pools.
-        warm = Client(host=url.hostname, port=url.port, token=token, image_id=image_ids[0], label_id=label_id,
-                      stop_at=time.monotonic() + 1.0)  # fmt: skip
-        warm.run()
+        for host, port in hosts:
+            Client(host=host, port=port, token=token, image_id=image_ids[0], label_id=label_id,
+                   stop_at=time.monotonic() + 1.0).run()  # fmt: skip
         stop_at = time.monotonic() + args.seconds
         clients = [
-            Client(host=url.hostname, port=url.port, token=token, image_id=image_id, label_id=label_id, stop_at=stop_at)
-            for image_id in image_ids
+            Client(host=hosts[i % len(hosts)][0], port=hosts[i % len(hosts)][1], token=token, image_id=image_id,
+                   label_id=label_id, stop_at=stop_at)  # fmt: skip
+            for i, image_id in enumerate(image_ids)
         ]
         started = time.monotonic()
         for client in clients:
@@ -188,7 +194,7 @@ def main():
             client.join()
         elapsed = time.monotonic() - started
     finally:
-        if process is not None:
+        for process in processes:
             process.terminate()
             process.wait(timeout=10)
     latencies = [lat for c in clients for lat in c.latencies]
@@ -205,7 +211,7 @@ def main():
     print(f"  latency p99 {p99:8.1f} ms       target <  {TARGET_P99_MS} ms      "
           f"{'OK' if p99 < TARGET_P99_MS else 'MISSED'}")  # fmt: skip
     print(f"  mean {statistics.fmean(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms; "
-          f"server: {'Daphne started on :' + str(args.port) if process else args.url}, "
+          f"server: {f'{len(processes)} Daphne started on :{args.port}+' if processes else args.url}, "
           f"DATABASE_CONN_MAX_AGE={args.conn_max_age}, "
           f"channel layer: {'redis' if args.redis_url else 'in-memory'}")  # fmt: skip
 
