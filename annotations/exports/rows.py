@@ -1,7 +1,6 @@
 """Streaming reads shared by every exporter: tuples in image order, never model instances."""
 
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 
 from annotations.errors import InvalidInput
 from annotations.models import Box, Image, ImageStatus, Label
@@ -74,7 +73,8 @@ def label_rows(*, project_id: int) -> list[tuple]:
 def export_name(image: tuple) -> str:
     """The file name of a frame inside an export: ordered by frame, unique by content, stable."""
     _, file, _, _, frame_index, sha256 = image
-    suffix = PurePosixPath(file).suffix or ".bin"
+    base = file.rpartition("/")[2]
+    suffix = base[base.rfind(".") :] if "." in base else ".bin"
     return f"{frame_index:06d}_{sha256[:12]}{suffix}"
 
 
