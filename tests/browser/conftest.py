@@ -5,10 +5,12 @@ Fixtures (all in this folder; mark tests `@pytest.mark.browser`):
 - `live_url` (function scope) -> "http://127.0.0.1:<port>": a Daphne subprocess serving
   `hitl_project.asgi:application` on pytest-django's TEST database. Requesting it gives the test
   `transactional_db`, so whatever the test writes (factories, services) is committed and visible to
-  the server; the tables are flushed after the test. One Daphne runs per test module and is reused.
-  `settings.MEDIA_ROOT` is switched to the server's media folder (one per module), so files written by
+  the server; the tables are flushed after the test.
+  `settings.MEDIA_ROOT` is switched to the server's media folder, so files written by
   factories are the ones the server serves. The server uses the same `REDIS_URL`, so broadcasts from
   the test process reach its websocket consumers. Its log is printed when a test fails.
+  One Daphne serves the whole session (start-up is seconds on a busy machine); a module that needs
+  other server settings overrides `daphne_server` at module scope.
   Ports: `LIVE_SERVER_PORTS=8211-8229` restricts them to a range; by default the OS picks a free one.
 - `live_ws_url` -> "ws://127.0.0.1:<port>" for the same server.
 - `browser` (module scope): headless Chromium from `$CHROMIUM` or /usr/bin/chromium.
@@ -157,9 +159,13 @@ class DaphneServer:
             self._log.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def daphne_server(django_db_setup, tmp_path_factory):
-    """One Daphne per module on the test database; see `live_url`."""
+    """One Daphne for the session on the test database; see `live_url`.
+
+    A module that needs a differently configured server overrides this fixture at module scope
+    (as tests/browser/test_ai_detect.py does) with its own `DaphneServer`.
+    """
     folder = tmp_path_factory.mktemp("daphne")
     (folder / "media").mkdir()
     server = DaphneServer(port=_free_port(), media_root=folder / "media", log_path=folder / "daphne.log")

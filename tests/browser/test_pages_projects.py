@@ -84,8 +84,7 @@ def test_project_grid_shows_status_and_feedback_markers_and_filters_by_status(ne
     page.reload()
     wait_for_js(page, "() => document.querySelectorAll('[data-testid=frame]').length === 1")
     assert page.locator("[data-testid=filters] button[aria-pressed=true]").inner_text().startswith("Rejected")
-    # The live part (websocket) has its own tests in test_pages_live.py.
-    assert [e for e in page.js_errors if "WebSocket" not in e] == []
+    assert page.js_errors == []
 
 
 def test_annotator_sees_no_review_queue_and_no_member_form(new_page, live_url, wait_for_js):

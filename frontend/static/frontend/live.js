@@ -7,7 +7,7 @@
 // This user's drags are sent to the other viewers, at most ~12 per second: the canvas may
 // app.emit("box.dragging", {box, x_min, y_min, x_max, y_max, label}) (box: server id, or null
 // while drawing a new one); otherwise a pointer drag that moves the selected box counts.
-// Optional: app.toScreen(x, y) -> {x, y} viewport pixels, to pin drag markers on the canvas; the
+// app.view() -> {scale, tx, ty} (or app.toScreen(x, y)) pins drag markers on the canvas; the
 // current remote drags are also on app.remoteDrags.list() for a renderer that draws them.
 // Events for the page: live:image.status, live:feedback, live:presence, live:status, live:box.
 import { connectSocket } from "./socket.js";
@@ -54,6 +54,16 @@ function watchOwnDrags(app, send) {
   window.addEventListener("pointerup", () => {
     start = null;
   });
+}
+
+/** Image pixel -> viewport pixel, from app.toScreen or the canvas view {scale, tx, ty}; null if unknown. */
+function toScreen(app, x, y) {
+  if (app.toScreen) return app.toScreen(x, y);
+  const canvas = app.canvas || document.getElementById("canvas");
+  const view = app.view && app.view();
+  if (!canvas || !view) return null;
+  const rect = canvas.getBoundingClientRect();
+  return { x: rect.left + x * view.scale + view.tx, y: rect.top + y * view.scale + view.ty };
 }
 
 export function installLive(app) {
@@ -110,7 +120,7 @@ export function installLive(app) {
     }
     const who = message.user?.username || "Someone";
     marker.textContent = message.box == null ? `${who} is drawing a box` : `${who} is moving this box`;
-    const at = app.toScreen ? app.toScreen(message.x_min, message.y_min) : null;
+    const at = toScreen(app, message.x_min, message.y_min);
     if (at) {
       marker.style.left = `${Math.round(at.x)}px`;
       marker.style.top = `${Math.round(at.y) - 24}px`;
