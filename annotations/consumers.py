@@ -49,6 +49,7 @@ RELAYED = (
     "detection.result",
     "detection.done",
     "detection.failed",
+    "detection.decided",
     "project.progress",
 )
 DRAG_RATE = 20  # messages per second per connection; a canvas redraws at most ~60/s anyway
@@ -135,7 +136,8 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(event)
 
     box_created = box_updated = box_deleted = feedback_updated = image_status = presence = relay
-    detection_started = detection_result = detection_done = detection_failed = project_progress = relay
+    detection_started = detection_result = detection_done = detection_failed = detection_decided = relay
+    project_progress = relay
 
     async def box_dragging(self, event):
         if event.get("sender") != self.channel_name:

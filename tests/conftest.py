@@ -72,3 +72,14 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, settings):
+    """Hashing with PBKDF2 costs up to a second per user on a loaded machine; tests don't need it.
+
+    Not for tests against a live server: its own process checks passwords with the real hashers.
+    """
+    if "live_url" in request.fixturenames or request.node.get_closest_marker("browser"):
+        return
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -175,7 +175,8 @@ async def test_every_relayed_group_event_reaches_the_client_and_unknown_ones_are
     comm, _ = await connect(f"/ws/images/{image.pk}/", annotator)
     group = image_group(image.pk)
     await sync_to_async(broadcast)(group, "inference.internal", {"secret": 1})
-    for kind in ["detection.started", "detection.result", "detection.done", "detection.failed", "feedback.updated"]:
+    kinds = ["detection.started", "detection.result", "detection.done", "detection.failed", "detection.decided"]
+    for kind in [*kinds, "feedback.updated"]:
         await sync_to_async(broadcast)(group, kind, {"image": image.pk})
 
     received = await drain(comm)
@@ -184,6 +185,7 @@ async def test_every_relayed_group_event_reaches_the_client_and_unknown_ones_are
         "detection.result",
         "detection.done",
         "detection.failed",
+        "detection.decided",
         "feedback.updated",
     ]
     await comm.disconnect()
