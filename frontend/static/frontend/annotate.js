@@ -41,6 +41,7 @@ import { createUi } from "./ui.js";
 import { installNav } from "./nav.js";
 import { installAi } from "./ai.js";
 import { installLive } from "./live.js";
+import { installQueue } from "./queue.js";
 
 const root = document.getElementById("annotate");
 const $ = (id) => document.getElementById(id);
@@ -261,6 +262,7 @@ async function boot() {
 
   installAi(app);
   installLive(app);
+  installQueue(app, nav);
   ui.selection(null);
   root.dataset.ready = "true";
   app.emit("ready", app);

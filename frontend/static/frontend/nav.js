@@ -114,6 +114,7 @@ export function installNav(app, { image, ui }) {
   schedule();
 
   return {
+    go,
     previous,
     next,
     jump,
