@@ -12,7 +12,7 @@
 //   geometry; the server records `accepted` or `corrected` (see inference/services/decisions.py).
 // - The active detector (GET /api/inference/status/) and why it was chosen are shown.
 //
-// Pure helpers (defaultPrompts, hitPrediction, nextPending) are exported for tests.
+// Pure helpers (defaultPrompts, splitSupported, hitPrediction, nextPending) are exported for tests.
 
 import { h, clear } from "./pages/dom.js";
 import { toImage } from "./canvas/geometry.js";
@@ -29,6 +29,19 @@ export function defaultPrompts(labels) {
     if (PROMPT_RE.test(prompt) && !out.includes(prompt)) out.push(prompt);
   }
   return out;
+}
+
+/**
+ * Split prompts into those the active detector can look for and those it cannot.
+ * `supported` is the detector's fixed list, or null/empty when it takes any noun (moondream).
+ */
+export function splitSupported(prompts, supported) {
+  if (!supported || supported.length === 0) return { usable: [...prompts], unsupported: [] };
+  const known = new Set(supported.map((p) => String(p).toLowerCase()));
+  return {
+    usable: prompts.filter((p) => known.has(p)),
+    unsupported: prompts.filter((p) => !known.has(p)),
+  };
 }
 
 /** The smallest pending, visible prediction containing image point (x, y), or null. */
@@ -76,6 +89,8 @@ export function installAi(app) {
     type: "text", id: "ai-prompts", "aria-label": "Prompts, comma-separated (one noun each)",
     value: defaultPrompts(store.labels()).join(", "), placeholder: "person, car",
   });
+  let promptEdited = false;
+  promptInput.addEventListener("input", () => { promptEdited = true; }, { once: true });
   const detectButton = h("button", { type: "button", class: "btn btn-primary", id: "ai-detect", title: "Detect (I)" }, "Detect");
   const acceptAll = h("button", { type: "button", class: "btn", id: "ai-accept-all" }, "Accept all");
   const rejectAll = h("button", { type: "button", class: "btn", id: "ai-reject-all" }, "Reject all");
@@ -313,6 +328,14 @@ export function installAi(app) {
     backend.title = s.reason || "";
     backend.dataset.backend = s.backend;
     if (s.supported_prompts) promptInput.title = `Supported prompts: ${s.supported_prompts.join(", ")}`;
+    // A detector with a fixed vocabulary (the offline OpenCV one) would refuse the whole job for
+    // one unknown label: offer only what it can find, and say what was left out.
+    const { usable, unsupported } = splitSupported(defaultPrompts(store.labels()), s.supported_prompts);
+    if (!promptEdited && unsupported.length) {
+      promptInput.value = usable.join(", ");
+      backend.after(h("p", { class: "muted", id: "ai-unsupported" },
+        `Not offered (this detector cannot find them): ${unsupported.join(", ")}.`));
+    }
   });
   loadPredictions();
   refreshSummary();

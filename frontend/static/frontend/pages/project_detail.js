@@ -103,8 +103,8 @@ function tile(image) {
     ),
     viewersBadge(image.id),
   );
-  const given = image.my_rating ?? image.rating ?? (image.feedback && typeof image.feedback === "object" ? image.feedback.rating : image.feedback);
-  if (given !== undefined) setFeedback(li, given);
+  // The list carries the caller's rating (null when none); only an older server without it needs a fetch per tile.
+  if ("my_rating" in image) setFeedback(li, image.my_rating);
   else loadFeedback(li, image.id);
   return li;
 }
