@@ -44,6 +44,7 @@ def parse_args():
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1"),
                         help="channel layer of the started Daphne; '' for the in-memory layer")  # fmt: skip
     parser.add_argument("--conn-max-age", default="60", help="DATABASE_CONN_MAX_AGE of the started Daphne")
+    parser.add_argument("--pool-size", default="16", help="DATABASE_POOL_SIZE of the started Daphne; 0 for no pool")
     return parser.parse_args()
 
 
@@ -105,6 +106,7 @@ def daphne_start(args, media_root: str, port: int) -> subprocess.Popen:
         **os.environ,
         "DATABASE_URL": args.database_url,
         "DATABASE_CONN_MAX_AGE": args.conn_max_age,
+        "DATABASE_POOL_SIZE": args.pool_size,
         "MEDIA_ROOT": media_root,
         "REDIS_URL": args.redis_url,
         "LOG_LEVEL": "WARNING",
@@ -212,7 +214,7 @@ def main():
           f"{'OK' if p99 < TARGET_P99_MS else 'MISSED'}")  # fmt: skip
     print(f"  mean {statistics.fmean(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms; "
           f"server: {f'{len(processes)} Daphne started on :{args.port}+' if processes else args.url}, "
-          f"DATABASE_CONN_MAX_AGE={args.conn_max_age}, "
+          f"DATABASE_POOL_SIZE={args.pool_size} (CONN_MAX_AGE={args.conn_max_age} without a pool), "
           f"channel layer: {'redis' if args.redis_url else 'in-memory'}")  # fmt: skip
 
 

@@ -94,6 +94,34 @@ def test_database_and_channel_layer_follow_the_environment(tmp_path, env, engine
     assert result.stdout.split() == [engine, layer]
 
 
+POOL_PROBE = """
+import threading
+from django.db import connection
+pids = []
+def request():  # what Daphne does per sync request: a fresh thread, a query, the connection closed
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pids.append(cursor.fetchone()[0])
+    connection.close()
+for _ in range(12):
+    thread = threading.Thread(target=request)
+    thread.start()
+    thread.join()
+print(len(pids), len(set(pids)))
+"""
+
+
+@pytest.mark.parametrize(("pool_size", "most_backends"), [("0", 12), ("4", 4)])
+def test_a_pool_reuses_postgresql_connections_across_request_threads(tmp_path, pool_size, most_backends):
+    """Without a pool each request thread opens its own connection; with DATABASE_POOL_SIZE they share."""
+    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test", "DATABASE_POOL_SIZE": pool_size}
+    result = manage("shell", "--no-imports", "-c", POOL_PROBE, env_extra=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    requests, backends = map(int, result.stdout.split())
+    assert requests == 12
+    assert backends == most_backends if pool_size == "0" else 1 <= backends <= most_backends
+
+
 def test_migrations_are_complete(tmp_path):
     """Every model change has its migration committed."""
     result = manage("makemigrations", "--check", "--dry-run", env_extra={}, tmp_path=tmp_path)
