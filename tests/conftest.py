@@ -83,3 +83,11 @@ def fast_password_hashing(request, settings):
     if "live_url" in request.fixturenames or request.node.get_closest_marker("browser"):
         return
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """Every broadcast that actually leaves (i.e. after commit), as (group, type, payload)."""
+    messages = []
+    monkeypatch.setattr("annotations.broadcast.broadcast", lambda g, t, p: messages.append((g, t, p)))
+    return messages

@@ -130,6 +130,17 @@ def box_lock(pk: int, *, known: Box | None = None) -> Box:
     return locked
 
 
+def box_lock_current(box: Box, *, version: int, user) -> Box:
+    """Lock the box for a change by `user`: it must be live at `version` (else StaleVersion with
+    the current box) on a frame they may still edit; a `new` frame becomes `in_progress`."""
+    locked = box_lock(box.pk, known=box)
+    if locked.deleted or locked.version != version:
+        raise StaleVersion(current=locked)
+    frame_start(image=locked.image, user=user)
+    ensure_frame_editable(image=locked.image, user=user)
+    return locked
+
+
 @transaction.atomic
 def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE, **changes) -> Box:
     """Apply `changes` (any of label, x_min, y_min, x_max, y_max) if `version` is still current.
@@ -140,11 +151,7 @@ def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
-    locked = box_lock(box.pk, known=box)
-    if locked.deleted or locked.version != version:
-        raise StaleVersion(current=locked)
-    frame_start(image=locked.image, user=user)
-    ensure_frame_editable(image=locked.image, user=user)
+    locked = box_lock_current(box, version=version, user=user)
     before = box_snapshot(locked)
     for name, value in changes.items():
         setattr(locked, name, value)
@@ -163,11 +170,7 @@ def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE
 @transaction.atomic
 def box_delete(*, box: Box, user, version: int, action: str = EventAction.DELETE) -> Box:
     """Soft-delete a box (kept for history and undo) if `version` is still current; version + 1."""
-    locked = box_lock(box.pk, known=box)
-    if locked.deleted or locked.version != version:
-        raise StaleVersion(current=locked)
-    frame_start(image=locked.image, user=user)
-    ensure_frame_editable(image=locked.image, user=user)
+    locked = box_lock_current(box, version=version, user=user)
     before = box_snapshot(locked)
     locked.deleted = True
     locked.version += 1

@@ -6,24 +6,10 @@ from annotations.models import AnnotationEvent, Box, ImageStatus
 from tests.factories import BoxFactory, ImageFactory, LabelFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Users in these tests never log in with a password; skip the deliberately slow hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 BOX_FIELDS = {
     "id", "image", "label", "x_min", "y_min", "x_max", "y_max", "source", "prediction",
     "version", "created_by", "updated_by", "updated_at",
 }  # fmt: skip
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    """Every broadcast that actually leaves (i.e. after commit), as (group, type, payload)."""
-    messages = []
-    monkeypatch.setattr("annotations.broadcast.broadcast", lambda g, t, p: messages.append((g, t, p)))
-    return messages
 
 
 def new_box(client, image, label, **coords):

@@ -11,19 +11,6 @@ from annotations.services.boxes import box_create, box_delete, box_update, ensur
 from tests.factories import BoxFactory, ImageFactory, LabelFactory, MembershipFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Users in these tests never log in with a password; skip the deliberately slow hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    messages = []
-    monkeypatch.setattr("annotations.broadcast.broadcast", lambda g, t, p: messages.append((g, t, p)))
-    return messages
-
-
 def test_two_clients_patching_version_1_one_wins_the_other_gets_409_with_the_winner(
     client_for, annotator, reviewer, image, label
 ):

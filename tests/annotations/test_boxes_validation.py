@@ -6,12 +6,6 @@ from annotations.models import AnnotationEvent, Box
 from tests.factories import BoxFactory, LabelFactory, ProjectFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Users in these tests never log in with a password; skip the deliberately slow hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 GOOD = {"x_min": 10, "y_min": 20, "x_max": 110, "y_max": 220}
 
 

@@ -9,19 +9,6 @@ from inference.models import DetectionJob, Prediction, PredictionStatus
 from tests.factories import BoxFactory
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Users in these tests never log in with a password; skip the deliberately slow hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    messages = []
-    monkeypatch.setattr("annotations.broadcast.broadcast", lambda g, t, p: messages.append((g, t, p)))
-    return messages
-
-
 @pytest.fixture
 def client(client_for, annotator):
     return client_for(annotator)

@@ -8,19 +8,6 @@ from feedback.models import FrameFeedback
 from feedback.services import feedback_clear, feedback_set
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Users in these tests never log in with a password; skip the deliberately slow hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    messages = []
-    monkeypatch.setattr("annotations.broadcast.broadcast", lambda g, t, p: messages.append((g, t, p)))
-    return messages
-
-
 def url(image):
     return f"/api/images/{image.pk}/feedback/"
 
