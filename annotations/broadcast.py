@@ -5,6 +5,7 @@ committed, so a rolled-back write is never shown to anyone.
 """
 
 import logging
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -32,5 +33,6 @@ def broadcast(group: str, message_type: str, payload: dict) -> None:
         logger.exception("Broadcast of %s to %s failed", message_type, group)
 
 
-def broadcast_on_commit(group: str, message_type: str, payload: dict) -> None:
-    transaction.on_commit(lambda: broadcast(group, message_type, payload))
+def broadcast_on_commit(group: str, message_type: str, payload: dict | Callable[[], dict]) -> None:
+    """`payload` may be a function, called after commit, for figures that must be read then."""
+    transaction.on_commit(lambda: broadcast(group, message_type, payload() if callable(payload) else payload))

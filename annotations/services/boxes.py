@@ -16,6 +16,7 @@ from annotations.errors import Conflict, InvalidInput, StaleVersion
 from annotations.models import ROLE_RANK, Box, BoxSource, EventAction, Image, ImageStatus, Label, Role
 from annotations.selectors.boxes import box_snapshot, box_to_dict, user_brief
 from annotations.services.history import event_record, register_action
+from annotations.services.review import image_status_broadcast_on_commit
 
 COORDS = ("x_min", "y_min", "x_max", "y_max")
 EDITABLE_FIELDS = frozenset(("label", *COORDS))
@@ -53,11 +54,7 @@ def frame_start(*, image: Image, user) -> bool:
     )
     if moved:
         image.status = ImageStatus.IN_PROGRESS
-        broadcast_on_commit(
-            image_group(image.pk),
-            "image.status",
-            {"image": image.pk, "status": ImageStatus.IN_PROGRESS.value, "user": user_brief(user)},
-        )
+        image_status_broadcast_on_commit(image=image, user=user)
     return bool(moved)
 
 

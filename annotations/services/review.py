@@ -25,7 +25,7 @@ status) to the project's group.
 from django.db import transaction
 
 from annotations.access import require_role
-from annotations.broadcast import broadcast, broadcast_on_commit, image_group, project_group
+from annotations.broadcast import broadcast_on_commit, image_group, project_group
 from annotations.errors import Conflict, InvalidInput
 from annotations.models import EventAction, Image, ImageStatus, Role
 from annotations.selectors.boxes import user_brief
@@ -44,12 +44,11 @@ COMMENT_MAX_LENGTH = 5000
 
 def project_progress_broadcast_on_commit(*, project_id: int) -> None:
     """After commit, send `project.progress` (counts per status, read then) to the project's group."""
-    transaction.on_commit(
-        lambda: broadcast(project_group(project_id), "project.progress", project_progress(project_id=project_id))
-    )
+    broadcast_on_commit(project_group(project_id), "project.progress", lambda: project_progress(project_id=project_id))
 
 
-def _status_broadcast_on_commit(*, image: Image, user, decision: str | None = None) -> None:
+def image_status_broadcast_on_commit(*, image: Image, user, decision: str | None = None) -> None:
+    """After commit, tell the frame's viewers and the project page (status, then progress counts)."""
     payload = {**image_status_dict(image), "user": user_brief(user)}
     if decision is not None:
         payload["decision"] = decision
@@ -78,7 +77,7 @@ def image_submit(*, image: Image, user) -> Image:
     event_record(
         image=locked, user=user, action=EventAction.SUBMIT, before={"status": before}, after={"status": locked.status}
     )
-    _status_broadcast_on_commit(image=locked, user=user)
+    image_status_broadcast_on_commit(image=locked, user=user)
     return locked
 
 
@@ -111,5 +110,5 @@ def image_review(*, image: Image, user, decision: str, comment: str = "") -> Ima
         before={"status": before},
         after={"status": locked.status, "decision": decision, "comment": comment},
     )
-    _status_broadcast_on_commit(image=locked, user=user, decision=decision)
+    image_status_broadcast_on_commit(image=locked, user=user, decision=decision)
     return locked

@@ -36,10 +36,17 @@ def test_create_broadcasts_after_commit_and_starts_the_frame(
     with django_capture_on_commit_callbacks(execute=True):
         body = new_box(client_for(annotator), image, label).json()
     types = [(group, kind) for group, kind, _ in sent]
-    assert types == [(f"image.{image.pk}", "image.status"), (f"image.{image.pk}", "box.created")]
-    assert sent[0][2]["status"] == "in_progress"
-    assert sent[1][2]["box"] == body
-    assert sent[1][2]["user"] == {"id": annotator.pk, "username": annotator.username}
+    # The frame's viewers and the project page both learn that the frame is now in progress.
+    assert types == [
+        (f"image.{image.pk}", "image.status"),
+        (f"project.{image.project_id}", "image.status"),
+        (f"project.{image.project_id}", "project.progress"),
+        (f"image.{image.pk}", "box.created"),
+    ]
+    assert sent[0][2]["status"] == sent[1][2]["status"] == "in_progress"
+    assert sent[2][2]["counts"]["in_progress"] == 1
+    assert sent[3][2]["box"] == body
+    assert sent[3][2]["user"] == {"id": annotator.pk, "username": annotator.username}
     image.refresh_from_db()
     assert image.status == ImageStatus.IN_PROGRESS
 

@@ -62,19 +62,15 @@ def test_a_png_is_stored_with_its_size_hash_and_format(manager_client, project, 
 
 
 def test_an_upload_tells_the_project_dashboard_after_commit(
-    manager_client, project, monkeypatch, django_capture_on_commit_callbacks
+    manager_client, project, sent, django_capture_on_commit_callbacks
 ):
-    sent = []
-    monkeypatch.setattr("annotations.services.review.broadcast", lambda g, t, p: sent.append((g, t, p)))
     with django_capture_on_commit_callbacks(execute=True):
         upload(manager_client, project, ("a.png", png_bytes(color=(4, 4, 4))))
     assert [(g, t) for g, t, _ in sent] == [(f"project.{project.pk}", "project.progress")]
     assert sent[0][2]["total"] == 1 and sent[0][2]["counts"]["new"] == 1
 
 
-def test_a_refused_upload_tells_nobody(manager_client, project, monkeypatch, django_capture_on_commit_callbacks):
-    sent = []
-    monkeypatch.setattr("annotations.services.review.broadcast", lambda g, t, p: sent.append((g, t, p)))
+def test_a_refused_upload_tells_nobody(manager_client, project, sent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         upload(manager_client, project, ("a.png", png_bytes()), ("b.png", b"broken"))
     assert sent == []
