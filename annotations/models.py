@@ -161,6 +161,9 @@ class Box(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The client's Idempotency-Key of the create request: a retried create (its 201 was lost)
+    # finds this box instead of making a second one.
+    client_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -168,6 +171,9 @@ class Box(models.Model):
         ordering = ["image_id", "id"]
         verbose_name_plural = "boxes"
         constraints = [
+            models.UniqueConstraint(
+                fields=["image", "client_key"], condition=Q(client_key__isnull=False), name="box_client_key_unique"
+            ),
             models.CheckConstraint(condition=Q(x_min__lt=F("x_max")), name="box_x_min_lt_x_max"),
             models.CheckConstraint(condition=Q(y_min__lt=F("y_max")), name="box_y_min_lt_y_max"),
             models.CheckConstraint(condition=Q(x_min__gte=0) & Q(y_min__gte=0), name="box_min_not_negative"),

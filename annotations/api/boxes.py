@@ -1,6 +1,8 @@
 """Boxes, undo/redo and history over REST. Thin: parse → service → serialize.
 
 - `GET, POST /api/images/{id}/boxes/` — list (paginated, `?page_size=` up to 10,000) / create → 201.
+  A create may carry an `Idempotency-Key` header (1–64 of `A-Z a-z 0-9 - _ . :`); sending it
+  again answers 200 with the box that key made and `Idempotent-Replayed: true`, creating nothing.
 - `GET, PATCH, DELETE /api/boxes/{id}/` — PATCH and DELETE carry the `version` the client saw
   (DELETE: `?version=N` or in the body); a stale one is 409 `{detail, current: <box>}`.
   DELETE answers 200 with the (soft-)deleted box, `deleted: true` and its new version.
@@ -12,9 +14,11 @@
   `can_undo`/`can_redo`; `?mine=1` keeps the caller's own events.
 """
 
+import re
+
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -28,10 +32,23 @@ from annotations.selectors.boxes import (
     event_to_dict,
     history_for_image,
 )
-from annotations.services.boxes import box_create, box_delete, box_update
+from annotations.services.boxes import box_create, box_create_once, box_delete, box_update
 from annotations.services.history import history_redo, history_undo, redo_target, undo_target
 
 MAX_ID = 2**63 - 1
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def idempotency_key(request) -> str | None:
+    """The create's `Idempotency-Key` header, or None; a malformed one is a 400, not ignored."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise serializers.ValidationError(
+            {"Idempotency-Key": ["Use 1 to 64 characters among letters, digits and - _ . : (a UUID fits)."]}
+        )
+    return key
 
 
 class BoxOutput(serializers.Serializer):
@@ -151,13 +168,24 @@ class ImageBoxesApi(APIView):
         page = paginator.paginate_queryset(boxes_for_image(image=image), request, view=self)
         return paginator.get_paginated_response([box_to_dict(box) for box in page])
 
-    @extend_schema(request=BoxCreateInput, responses={201: BoxOutput})
+    @extend_schema(
+        request=BoxCreateInput,
+        responses={201: BoxOutput, 200: BoxOutput},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+                                     description="Repeat a create safely: the same key returns the same box (200).")],
+    )  # fmt: skip
     def post(self, request, image_id):
         image = image_get_for_user(pk=image_id, user=request.user)
         data = BoxCreateInput(data=request.data, context={"project_id": image.project_id})
         data.is_valid(raise_exception=True)
-        box = box_create(image=image, user=request.user, **data.validated_data)
-        return Response(BoxOutput(box).data, status=status.HTTP_201_CREATED)
+        key = idempotency_key(request)
+        if key is None:
+            box = box_create(image=image, user=request.user, **data.validated_data)
+            return Response(BoxOutput(box).data, status=status.HTTP_201_CREATED)
+        box, created = box_create_once(image=image, user=request.user, client_key=key, **data.validated_data)
+        if created:
+            return Response(BoxOutput(box).data, status=status.HTTP_201_CREATED)
+        return Response(BoxOutput(box).data, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
 
 
 class BoxDetailApi(APIView):

@@ -7,7 +7,7 @@ is never broadcast, and a stale `version` changes nothing.
 
 import math
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from annotations.access import role_in_project
@@ -86,11 +86,14 @@ def box_create(
     source: str = BoxSource.HUMAN,
     prediction=None,
     action: str = EventAction.CREATE,
+    client_key: str | None = None,
 ) -> Box:
-    """Create a box on a frame (version 1); `action` lets the accept-an-AI-box flow record `accept`."""
+    """Create a box on a frame (version 1); `action` lets the accept-an-AI-box flow record `accept`.
+    `client_key` makes the create idempotent: see `box_create_once`."""
     frame_start(image=image, user=user)
     ensure_frame_editable(image=image, user=user)
     box = Box(
+        client_key=client_key,
         image=image,
         label=label,
         x_min=x_min,
@@ -107,6 +110,25 @@ def box_create(
     event_record(image=image, box=box, user=user, action=action, before=None, after=box_snapshot(box))
     box_broadcast(box=box, user=user, message_type="box.created", action=action)
     return box
+
+
+def box_create_once(*, image: Image, client_key: str, **fields) -> tuple[Box, bool]:
+    """Create a box unless this `client_key` already made one on the frame: `(box, created)`.
+
+    A client that lost the answer to its create (network drop, timeout) sends it again with
+    the same key and gets the box it made, not a twin. Two copies racing each other meet at
+    the unique constraint; the loser's transaction rolls back and it returns the winner's box.
+    """
+    existing = Box.objects.filter(image=image, client_key=client_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        return box_create(image=image, client_key=client_key, **fields), True
+    except IntegrityError:
+        existing = Box.objects.filter(image=image, client_key=client_key).first()
+        if existing is None:
+            raise
+        return existing, False
 
 
 def box_lock(pk: int, *, known: Box | None = None) -> Box:

@@ -22,8 +22,8 @@ const defaultSleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function createApi({ fetchImpl = null, cookie = defaultCookie, meta = defaultMeta, sleep = defaultSleep, base = "/api" } = {}) {
   const doFetch = fetchImpl || ((...a) => globalThis.fetch(...a));
 
-  async function once(method, url, body) {
-    const headers = { Accept: "application/json" };
+  async function once(method, url, body, extraHeaders) {
+    const headers = { Accept: "application/json", ...extraHeaders };
     if (method !== "GET" && method !== "HEAD") {
       // Read the cookie on every write: logging in again (another tab) rotates the token.
       headers["X-CSRFToken"] = csrfFromCookie(cookie()) || meta();
@@ -52,12 +52,12 @@ export function createApi({ fetchImpl = null, cookie = defaultCookie, meta = def
   }
 
   /** One request; `retries` extra attempts on network errors, 5xx and 429 (backoff 300 ms, ×2). */
-  async function request(method, url, { body, retries = 0 } = {}) {
-    let result = await once(method, url, body);
+  async function request(method, url, { body, retries = 0, headers = {} } = {}) {
+    let result = await once(method, url, body, headers);
     for (let attempt = 1; attempt <= retries; attempt++) {
       if (!(result.status === 0 || result.status >= 500 || result.status === 429)) break;
       await sleep(300 * 2 ** (attempt - 1));
-      result = await once(method, url, body);
+      result = await once(method, url, body, headers);
     }
     return result;
   }
@@ -88,7 +88,9 @@ export function createApi({ fetchImpl = null, cookie = defaultCookie, meta = def
     boxesUrl: (imageId) => `/api/images/${enc(imageId)}/boxes/?page_size=10000`,
     findFrame: (projectId, frameIndex) =>
       get(`/api/projects/${enc(projectId)}/images/?frame_index_min=${enc(frameIndex)}&frame_index_max=${enc(frameIndex)}&page_size=10`),
-    createBox: (imageId, data) => request("POST", `/api/images/${enc(imageId)}/boxes/`, { body: data }),
+    /** `key`: the Idempotency-Key, the same on every retry of one create, so a lost 201 never makes a twin. */
+    createBox: (imageId, data, key) =>
+      request("POST", `/api/images/${enc(imageId)}/boxes/`, { body: data, headers: key ? { "Idempotency-Key": key } : {} }),
     updateBox: (id, data) => request("PATCH", `/api/boxes/${enc(id)}/`, { body: data }),
     deleteBox: (id, version) => request("DELETE", `/api/boxes/${enc(id)}/?version=${enc(version)}`),
     undo: (imageId) => request("POST", `/api/images/${enc(imageId)}/undo/`),

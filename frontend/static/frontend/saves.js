@@ -10,6 +10,13 @@
 import { createSaveQueue } from "./pending.js";
 import { roundBox } from "./canvas/geometry.js";
 
+/** A random Idempotency-Key. `crypto.randomUUID` exists only on HTTPS or localhost;
+ * `getRandomValues` works on any page, including a plain-HTTP deployment on a LAN. */
+export function newCreateKey(cryptoImpl = globalThis.crypto) {
+  const bytes = cryptoImpl.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export function createSaves({ api, store, imageId, emit = () => {}, schedule = undefined }) {
   let rating; // the latest wanted frame rating (null = clear), sent through the queue
 
@@ -18,7 +25,10 @@ export function createSaves({ api, store, imageId, emit = () => {}, schedule = u
     const b = store.get(key);
     if (!b) return { status: 204, body: null }; // removed meanwhile: nothing left to say
     const coords = roundBox(b);
-    if (action === "create") return api.createBox(imageId, { label: b.label, ...coords });
+    if (action === "create") {
+      b.createKey ??= newCreateKey(); // kept on the box: every retry of this create sends the same key
+      return api.createBox(imageId, { label: b.label, ...coords }, b.createKey);
+    }
     if (action === "update") return api.updateBox(b.id, { label: b.label, ...coords, version: b.version });
     return api.deleteBox(b.id, b.version);
   }

@@ -27,6 +27,7 @@ test("the CSRF token is read from the cookie on every write", async () => {
   assert.equal(fetchImpl.calls[0].headers["X-CSRFToken"], "first");
   assert.equal(fetchImpl.calls[1].headers["X-CSRFToken"], "second");
   assert.equal(fetchImpl.calls[0].body, JSON.stringify({ label: 1 }));
+  assert.equal(fetchImpl.calls[0].headers["Idempotency-Key"], undefined);
   assert.equal(fetchImpl.calls[1].url, "/api/boxes/1/");
 });
 
@@ -52,4 +53,12 @@ test("all() follows pagination to the last page", async () => {
   const r = await api.all("/api/images/1/boxes/");
   assert.deepEqual(r.items.map((b) => b.id), [1, 2, 3]);
   assert.equal(fetchImpl.calls[1].url, "/api/images/1/boxes/?page=2");
+});
+
+test("a create with a key sends it as the Idempotency-Key header", async () => {
+  const fetchImpl = fakeFetch([{ status: 201, body: { id: 1 } }]);
+  const api = createApi({ fetchImpl, cookie: () => "", meta: () => "" });
+  await api.createBox(4, { label: 1 }, "abc123");
+  assert.equal(fetchImpl.calls[0].headers["Idempotency-Key"], "abc123");
+  assert.equal(fetchImpl.calls[0].headers["Content-Type"], "application/json");
 });

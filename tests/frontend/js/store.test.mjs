@@ -54,7 +54,8 @@ function fakeApi(script = []) {
   };
   return {
     calls,
-    createBox: async (imageId, data) => (calls.push(["POST", data]), answer(() => ({ ok: true, status: 201, body: { ...box(nextId++), ...data, version: 1 } }))),
+    createKeys: [],
+    createBox: async function (imageId, data, key) { this.createKeys.push(key); return (calls.push(["POST", data]), answer(() => ({ ok: true, status: 201, body: { ...box(nextId++), ...data, version: 1 } }))); },
     updateBox: async (id, data) => (calls.push(["PATCH", id, data]), answer(() => ({ ok: true, status: 200, body: { ...box(id), ...data, version: data.version + 1 } }))),
     deleteBox: async (id, version) => (calls.push(["DELETE", id, version]), answer(() => ({ ok: true, status: 200, body: { ...box(id), deleted: true } }))),
     setFeedback: async (imageId, rating) => (calls.push(["FEEDBACK", rating]), answer(() => ({ ok: true, status: 200, body: { rating, summary: {} } }))),
@@ -96,6 +97,14 @@ test("while a save fails the box is marked, and it is saved once the server answ
   assert.equal(s.get(cid).save, null);
   assert.equal(s.get(cid).id, 100);
   assert.equal(api.calls.length, 3);
+  // Every retry of the one create carries the same Idempotency-Key: a lost 201 cannot make a twin.
+  assert.equal(api.createKeys.length, 3);
+  assert.match(api.createKeys[0], /^[0-9a-f]{32}$/);
+  assert.equal(new Set(api.createKeys).size, 1);
+  const other = s.addLocal({ label: 1, x_min: 30, y_min: 30, x_max: 40, y_max: 40 });
+  saves.create(other);
+  await saves.idle();
+  assert.notEqual(api.createKeys[3], api.createKeys[0]);
 });
 
 test("a delete hides the box at once and removes it when saved", async () => {
