@@ -5,6 +5,7 @@ Widths, heights and areas are rounded to a thousandth of a pixel, so an import f
 by an export writes the same numbers.
 """
 
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,7 +93,8 @@ def _write_array(fh, items) -> int:
 
 def coco_import(*, project, user, path: Path) -> dict:
     """Import a COCO file into `project`: its images (next to the file or in `images/`),
-    labels by name (created when missing) and boxes; all or nothing.
+    labels by name (created when missing) and boxes; all or nothing. A box already on its
+    frame (same label and coordinates) is not added again, so importing a file twice is safe.
 
     The boxes are recorded as one `create` event per box, like boxes drawn by hand, so
     history, undo and the metrics see imported work the same way.
@@ -118,8 +120,9 @@ def coco_import(*, project, user, path: Path) -> dict:
             new_images += len(ingested.images)
         images = {img["id"]: by_name[img["file_name"]] for img in data["images"]}
         labels = _labels_ensure(project, data["categories"])
-        boxes = _boxes_create(user, images, labels, data.get("annotations") or [])
-    return {"images": len(images), "new_images": new_images, "labels": len(labels), "boxes": boxes}
+        boxes, skipped = _boxes_create(user, images, labels, data.get("annotations") or [])
+    return {"images": len(images), "new_images": new_images, "labels": len(labels), "boxes": boxes,
+            "boxes_already_there": skipped}  # fmt: skip
 
 
 def _shape_check(data) -> None:
@@ -183,7 +186,8 @@ def _boxes_create(user, images, labels, annotations) -> int:
     from annotations.models import AnnotationEvent, Box, EventAction
     from annotations.selectors.boxes import box_snapshot
 
-    boxes = []
+    existing = _live_boxes(images.values())
+    boxes, skipped = [], 0
     for ann in annotations:
         image, label = images.get(ann.get("image_id")), labels.get(ann.get("category_id"))
         if image is None or label is None:
@@ -196,10 +200,37 @@ def _boxes_create(user, images, labels, annotations) -> int:
             box.clean()
         except Exception as exc:
             raise InvalidInput(f"Annotation {ann.get('id')}: {exc}") from None
+        if _already_there(box, existing):  # already on the frame: importing a file again adds nothing
+            skipped += 1
+            continue
         boxes.append(box)
     Box.objects.bulk_create(boxes, batch_size=2000)
     AnnotationEvent.objects.bulk_create(
         [AnnotationEvent(image=b.image, box=b, user=user, action=EventAction.CREATE, after=box_snapshot(b)) for b in boxes],
         batch_size=2000,
     )
-    return len(boxes)
+    return len(boxes), skipped
+
+
+SAME_BOX_TOLERANCE = 0.01  # px: an export rounds sizes to 3 decimals
+
+
+def _already_there(box, existing: dict) -> bool:
+    coords = (box.x_min, box.y_min, box.x_max, box.y_max)
+    return any(
+        all(abs(a - b) <= SAME_BOX_TOLERANCE for a, b in zip(coords, other))
+        for other in existing.get((box.image_id, box.label_id), ())
+    )
+
+
+def _live_boxes(images) -> dict:
+    """`{(image id, label id): [coords]}` of the live boxes on these frames."""
+    from annotations.models import Box
+
+    rows = Box.objects.filter(image__in=[i.pk for i in images], deleted=False).values_list(
+        "image_id", "label_id", "x_min", "y_min", "x_max", "y_max"
+    )
+    found = defaultdict(list)
+    for image, label, *coords in rows:
+        found[(image, label)].append(coords)
+    return found

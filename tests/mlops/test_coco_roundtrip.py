@@ -32,7 +32,7 @@ def test_coco_export_import_export_gives_identical_annotations(dataset_project, 
     dataset_export(project=dataset_project, format="coco", only="all", out=tmp_path / "a")
     target = ProjectFactory(name="copy")
     counts = coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
-    assert counts == {"images": 3, "new_images": 3, "labels": 3, "boxes": 4}
+    assert counts == {"images": 3, "new_images": 3, "labels": 3, "boxes": 4, "boxes_already_there": 0}
     assert AnnotationEvent.objects.filter(image__project=target, action="create", user=manager).count() == 4
     dataset_export(project=target, format="coco", only="all", out=tmp_path / "b")
     first, second = normalised(tmp_path / "a" / "annotations.json"), normalised(tmp_path / "b" / "annotations.json")
@@ -40,12 +40,27 @@ def test_coco_export_import_export_gives_identical_annotations(dataset_project, 
     assert len(first["annotations"]) == 4
 
 
-def test_importing_twice_does_not_duplicate_frames(dataset_project, manager, tmp_path):
-    dataset_export(project=dataset_project, format="coco", only="approved", out=tmp_path / "a")
+def test_importing_twice_does_not_duplicate_frames_or_boxes(dataset_project, manager, tmp_path):
+    dataset_export(project=dataset_project, format="coco", only="all", out=tmp_path / "a")
+    target = ProjectFactory()
+    first = coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    again = coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    assert (first["boxes"], first["boxes_already_there"]) == (4, 0)
+    assert (again["new_images"], again["boxes"], again["boxes_already_there"]) == (0, 0, 4)
+    assert Image.objects.filter(project=target).count() == 3
+    assert Box.objects.filter(image__project=target).count() == 4
+    assert AnnotationEvent.objects.filter(image__project=target).count() == 4
+
+
+def test_a_box_moved_since_the_import_comes_back_from_a_second_import(dataset_project, manager, tmp_path):
+    """Only identical boxes are skipped: a box someone has moved since is another box."""
+    dataset_export(project=dataset_project, format="coco", only="all", out=tmp_path / "a")
     target = ProjectFactory()
     coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
-    counts = coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
-    assert counts["new_images"] == 0 and Image.objects.filter(project=target).count() == 1
+    moved = Box.objects.filter(image__project=target).order_by("id").first()
+    Box.objects.filter(pk=moved.pk).update(x_min=moved.x_min + 0.5)
+    again = coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    assert (again["boxes"], again["boxes_already_there"]) == (1, 3)
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,7 @@ class Command(BaseCommand):
             from annotations.exports.coco import coco_import  # late: the exports package is optional here
 
             counts = coco_import(project=project, user=user, path=path)
-            self.stdout.write(f"{project.name}: COCO import " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            self.stdout.write(f"{project.name}: COCO import " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
             return
         self._files(project, user, [(path.name, path)], folder=False)
 
