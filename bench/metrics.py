@@ -4,7 +4,7 @@
 
 Creates the database if it is missing, migrates it, and bulk-loads one project with COPY
 (rows only, no image files) unless it is already there. Then times `metrics_for_project`
-and `GET /api/projects/{id}/metrics/` (best and median of 5 runs) and counts their queries,
+and `GET /api/projects/{id}/metrics/` (best and median of 5 runs) and counts their queries (all connections),
 printed next to the DESIGN.md target: < 500 ms, bounded queries.
 """
 
@@ -126,16 +126,20 @@ def timed(fn, runs=5):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    times, cpu, sql, queries = [], [], [], 0
+    from django.db import transaction
+
+    times, cpu = [], []
     for _ in range(runs):
-        with CaptureQueriesContext(connection) as captured:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            fn()
-            times.append((time.perf_counter() - start) * 1000)
-            cpu.append((time.process_time() - start_cpu) * 1000)
-        queries = len(captured.captured_queries)
-        sql.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
-    return min(times), statistics.median(times), statistics.median(cpu), statistics.median(sql), queries
+        start, start_cpu = time.perf_counter(), time.process_time()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    # Counted once more inside a transaction, where every query runs on this connection
+    # (outside one, the SQL counting overlaps the matching on a second connection).
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        fn()
+    sql = sum(float(q["time"]) for q in captured.captured_queries) * 1000
+    return min(times), statistics.median(times), statistics.median(cpu), sql, len(captured.captured_queries)
 
 
 def main():
