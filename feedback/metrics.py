@@ -125,12 +125,15 @@ def average_precision(scored: list[tuple[float, bool]], n_truths: int) -> float 
     of human boxes of that label. None when there is nothing to find (COCO's -1). Same
     steps and float thresholds as pycocotools' `accumulate`, so the figures agree exactly.
     """
+    return _average_precision([s for s, _ in scored], [hit for _, hit in scored], n_truths)
+
+
+def _average_precision(scores: list[float], hits: list[bool], n_truths: int) -> float | None:
     if n_truths == 0:
         return None
-    if not scored:
+    if not scores:
         return 0.0
-    scores = np.fromiter((s for s, _ in scored), dtype=float, count=len(scored))
-    matched = np.fromiter((hit for _, hit in scored), dtype=bool, count=len(scored))
+    scores, matched = np.asarray(scores, dtype=float), np.asarray(hits, dtype=bool)
     order = np.argsort(-scores, kind="mergesort")
     tp = np.cumsum(matched[order])
     fp = np.cumsum(~matched[order])
@@ -149,25 +152,32 @@ class DetectionTally:
     tp: dict = field(default_factory=lambda: defaultdict(int))
     fp: dict = field(default_factory=lambda: defaultdict(int))
     fn: dict = field(default_factory=lambda: defaultdict(int))
-    scored: dict = field(default_factory=lambda: defaultdict(list))
+    # Per label, every prediction's score and whether it matched, as two parallel lists
+    # (cheaper to build and to hand to numpy than a list of pairs, at 100,000 predictions).
+    scores: dict = field(default_factory=lambda: defaultdict(list))
+    hits: dict = field(default_factory=lambda: defaultdict(list))
     frames: int = 0
     _ap: dict = field(default_factory=dict)
 
     def add(self, frame: FrameEval) -> None:
         self._ap.clear()
         self.frames += 1
-        for pred, truth, _ in frame.matches:
-            self.tp[pred.label] += 1
-            self.scored[pred.label].append((pred.score or 0.0, True))
+        tp, fp, scores, hits = self.tp, self.fp, self.scores, self.hits
+        for pred, _, _ in frame.matches:
+            tp[pred.label] += 1
+            scores[pred.label].append(pred.score or 0.0)
+            hits[pred.label].append(True)
         for pred in frame.unmatched_preds:
-            self.fp[pred.label] += 1
-            self.scored[pred.label].append((pred.score or 0.0, False))
+            fp[pred.label] += 1
+            scores[pred.label].append(pred.score or 0.0)
+            hits[pred.label].append(False)
         for truth in frame.unmatched_truths:
             self.fn[truth.label] += 1
 
     def ap(self, label) -> float | None:
         if label not in self._ap:
-            self._ap[label] = average_precision(self.scored.get(label, []), self.tp.get(label, 0) + self.fn.get(label, 0))
+            n_truths = self.tp.get(label, 0) + self.fn.get(label, 0)
+            self._ap[label] = _average_precision(self.scores.get(label, []), self.hits.get(label, []), n_truths)
         return self._ap[label]
 
     def labels(self) -> set:
