@@ -6,6 +6,7 @@ matching, which needs box geometry and runs in Python. Works on PostgreSQL and S
 """
 
 import datetime as dt
+import time
 
 from django.db import connection
 from django.db.models import Count, F, FloatField, OuterRef, Q, Subquery, Sum, Value
@@ -20,12 +21,26 @@ def fetch_rows(queryset) -> list[tuple]:
     """All rows of a values_list queryset in one fetch, skipping Django's per-chunk iteration.
 
     Only for plain columns (ints, floats, text) that need no converter on any backend; the
-    metrics stream ~100,000 such rows and this halves the time spent receiving them.
+    metrics stream ~100,000 such rows and this halves the time spent receiving them. On
+    PostgreSQL the rows come in binary format: floats arrive as 8 bytes instead of text
+    to parse, another third off. That cursor bypasses Django's, so the query is logged
+    here, where Django would log it (debug, tests' query counts, benchmarks).
     """
     sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    import psycopg
+
+    connection.ensure_connection()
+    started = time.monotonic()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
+        rows = cursor.fetchall()
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    return rows
 
 
 def jobs_in_scope(*, project_id: int, revision=None, since=None, until=None):

@@ -92,13 +92,17 @@ def project_data_load(*, project_id: int, revision=None, since=None, until=None,
     preds = agg.fetch_rows(only(agg.predictions_in_scope(**scope)).values_list(
         "id", "job_id", "image_id", "label_id", "prompt", "x_min", "y_min", "x_max", "y_max", "score", "status"
     ))
-    keys, Pred, Truth = {}, m.Pred, m.Truth
+    # The hot loop of the metrics (one pass per prediction): names bound locally, keys memoised.
+    keys, label_keys, Pred, Truth = {}, {}, m.Pred, m.Truth
+    by_frame_job_prompt, decided = data.preds, data.decided_frames
     for pk, job, image_id, label_id, prompt, x0, y0, x1, y1, score, status in preds:
         key = keys.get(prompt) or keys.setdefault(prompt, prompt.strip().lower())
-        pred = Pred(data.label_key(label_id, key), (x0, y0, x1, y1), score, status, pk)
-        data.preds[(image_id, job, key)].append(pred)
+        label_key = label_keys.get((label_id, key))
+        if label_key is None:
+            label_key = label_keys[(label_id, key)] = data.label_key(label_id, key)
+        by_frame_job_prompt[(image_id, job, key)].append(Pred(label_key, (x0, y0, x1, y1), score, status, pk))
         if status != "pending":
-            data.decided_frames.add(image_id)
+            decided.add(image_id)
 
     boxes = only(Box.objects.filter(image__project_id=project_id, deleted=False).order_by())
     boxes = agg.fetch_rows(boxes.values_list("image_id", "label_id", "x_min", "y_min", "x_max", "y_max"))
@@ -212,7 +216,7 @@ def metrics_for_project(*, project, label=None, revision=None, since=None, until
         evaluated = agg.frames_with_feedback(project_id) | set(data.truths) | data.decided_frames
         truth_frames = evaluated & set(data.frames)
     tally, per_frame = m.evaluate(frame_inputs(data, frames=truth_frames, label=label_id))
-    by_rev = _tally_by_revision(data, truth_frames, label_id, per_frame)
+    by_rev = _tally_by_revision(data, truth_frames, label_id, per_frame, tally)
 
     counted = counting.result()
     decisions = [(data.label_key(lab, p.strip().lower()), rev, st, n) for lab, p, rev, st, n in counted["decisions"]]
@@ -251,12 +255,15 @@ def metrics_for_project(*, project, label=None, revision=None, since=None, until
     }
 
 
-def _tally_by_revision(data, frames, label_id, per_frame) -> dict:
+def _tally_by_revision(data, frames, label_id, per_frame, overall) -> dict:
     """Per revision tallies; a frame judged by one revision only reuses its overall result."""
     revisions_of = defaultdict(set)
     for image_id, rev in data.asked:
         if rev is not None and image_id in frames:
             revisions_of[image_id].add(rev)
+    revisions = {rev for revs in revisions_of.values() for rev in revs}
+    if len(revisions) == 1 and all(len(revs) == 1 for revs in revisions_of.values()):
+        return {revisions.pop(): overall}  # one model revision judged every frame: the same figures
     tallies = defaultdict(m.DetectionTally)
     for (image_id, _), result in per_frame.items():
         if len(revisions_of[image_id]) == 1:
