@@ -91,6 +91,10 @@ export function createStore() {
      * Returns the cid, or null when the box is (now) deleted.
      */
     upsertServer(b, { force = false, cid = null } = {}) {
+      const twin = byServer.get(b.id);
+      // This box's save answer arriving after its own live echo (which, the answer being
+      // late, was shown as a box from another tab): one box, kept under the local cid.
+      if (cid !== null && twin !== undefined && twin !== cid) store.remove(twin);
       const known = cid ?? byServer.get(b.id);
       if (b.deleted) {
         if (known !== undefined && known !== null) store.remove(known);

@@ -167,3 +167,19 @@ test("feedback goes through the queue and the latest rating wins", async () => {
   await saves.idle();
   assert.deepEqual(api.calls, [["FEEDBACK", 1], ["FEEDBACK", -1]]);
 });
+
+test("a create whose answer comes after its own live echo leaves one box, under the local cid", async () => {
+  const api = fakeApi();
+  const s = createStore();
+  const saves = createSaves({ api, store: s, imageId: 9 });
+  const cid = s.addLocal({ label: 1, x_min: 10, y_min: 10, x_max: 20, y_max: 20 });
+  saves.create(cid);
+  // The echo of this very create, applied before the (late or retried) 201 mapped the id.
+  const echo = s.upsertServer({ ...box(100), x_min: 10, y_min: 10, x_max: 20, y_max: 20, version: 1 });
+  assert.notEqual(echo, cid);
+  assert.equal(s.count(), 2);
+  await saves.idle();
+  assert.equal(s.count(), 1);
+  assert.equal(s.cidOf(100), cid);
+  assert.equal(s.get(echo), null);
+});
