@@ -43,31 +43,24 @@ def fetch_rows(queryset) -> list[tuple]:
     return rows
 
 
-def jobs_in_scope(*, project_id: int, revision=None, since=None, until=None):
-    jobs = DetectionJob.objects.filter(image__project_id=project_id, status=JobStatus.DONE)
+def _within(queryset, *, job: str, revision=None, since=None, until=None):
+    """Finished jobs (reached through `job`, a lookup prefix) of the revision and time range."""
+    queryset = queryset.filter(**{f"{job}status": JobStatus.DONE})
     if revision is not None:
-        jobs = jobs.filter(revision=revision)
+        queryset = queryset.filter(**{f"{job}revision": revision})
     if since:
-        jobs = jobs.filter(created_at__gte=since)
+        queryset = queryset.filter(**{f"{job}created_at__gte": since})
     if until:
-        jobs = jobs.filter(created_at__lt=until)
-    return jobs.order_by()
+        queryset = queryset.filter(**{f"{job}created_at__lt": until})
+    return queryset.order_by()
 
 
-def predictions_in_scope(*, project_id: int, revision=None, since=None, until=None):
-    preds = Prediction.objects.filter(image__project_id=project_id, job__status=JobStatus.DONE)
-    if revision is not None:
-        preds = preds.filter(job__revision=revision)
-    if since:
-        preds = preds.filter(job__created_at__gte=since)
-    if until:
-        preds = preds.filter(job__created_at__lt=until)
-    return preds.order_by()
+def jobs_in_scope(*, project_id: int, **filters):
+    return _within(DetectionJob.objects.filter(image__project_id=project_id), job="", **filters)
 
 
-def status_counts(project_id: int) -> dict:
-    rows = Image.objects.filter(project_id=project_id).order_by().values("status").annotate(n=Count("id"))
-    return {row["status"]: row["n"] for row in rows}
+def predictions_in_scope(*, project_id: int, **filters):
+    return _within(Prediction.objects.filter(image__project_id=project_id), job="job__", **filters)
 
 
 def revision_counts(**scope) -> list[tuple]:
@@ -221,8 +214,6 @@ def frames_with_feedback(project_id: int) -> set:
     return set(FrameFeedback.objects.filter(image__project_id=project_id).values_list("image_id", flat=True).distinct())
 
 
-
 def pre_annotated_count(project_id: int) -> int:
     """Frames with at least one finished detection job (whatever the filters)."""
-    jobs = DetectionJob.objects.filter(image__project_id=project_id, status=JobStatus.DONE).order_by()
-    return jobs.aggregate(n=Count("image", distinct=True))["n"]
+    return jobs_in_scope(project_id=project_id).aggregate(n=Count("image", distinct=True))["n"]

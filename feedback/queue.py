@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 
 from annotations.models import AnnotationEvent, Box, Image, ImageStatus
+from annotations.services.presence import viewers_for_project
 from feedback.models import FrameFeedback
 from feedback.selectors import frame_disagreements
 from inference.models import DetectionJob, JobStatus, Prediction, PredictionStatus
@@ -34,18 +35,8 @@ def _user_key(project_id: int, user_id: int) -> str:
 
 def frames_viewed_by_others(*, project_id: int, user_id: int) -> set[int]:
     """Frames someone other than `user_id` has open, from the presence registry."""
-    try:
-        from annotations.services.presence import viewers_for_project
-    except ImportError:  # presence is optional: without it nobody is known to be viewing anything
-        return set()
     viewers = viewers_for_project(project_id)
-    return {int(image_id) for image_id, users in viewers.items() if any(_user_id(u) != user_id for u in users)}
-
-
-def _user_id(user) -> int | None:
-    if isinstance(user, dict):
-        return user.get("id")
-    return getattr(user, "pk", user)
+    return {int(image_id) for image_id, users in viewers.items() if any(u["id"] != user_id for u in users)}
 
 
 def queue_for_project(*, project_id: int) -> list[dict]:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from annotations.models import Box, Image, ImageStatus, Label
+from annotations.selectors.live import project_progress
 from feedback import aggregates as agg
 from feedback import metrics as m
 
@@ -298,15 +299,14 @@ def _counts_fetch(scope: dict) -> dict:
         "ratings": agg.rating_counts(project_id=project_id, since=since, until=until),
         "effort": list(agg.effort_sums(project_id=project_id, idle=m.IDLE_SECONDS, since=since, until=until)),
         "revisions": list(agg.revision_counts(**scope)),
-        "status_counts": agg.status_counts(project_id),
+        "status_counts": project_progress(project_id=project_id)["counts"],
         "pre_annotated": agg.pre_annotated_count(project_id),
         "over_time": _progress_over_time(project_id, since, until),
     }
 
 
 def _progress(counted, rated_frames, decisions, boxes) -> dict:
-    by_status = {status: 0 for status in ImageStatus.values}
-    by_status.update(counted["status_counts"])
+    by_status = counted["status_counts"]
     return {
         "frames_total": sum(by_status.values()),
         "frames_with_feedback": rated_frames,

@@ -44,14 +44,13 @@ def _reap_forever(stop: threading.Event | None = None):
 
 def _tick_forever(stop: threading.Event | None = None):
     """MLflow bookkeeping in its own thread, so a slow tracking server never delays reaping."""
-    from feedback import tracking
+    from feedback.tracking import tracking_tick  # late: the worker imports this module at start-up
 
-    tick = getattr(tracking, "tracking_tick", None)
     stop = stop or threading.Event()
-    while tick is not None and not stop.wait(TRACKING_TICK_SECONDS):
+    while not stop.wait(TRACKING_TICK_SECONDS):
         try:
             close_old_connections()
-            tick()
+            tracking_tick()
         except Exception:  # tracking_tick promises not to raise; this guards the thread anyway
             logger.exception("tracking_tick failed")
         finally:

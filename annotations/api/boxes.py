@@ -32,7 +32,7 @@ from annotations.selectors.boxes import (
     event_to_dict,
     history_for_image,
 )
-from annotations.services.boxes import box_create, box_create_once, box_delete, box_update
+from annotations.services.boxes import box_create_once, box_delete, box_update
 from annotations.services.history import history_redo, history_undo, redo_target, undo_target
 
 MAX_ID = 2**63 - 1
@@ -179,9 +179,6 @@ class ImageBoxesApi(APIView):
         data = BoxCreateInput(data=request.data, context={"project_id": image.project_id})
         data.is_valid(raise_exception=True)
         key = idempotency_key(request)
-        if key is None:
-            box = box_create(image=image, user=request.user, **data.validated_data)
-            return Response(BoxOutput(box).data, status=status.HTTP_201_CREATED)
         box, created = box_create_once(image=image, user=request.user, client_key=key, **data.validated_data)
         if created:
             return Response(BoxOutput(box).data, status=status.HTTP_201_CREATED)

@@ -112,13 +112,16 @@ def box_create(
     return box
 
 
-def box_create_once(*, image: Image, client_key: str, **fields) -> tuple[Box, bool]:
+def box_create_once(*, image: Image, client_key: str | None, **fields) -> tuple[Box, bool]:
     """Create a box unless this `client_key` already made one on the frame: `(box, created)`.
+    Without a key every call creates.
 
     A client that lost the answer to its create (network drop, timeout) sends it again with
     the same key and gets the box it made, not a twin. Two copies racing each other meet at
     the unique constraint; the loser's transaction rolls back and it returns the winner's box.
     """
+    if client_key is None:
+        return box_create(image=image, **fields), True
     existing = Box.objects.filter(image=image, client_key=client_key).first()
     if existing is not None:
         return existing, False

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 
 from annotations.errors import Conflict, InvalidInput, NotFound
 from annotations.models import Box, Image, Label, Membership, Project, Role
+from annotations.services.thumbnails import thumbnails_delete
 
 
 def _field_error(field: str, message: str) -> InvalidInput:
@@ -71,22 +72,13 @@ def project_delete(*, project: Project, user) -> None:
     Box.objects.filter(image__project=project).delete()
     project_id = project.pk
     project.delete()
-    transaction.on_commit(lambda: _files_delete([name for name in names if name], thumbs=f"thumbs/{project_id}"))
+    transaction.on_commit(lambda: _files_delete([name for name in names if name], project_id=project_id))
 
 
-def _files_delete(names: list[str], *, thumbs: str) -> None:
+def _files_delete(names: list[str], *, project_id: int) -> None:
     for name in names:
         default_storage.delete(name)
-    folders = [thumbs]
-    while folders:  # thumbnails live in thumbs/<project>/<xx>/
-        folder = folders.pop()
-        try:
-            subfolders, files = default_storage.listdir(folder)
-        except (FileNotFoundError, NotImplementedError):
-            continue
-        folders.extend(f"{folder}/{sub}" for sub in subfolders)
-        for file in files:
-            default_storage.delete(f"{folder}/{file}")
+    thumbnails_delete(project_id=project_id)
 
 
 # --- members -------------------------------------------------------------------------------

@@ -12,6 +12,14 @@ from annotations.models import Image
 THUMB_SIZES = (64, 128, 256, 512)
 
 
+def _folder(project_id: int) -> str:
+    return f"thumbs/{project_id}"
+
+
+def _name(image: Image, size: int, ext: str) -> str:
+    return f"{_folder(image.project_id)}/{image.sha256[:2]}/{image.sha256}-{size}.{ext}"
+
+
 def thumbnail_get(*, image: Image, size: int) -> tuple[str, str]:
     """(storage name, content type) of the frame's thumbnail at most `size` px wide/high; made once.
 
@@ -21,7 +29,7 @@ def thumbnail_get(*, image: Image, size: int) -> tuple[str, str]:
     if size not in THUMB_SIZES:
         raise InvalidInput(f"thumb must be one of {', '.join(map(str, THUMB_SIZES))}.", thumb=["Unsupported size."])
     for ext, content_type in (("jpg", "image/jpeg"), ("png", "image/png")):
-        name = f"thumbs/{image.project_id}/{image.sha256[:2]}/{image.sha256}-{size}.{ext}"
+        name = _name(image, size, ext)
         if default_storage.exists(name):
             return name, content_type
     with image.file.open("rb") as stream, PILImage.open(stream) as source:
@@ -37,7 +45,21 @@ def thumbnail_get(*, image: Image, size: int) -> tuple[str, str]:
     else:
         picture.convert("RGB").save(buffer, format="JPEG", quality=82)
         ext, content_type = "jpg", "image/jpeg"
-    name = f"thumbs/{image.project_id}/{image.sha256[:2]}/{image.sha256}-{size}.{ext}"
+    name = _name(image, size, ext)
     if not default_storage.exists(name):
         name = default_storage.save(name, ContentFile(buffer.getvalue()))
     return name, content_type
+
+
+def thumbnails_delete(*, project_id: int) -> None:
+    """Remove every cached thumbnail of a project (the folder tree `_name` writes into)."""
+    folders = [_folder(project_id)]
+    while folders:
+        folder = folders.pop()
+        try:
+            subfolders, files = default_storage.listdir(folder)
+        except (FileNotFoundError, NotImplementedError):
+            continue
+        folders.extend(f"{folder}/{sub}" for sub in subfolders)
+        for file in files:
+            default_storage.delete(f"{folder}/{file}")

@@ -18,8 +18,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.access import project_get_for_user
+from annotations.api.images import ImageOutput
 from annotations.errors import InvalidInput
-from annotations.models import Image, Label
+from annotations.models import Label
+from annotations.selectors.images import image_with_details
 from feedback.queue import next_frame_for_user
 from feedback.selectors import metrics_for_project
 
@@ -92,38 +94,13 @@ class NextFrameApi(APIView):
             return Response({"image": None, "reason": "nothing_to_do", "disagreement": None, "url": None})
         return Response(
             {
-                "image": _image_brief(item["id"]),
+                "image": ImageOutput(image_with_details(pk=item["id"], user=request.user)).data,
                 "reason": item["reason"],
                 "disagreement": item["disagreement"],
                 "reserved_seconds": item["reserved_seconds"],
                 "url": f"/images/{item['id']}/",
             }
         )
-
-
-def _image_brief(pk: int) -> dict:
-    """The image shape of DESIGN.md (id, project, frame_index, width, height, sha256, status, metadata,
-    previous, next)."""
-    image = Image.objects.get(pk=pk)
-    siblings = Image.objects.filter(project_id=image.project_id).order_by("frame_index", "id")
-    before = siblings.filter(frame_index__lte=image.frame_index).exclude(pk=pk).exclude(
-        frame_index=image.frame_index, id__gt=pk
-    )
-    after = siblings.filter(frame_index__gte=image.frame_index).exclude(pk=pk).exclude(
-        frame_index=image.frame_index, id__lt=pk
-    )
-    return {
-        "id": image.pk,
-        "project": image.project_id,
-        "frame_index": image.frame_index,
-        "width": image.width,
-        "height": image.height,
-        "sha256": image.sha256,
-        "status": image.status,
-        "metadata": image.metadata,
-        "previous": before.order_by("-frame_index", "-id").values_list("id", flat=True).first(),
-        "next": after.values_list("id", flat=True).first(),
-    }
 
 
 urlpatterns = [

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image as PILImage, ImageDraw
 
 from feedback.models import FrameFeedback
+from tests.browser.canvas import to_page
 from tests.factories import ImageFactory, LabelFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -53,18 +54,6 @@ def wait_ready(page):
         page.wait_for_selector('#annotate[data-ready="true"]')
     except Exception as error:
         raise AssertionError(f"the page did not start; its errors: {page.js_errors}") from error
-
-
-def to_page(page, x, y):
-    """Image pixel (x, y) -> page coordinates of the canvas, from the app's own view."""
-    return page.evaluate(
-        """([x, y]) => {
-            const v = window.hitlAnnotate.view();
-            const r = document.getElementById('canvas').getBoundingClientRect();
-            return [r.left + x * v.scale + v.tx, r.top + y * v.scale + v.ty];
-        }""",
-        [x, y],
-    )
 
 
 def drag(page, start, end, steps=8):

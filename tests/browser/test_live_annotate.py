@@ -3,6 +3,7 @@
 import pytest
 
 from annotations.models import Box, ImageStatus, Role
+from tests.browser.canvas import to_page
 from tests.factories import ImageFactory, LabelFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.browser
@@ -25,17 +26,6 @@ def open_frame(new_page, user, frame):
     page.wait_for_selector('#annotate[data-ready="true"]')
     page.wait_for_selector('[data-live="online"]')
     return page
-
-
-def to_page(page, x, y):
-    return page.evaluate(
-        """([x, y]) => {
-            const v = window.hitlAnnotate.view();
-            const r = document.getElementById('canvas').getBoundingClientRect();
-            return [r.left + x * v.scale + v.tx, r.top + y * v.scale + v.ty];
-        }""",
-        [x, y],
-    )
 
 
 def store_boxes(page):

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.db import connections
 
+from annotations.services import presence
 from feedback.queue import next_frame_for_user, queue_for_project
 from tests.factories import MembershipFactory, UserFactory
 
@@ -99,7 +100,6 @@ def test_users_asking_at_the_same_moment_never_share_a_frame(rows, label):
 
 
 def test_a_frame_someone_else_views_is_skipped(queue_world, project, annotator, reviewer, client_for):
-    presence = pytest.importorskip("annotations.services.presence")
     presence.presence_clear()
     try:
         presence.presence_join(project_id=project.pk, image_id=queue_world[2].pk, user=reviewer, channel_name="c1")
