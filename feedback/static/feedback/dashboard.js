@@ -1,7 +1,9 @@
 // AI-audit dashboard: draws GET /api/projects/{id}/metrics/ with Chart.js (served from
 // feedback/vendor, no CDN) and refreshes when the project's websocket reports work,
 // at most every REFRESH_MS, with a slow poll as a fallback.
-import { connectSocket } from "../frontend/socket.js";
+// Other apps' pages import only the shared library (frontend/lib/), never a page module.
+import { connectSocket } from "../frontend/lib/socket.js";
+import { pageHttp } from "../frontend/lib/http.js";
 
 const REFRESH_MS = 4000;
 const POLL_MS = 30000;
@@ -171,13 +173,9 @@ function fillOptions(m) {
 async function refresh() {
   pending = null;
   lastFetch = Date.now();
-  const response = await fetch(`/api/projects/${projectId}/metrics/${filterQuery(new FormData(form))}`, {
-    credentials: "same-origin",
-    headers: { Accept: "application/json" },
-  });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    text("dash-error", Object.values(body).flat().join(" ") || `Error ${response.status}`);
+  const { ok, status, body } = await pageHttp.get(`/api/projects/${projectId}/metrics/${filterQuery(new FormData(form))}`);
+  if (!ok) {
+    text("dash-error", Object.values(body || {}).flat().join(" ") || `Error ${status}`);
     setStatus("");
     return;
   }
@@ -202,8 +200,7 @@ function showError(error) {
 }
 
 async function goNext() {
-  const response = await fetch(`/api/projects/${projectId}/next/`, { credentials: "same-origin" });
-  const body = await response.json();
+  const body = await pageHttp.getJSON(`/api/projects/${projectId}/next/`);
   if (body.url) window.location.assign(body.url);
   else setStatus("Nothing left to do in this project.");
 }

@@ -1,33 +1,13 @@
 // The annotate page's entry point: loads the frame, its labels and boxes through the
 // API and wires the store, renderer, tools, autosave, history, layers, shortcuts,
-// navigation and panels together.
-//
-// EXTENSION POINT — ai.js (AI pre-annotation) and live.js (websocket collaboration)
-// each export an installer called once with the page's `app`:
-//
-//   app = {
-//     imageId, projectId, user: {id, username}, image,  // image: GET /api/images/{id}/
-//     store,        // store.js: boxes (source "human"|"ai", upsertServer(box) for server boxes)
-//                   //   and predictions (setPredictions/upsertPrediction/removePrediction)
-//     api,          // api.js: request(method, url, {body}) -> {ok, status, body}, never throws
-//     saves,        // saves.js: create/update/remove(cid) — autosave through the queue
-//     layers,       // layers.js: visible(box), visiblePrediction(p)
-//     render(),     // schedule a redraw (after changing the store outside its methods)
-//     on(event, fn), emit(event, data),
-//     selected(),   // the selected box or null; select(cid|null)
-//     view(),       // {scale, tx, ty}: canvas CSS px = image px * scale + t
-//     canvas,       // the boxes' canvas (the picture is on another one underneath)
-//     addShortcut({action, keys, help, group, run(app, event)}),  // shown in the `?` overlay
-//     panel(id, title) -> element,  // a sidebar section for the extension's controls
-//     notify(text, level),
-//   }
-//
-// Events: "ready", "select" {box}, "saved" {cid, action, box}, "box.drawn" {cid},
-// "box.changed" {cid, mode}, "history" {action, box}, "feedback" {rating, summary},
-// "conflict", "auth", "notice" {text, level}, "navigate" {to}, "render" (stats).
-// For tests and the console, the app is also `window.hitlAnnotate`.
+// navigation and panels together, then installs the extensions (AI, live, review,
+// queue). Each receives the page's `app` and talks to the rest through its events:
+// both are declared, with their payloads, in contract.js. For tests and the console,
+// the app is also `window.hitlAnnotate`.
 
 import { createApi } from "./api.js";
+import { createEvents } from "./lib/events.js";
+import { EVENTS } from "./contract.js";
 import { createStore } from "./store.js";
 import { createSaves } from "./saves.js";
 import { createHistory } from "./history.js";
@@ -39,8 +19,9 @@ import { installTools } from "./canvas/tools.js";
 import { fitView } from "./canvas/geometry.js";
 import { createUi } from "./ui.js";
 import { installNav } from "./nav.js";
-import { installAi } from "./ai.js";
+import { installAi } from "./ai/panel.js";
 import { installLive } from "./live.js";
+import { installReview } from "./review.js";
 import { installQueue } from "./queue.js";
 
 const root = document.getElementById("annotate");
@@ -53,30 +34,21 @@ async function boot() {
   const user = { id: Number(document.body.dataset.userId) || null, username: document.body.dataset.username || "" };
   const api = createApi();
   const store = createStore();
-  const listeners = new Map();
+  const events = createEvents(EVENTS);
   let view = { scale: 1, tx: 0, ty: 0 };
   let selectedCid = null;
   let currentLabel = null;
   let spaceHeld = false;
   let frameRequested = false;
   let tools = null; // installed once the frame's data is in
+  let remoteDrags = []; // live:drags
+  let selectedPredictionId = null; // ai.selected
 
+  /** @type {import("./contract.js").AnnotateApp} */
   const app = {
-    imageId, projectId, user, api, store, image: null,
-    on(event, fn) {
-      if (!listeners.has(event)) listeners.set(event, new Set());
-      listeners.get(event).add(fn);
-      return () => listeners.get(event).delete(fn);
-    },
-    emit(event, payload) {
-      for (const fn of listeners.get(event) || []) {
-        try {
-          fn(payload);
-        } catch (err) {
-          console.error(err); // one broken listener must not stop the others
-        }
-      }
-    },
+    imageId, projectId, user, api, store, image: null, role: null,
+    on: events.on,
+    emit: events.emit,
     render() {
       if (frameRequested) return;
       frameRequested = true;
@@ -110,8 +82,11 @@ async function boot() {
   const renderer = createRenderer(canvas, {
     store, layers: app.layers, view: () => view, image: () => img,
     selected: app.selected, draft: () => (tools ? tools.draft() : null),
-    remote: () => (app.remoteDrags ? app.remoteDrags.list() : null), // live.js: others' drags
+    remote: () => remoteDrags,
+    selectedPrediction: () => (selectedPredictionId === null ? null : store.prediction(selectedPredictionId)),
   });
+  app.on("live:drags", (list) => (remoteDrags = list));
+  app.on("ai.selected", ({ prediction }) => (selectedPredictionId = prediction));
   app.renderer = renderer;
   let fitted = true; // follows the window's size until the user zooms or pans
   const setView = (v, fit = false) => {
@@ -137,6 +112,7 @@ async function boot() {
   currentLabel = store.labels()[0]?.id ?? null;
   const initialBoxes = store.count();
   const project = projectR.ok ? projectR.body : null;
+  app.role = project ? project.role : null;
 
   const fit = () => {
     const size = renderer.resize();
@@ -234,7 +210,6 @@ async function boot() {
     select: app.select, requestRender: app.render, spaceHeld: () => spaceHeld, emit: app.emit,
   });
   const nav = installNav(app, { image: app.image, ui });
-  app.nav = nav;
   app.on("box.drawn", () => nav.stop()); // editing stops playback
   app.on("box.changed", () => nav.stop());
 
@@ -262,6 +237,7 @@ async function boot() {
 
   installAi(app);
   installLive(app);
+  installReview(app, { role: app.role, panel: ui.panel("review-panel", "Review") });
   installQueue(app, nav);
   ui.selection(null);
   root.dataset.ready = "true";

@@ -1,86 +1,18 @@
-// The REST client: fetch with the session cookie, Django's CSRF token, JSON both
-// ways, and retry with backoff for reads. It never throws: every call resolves
-// {ok, status, body}, status 0 meaning the network failed. Writes are not retried
-// here: the pending-save queue (pending.js) owns their retries, so it can keep
-// them ordered and visible.
-//
-// No DOM at import time: the cookie and meta readers are injectable for Node tests.
+// The annotate page's endpoints, on the one HTTP client (lib/http.js): every call
+// resolves {ok, status, body} and never throws. Writes are not retried here: the
+// pending-save queue (pending.js) owns their retries, so it can keep them ordered and
+// visible; reads retry with backoff.
 
-export function csrfFromCookie(cookieString) {
-  for (const part of (cookieString || "").split(";")) {
-    const [name, ...rest] = part.trim().split("=");
-    if (name === "csrftoken") return decodeURIComponent(rest.join("="));
-  }
-  return "";
-}
+import { createHttp } from "./lib/http.js";
 
-const defaultCookie = () => (typeof document === "undefined" ? "" : document.cookie);
-const defaultMeta = () =>
-  typeof document === "undefined" ? "" : document.querySelector('meta[name="csrf-token"]')?.content || "";
-const defaultSleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-export function createApi({ fetchImpl = null, cookie = defaultCookie, meta = defaultMeta, sleep = defaultSleep, base = "/api" } = {}) {
-  const doFetch = fetchImpl || ((...a) => globalThis.fetch(...a));
-
-  async function once(method, url, body, extraHeaders) {
-    const headers = { Accept: "application/json", ...extraHeaders };
-    if (method !== "GET" && method !== "HEAD") {
-      // Read the cookie on every write: logging in again (another tab) rotates the token.
-      headers["X-CSRFToken"] = csrfFromCookie(cookie()) || meta();
-    }
-    const init = { method, headers, credentials: "same-origin" };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await doFetch(url.startsWith("/") ? url : `${base}/${url}`, init);
-    } catch (err) {
-      return { ok: false, status: 0, body: { detail: "The network is unreachable." } };
-    }
-    let data = null;
-    const text = await response.text().catch(() => "");
-    if (text) {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        data = { detail: `${response.status} ${response.statusText || "error"}` };
-      }
-    }
-    return { ok: response.ok, status: response.status, body: data };
-  }
-
-  /** One request; `retries` extra attempts on network errors, 5xx and 429 (backoff 300 ms, ×2). */
-  async function request(method, url, { body, retries = 0, headers = {} } = {}) {
-    let result = await once(method, url, body, headers);
-    for (let attempt = 1; attempt <= retries; attempt++) {
-      if (!(result.status === 0 || result.status >= 500 || result.status === 429)) break;
-      await sleep(300 * 2 ** (attempt - 1));
-      result = await once(method, url, body, headers);
-    }
-    return result;
-  }
-
-  const get = (url) => request("GET", url, { retries: 3 });
+/** Options as lib/http.js's createHttp (fetchImpl, cookie, meta, sleep: injectable for Node tests). */
+export function createApi(options = {}) {
+  const http = createHttp(options);
+  const { request, get } = http;
   const enc = encodeURIComponent;
 
   return {
-    request,
-    get,
-    /** Every page of a paginated list (or a plain array) as one array. */
-    async all(url) {
-      const out = [];
-      let next = url;
-      while (next) {
-        const r = await get(next);
-        if (!r.ok) return { ...r, body: r.body, items: out };
-        if (Array.isArray(r.body)) return { ...r, items: r.body };
-        out.push(...(r.body.results || []));
-        next = r.body.next ? new URL(r.body.next, "http://x").pathname + new URL(r.body.next, "http://x").search : null;
-      }
-      return { ok: true, status: 200, items: out };
-    },
+    ...http,
     image: (id) => get(`/api/images/${enc(id)}/`),
     imageFileUrl: (id) => `/api/images/${enc(id)}/file/`,
     project: (id) => get(`/api/projects/${enc(id)}/`),

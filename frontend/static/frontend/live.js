@@ -1,87 +1,48 @@
-// Live collaboration on the annotate page. The canvas app calls installLive(app) with
-// app = {imageId, projectId, user, store, api, render(), on(event, fn), emit(event, data), selected()}.
+// Live collaboration on the annotate page: installLive(app) (app: contract.js's AnnotateApp).
 //
 // Over /ws/images/{id}/ it applies other people's box.created/updated/deleted (events older
-// than the store's version are ignored), shows who else is on the frame, the frame's review
-// status and a rejected frame's comment (review.js), and "<name> is moving this box" markers.
-// This user's drags are sent to the other viewers, at most ~12 per second: the canvas may
-// app.emit("box.dragging", {box, x_min, y_min, x_max, y_max, label}) (box: server id, or null
-// while drawing a new one); otherwise a pointer drag that moves the selected box counts.
-// app.view() -> {scale, tx, ty} (or app.toScreen(x, y)) pins drag markers on the canvas; the
-// current remote drags are also on app.remoteDrags.list() for a renderer that draws them.
-// Events for the page: live:image.status, live:feedback, live:presence, live:status, live:box.
-import { connectSocket } from "./socket.js";
-import { h, clear } from "./pages/dom.js";
+// than the store's version are ignored), shows who else is on the frame and what they just
+// did, and "<name> is moving this box" markers pinned over the canvas (app.view()). This
+// user's drags (`box.dragging` from the canvas tools) go to the other viewers, at most ~12 per
+// second. Everything else the socket says is relayed as a `live:*` event of the contract;
+// the boxes others are dragging go to the renderer as `live:drags`.
+import { connectSocket } from "./lib/socket.js";
+import { h, clear } from "./lib/dom.js";
 import { applyBoxEvent, applyState, createDragTracker, describeEvent, otherViewers, throttle, viewersText } from "./live_state.js";
-import { installReview } from "./review.js";
 
 const STATUS_TEXT = { connecting: "Connecting…", online: "Live", offline: "Reconnecting…", forbidden: "No access", closed: "Closed" };
 const OWN_ECHO_DELAY = 1500; // ms: the create's own REST answer usually lands first
+const DRAG_TTL = 1500; // ms without news before a remote drag is dropped
+const DRAG_SEND_MS = 80;
+const DETECTION = new Set(["detection.started", "detection.result", "detection.done", "detection.failed", "detection.decided"]);
 
-function liveBar(app) {
-  // The annotate page offers sidebar panels; elsewhere a bar on top of the main area.
-  if (app.panel) {
-    const body = app.panel("live-panel", "Live");
-    body.classList.add("live-panel");
-    return body;
-  }
-  const existing = document.querySelector("[data-live-bar]");
-  const bar = existing || h("div", { "data-live-bar": "" });
-  bar.classList.add("live-bar");
-  if (!existing) (document.querySelector("main") || document.body).prepend(bar);
-  return bar;
-}
-
-/**
- * Report this user's drags of a saved box to the others. The canvas may emit "box.dragging"
- * itself; without that, a pointer drag that changes the selected box's geometry is one.
- */
-function watchOwnDrags(app, send) {
-  if (app.on) app.on("box.dragging", (d) => d && send(d));
-  const canvas = app.canvas || document.getElementById("canvas");
-  if (!canvas) return;
-  let start = null;
-  const geometry = (b) => (b ? [b.x_min, b.y_min, b.x_max, b.y_max].join(",") : "");
-  canvas.addEventListener("pointerdown", () => {
-    start = geometry(app.selected && app.selected());
-  });
-  canvas.addEventListener("pointermove", (event) => {
-    if (!(event.buttons & 1) || start === null) return;
-    const b = app.selected && app.selected();
-    if (!b || b.id == null || geometry(b) === start) return;
-    send({ box: b.id, label: b.label, x_min: b.x_min, y_min: b.y_min, x_max: b.x_max, y_max: b.y_max });
-  });
-  window.addEventListener("pointerup", () => {
-    start = null;
-  });
-}
-
-/** Image pixel -> viewport pixel, from app.toScreen or the canvas view {scale, tx, ty}; null if unknown. */
-function toScreen(app, x, y) {
-  if (app.toScreen) return app.toScreen(x, y);
-  const canvas = app.canvas || document.getElementById("canvas");
-  const view = app.view && app.view();
-  if (!canvas || !view) return null;
-  const rect = canvas.getBoundingClientRect();
+/** Image pixel -> viewport pixel of the canvas. */
+function toViewport(app, x, y) {
+  const view = app.view();
+  const rect = app.canvas.getBoundingClientRect();
   return { x: rect.left + x * view.scale + view.tx, y: rect.top + y * view.scale + view.ty };
 }
 
 export function installLive(app) {
-  const me = Number(app.user?.id ?? document.body.dataset.userId);
-  const emit = (event, data) => app.emit && app.emit(event, data);
-  const redraw = () => app.render && app.render();
-  const bar = liveBar(app);
+  const me = Number(app.user.id);
+  const emit = app.emit;
+  const redraw = app.render;
+  const bar = app.panel("live-panel", "Live");
+  bar.classList.add("live-panel");
   const dot = h("span", { class: "dot", "aria-hidden": "true" });
   const connection = h("span", { "data-testid": "live-connection" }, "Connecting…");
   const viewers = h("span", { "data-testid": "live-viewers" }, "");
   const activity = h("span", { class: "muted", "data-testid": "live-activity", "aria-live": "polite" });
   bar.append(h("span", {}, dot, " ", connection), viewers, activity);
   const markers = new Map(); // drag key -> element
-  const drags = createDragTracker(1500);
-  app.remoteDrags = drags;
+  const drags = createDragTracker(DRAG_TTL);
+  const dragsChanged = () => {
+    emit("live:drags", drags.list());
+    redraw();
+  };
 
   function labelName(box) {
-    return box?.label_name || (app.store.label && app.store.label(box?.label)?.name) || "";
+    return app.store.label(box?.label)?.name || "";
   }
 
   function note(message) {
@@ -101,7 +62,7 @@ export function installLive(app) {
       }
       if (!fromMe && result !== "ignored") note(message);
     };
-    drags.clearBox(message.box?.id);
+    if (drags.clearBox(message.box?.id)) dragsChanged();
     dropStaleMarkers();
     // This user's own create (another tab, or this tab racing its REST answer): wait for the
     // answer to map the server id first, so the box is not shown twice.
@@ -120,17 +81,10 @@ export function installLive(app) {
     }
     const who = message.user?.username || "Someone";
     marker.textContent = message.box == null ? `${who} is drawing a box` : `${who} is moving this box`;
-    const at = toScreen(app, message.x_min, message.y_min);
-    if (at) {
-      marker.style.left = `${Math.round(at.x)}px`;
-      marker.style.top = `${Math.round(at.y) - 24}px`;
-      marker.style.position = "fixed";
-    } else {
-      // No coordinates from the canvas: pin the note to the live bar instead.
-      marker.style.position = "static";
-      if (marker.parentNode !== bar) bar.append(marker);
-    }
-    redraw();
+    const at = toViewport(app, message.x_min, message.y_min);
+    marker.style.left = `${Math.round(at.x)}px`;
+    marker.style.top = `${Math.round(at.y) - 24}px`;
+    dragsChanged();
   }
 
   function dropStaleMarkers() {
@@ -142,7 +96,7 @@ export function installLive(app) {
         markers.delete(key);
       }
     }
-    if (gone.length) redraw();
+    if (gone.length) dragsChanged();
   }
 
   function showViewers(list) {
@@ -180,7 +134,7 @@ export function installLive(app) {
         emit("live:feedback", message);
         break;
       default:
-        if (message.type.startsWith("detection.")) emit(`live:${message.type}`, message);
+        if (DETECTION.has(message.type)) emit(`live:${message.type}`, message);
     }
   }
 
@@ -195,18 +149,16 @@ export function installLive(app) {
   });
   window.addEventListener("online", () => socket.reconnectNow());
 
-  const sendDrag = throttle((d) => socket.send({ type: "box.dragging", ...d }), 80);
-  watchOwnDrags(app, (d) => {
+  const sendDrag = throttle((d) => socket.send({ type: "box.dragging", ...d }), DRAG_SEND_MS);
+  app.on("box.dragging", (d) => {
     if ([d.x_min, d.y_min, d.x_max, d.y_max].every(Number.isFinite)) {
       sendDrag({ box: d.box ?? null, label: d.label ?? null, x_min: d.x_min, y_min: d.y_min, x_max: d.x_max, y_max: d.y_max });
     }
   });
   const sweeper = setInterval(dropStaleMarkers, 500);
-  const review = installReview(app, { bar: app.panel ? app.panel("review-panel", "Review") : bar });
 
   return {
     socket,
-    review,
     close() {
       clearInterval(sweeper);
       socket.close();

@@ -30,7 +30,7 @@ export function installQueue(app, nav) {
     }
   }
 
-  app.addShortcut?.({
+  app.addShortcut({
     action: "queue-next",
     keys: ["n"],
     help: "Open the next frame to work on (unevaluated first, then most disagreement)",

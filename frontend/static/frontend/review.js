@@ -1,64 +1,36 @@
 // The review workflow on the annotate page: Submit for annotators, Approve / Reject with a
 // comment for reviewers, and the reviewer's comment shown when a frame comes back rejected.
-// installLive(app) calls installReview(app, {bar}); the status arrives through live.js
-// (`live:image.status` on app's event bus), the actions go through REST.
-import { h, clear } from "./pages/dom.js";
-
-const RANK = { annotator: 1, reviewer: 2, manager: 3 };
-const LABELS = { new: "New", in_progress: "In progress", submitted: "Submitted", approved: "Approved", rejected: "Rejected" };
+// annotate.js calls installReview(app, {role, panel}); the status arrives through live.js
+// (`live:image.status`), the actions go through REST (app.api).
+import { h, clear } from "./lib/dom.js";
+import { STATUS_LABELS, roleRank } from "./lib/constants.js";
 
 /** Which actions a role may take on a frame in a status (pure; unit-tested). */
 export function reviewActions(status, role) {
-  const rank = RANK[role] || 0;
+  const rank = roleRank(role);
   return {
-    submit: rank >= 1 && (status === "new" || status === "in_progress" || status === "rejected"),
-    approve: rank >= 2 && status === "submitted",
-    reject: rank >= 2 && (status === "submitted" || status === "approved"),
+    submit: rank >= roleRank("annotator") && (status === "new" || status === "in_progress" || status === "rejected"),
+    approve: rank >= roleRank("reviewer") && status === "submitted",
+    reject: rank >= roleRank("reviewer") && (status === "submitted" || status === "approved"),
   };
 }
 
-async function send(app, url, body) {
-  if (app.api && app.api.request) return app.api.request("POST", url, { body });
-  const token = document.querySelector('meta[name="csrf-token"]')?.content || "";
-  try {
-    const r = await fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
-      body: JSON.stringify(body || {}),
-    });
-    return { ok: r.ok, status: r.status, body: await r.json().catch(() => null) };
-  } catch {
-    return { ok: false, status: 0, body: { detail: "The network is unreachable." } };
-  }
-}
-
-async function findRole(app) {
-  if (app.role) return app.role;
-  const fromPage = document.querySelector("[data-project-role]")?.dataset.projectRole;
-  if (fromPage) return fromPage;
-  try {
-    const r = await fetch(`/api/projects/${app.projectId}/`, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    const project = r.ok ? await r.json() : {};
-    return project.role || project.my_role || null;
-  } catch {
-    return null;
-  }
-}
-
-export function installReview(app, { bar } = {}) {
-  const host = document.querySelector("[data-review-panel]") || bar;
+/**
+ * @param {import("./contract.js").AnnotateApp} app
+ * @param {{role: string|null, panel: HTMLElement}} options  the caller's role in the project, and where to draw
+ */
+export function installReview(app, { role, panel: host }) {
   const badge = h("span", { class: "badge", "data-testid": "review-status" }, "…");
   const buttons = h("span", { class: "review-panel" });
   const comment = h("div", { class: "review-comment", "data-testid": "review-comment", role: "status", hidden: true });
   const error = h("span", { class: "error-text", role: "alert" });
   const panel = h("div", { class: "review-panel", "data-testid": "review-panel" }, badge, buttons, error, comment);
   host.append(panel);
-  const state = { status: null, comment: "", role: null, reviewedBy: null };
+  const state = { status: null, comment: "", role, reviewedBy: null };
 
   function render() {
     badge.className = `badge status-${state.status}`;
-    badge.textContent = LABELS[state.status] || state.status || "…";
+    badge.textContent = STATUS_LABELS[state.status] || state.status || "…";
     const rejected = state.status === "rejected" && state.comment;
     comment.hidden = !rejected;
     comment.textContent = rejected ? `${state.reviewedBy ? `${state.reviewedBy} rejected this frame: ` : "Rejected: "}${state.comment}` : "";
@@ -75,12 +47,12 @@ export function installReview(app, { bar } = {}) {
     if ("review_comment" in message) state.comment = message.review_comment || "";
     if (message.reviewed_by) state.reviewedBy = message.reviewed_by.username;
     render();
-    if (app.emit) app.emit("review.status", { status: state.status, comment: state.comment });
+    app.emit("review.status", { status: state.status, comment: state.comment });
   }
 
   async function act(url, body) {
     error.textContent = "";
-    const result = await send(app, url, body);
+    const result = await app.api.request("POST", url, { body });
     if (result.ok) update(result.body);
     else error.textContent = (result.body && result.body.detail) || `Failed (${result.status})`;
     return result.ok;
@@ -108,10 +80,7 @@ export function installReview(app, { bar } = {}) {
     text.focus();
   }
 
-  if (app.on) app.on("live:image.status", update);
-  findRole(app).then((role) => {
-    state.role = role;
-    render();
-  });
+  app.on("live:image.status", update);
+  render();
   return { update, state };
 }

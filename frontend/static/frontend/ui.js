@@ -1,21 +1,11 @@
 // The annotate page's panels around the canvas: label picker, layers, counts and
 // progress, feedback, save status, toasts, the log-in-again banner, the 409 dialog
-// and the `?` overlay. Every user string goes in through textContent (el()), never
-// innerHTML.
+// and the `?` overlay. Every user string goes in through a text node (lib/dom.js),
+// never innerHTML.
 
 import { overlayRows } from "./shortcuts.js";
-
-export function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else if (k === "style") node.style.cssText = v;
-    else node.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const c of children.flat(Infinity)) if (c !== null && c !== undefined) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  return node;
-}
+import { h } from "./lib/dom.js";
+import { loginUrl } from "./lib/http.js";
 
 const $ = (id) => document.getElementById(id);
 const FEEDBACK_TEXT = { 1: "Positive", 0: "Neutral", "-1": "Negative" };
@@ -27,14 +17,14 @@ export function createUi(app) {
     const box = $("label-picker");
     box.replaceChildren();
     const labels = store.labels();
-    if (!labels.length) box.append(el("span", { class: "muted" }, "No labels in this project yet"));
+    if (!labels.length) box.append(h("span", { class: "muted" }, "No labels in this project yet"));
     labels.forEach((l, i) => {
       box.append(
-        el("button", {
+        h("button", {
           type: "button", class: "label-chip", role: "radio", "aria-checked": String(l.id === current),
           "data-label-id": l.id, title: i < 9 ? `Key ${i + 1}` : null,
           style: `--label-color: ${l.color}`, onclick: () => onPick(l.id),
-        }, el("span", { class: "key" }, i < 9 ? String(i + 1) : ""), el("span", { class: "swatch" }), el("span", { class: "name" }, l.name)),
+        }, h("span", { class: "key" }, i < 9 ? String(i + 1) : ""), h("span", { class: "swatch" }), h("span", { class: "name" }, l.name)),
       );
     });
   }
@@ -49,10 +39,10 @@ export function createUi(app) {
     const list = $("layer-labels");
     list.replaceChildren();
     for (const l of store.labels()) {
-      const input = el("input", { type: "checkbox", "data-label-id": l.id });
+      const input = h("input", { type: "checkbox", "data-label-id": l.id });
       input.checked = layers.labelShown(l.id);
       input.onchange = () => layers.setLabel(l.id, input.checked);
-      list.append(el("li", {}, el("label", {}, input, el("span", { class: "swatch", style: `background: ${l.color}` }), el("span", {}, l.name))));
+      list.append(h("li", {}, h("label", {}, input, h("span", { class: "swatch", style: `background: ${l.color}` }), h("span", {}, l.name))));
     }
   }
 
@@ -90,7 +80,7 @@ export function createUi(app) {
   }
 
   function toast(text, level = "info", ms = 4000) {
-    const t = el("div", { class: `toast toast-${level}`, role: level === "error" ? "alert" : "status" }, text);
+    const t = h("div", { class: `toast toast-${level}`, role: level === "error" ? "alert" : "status" }, text);
     $("toasts").append(t);
     setTimeout(() => t.remove(), ms);
   }
@@ -100,8 +90,7 @@ export function createUi(app) {
     banner.hidden = !show;
     if (!show) return;
     $("auth-detail").textContent = detail || "Your session has expired.";
-    const next = location.pathname + location.search;
-    $("auth-login").href = `/accounts/login/?next=${encodeURIComponent(next)}`;
+    $("auth-login").href = loginUrl(location);
     $("auth-retry").onclick = onRetry;
   }
 
@@ -131,9 +120,9 @@ export function createUi(app) {
     const list = $("help-list");
     list.replaceChildren();
     for (const { group, rows } of overlayRows()) {
-      const dl = el("dl", { class: "shortcut-list" });
-      for (const r of rows) dl.append(el("dt", {}, r.keys.map((k, i) => [i ? " " : "", el("kbd", {}, k)])), el("dd", {}, r.help));
-      list.append(el("section", { class: "shortcut-group" }, el("h3", {}, group), dl));
+      const dl = h("dl", { class: "shortcut-list" });
+      for (const r of rows) dl.append(h("dt", {}, r.keys.map((k, i) => [i ? " " : "", h("kbd", {}, k)])), h("dd", {}, r.help));
+      list.append(h("section", { class: "shortcut-group" }, h("h3", {}, group), dl));
     }
     dialog.showModal();
   }
@@ -146,11 +135,11 @@ export function createUi(app) {
     out.textContent = `${label ? label.name : "?"} · ${Math.round(box.x_max - box.x_min)}×${Math.round(box.y_max - box.y_min)} px at (${Math.round(box.x_min)}, ${Math.round(box.y_min)}) · ${box.source}${box.updated_by_username ? ` · ${box.updated_by_username}` : ""}${state}`;
   }
 
-  /** A sidebar section for extensions (ai.js, live.js): returns its body element. */
+  /** A sidebar section for extensions (ai/panel.js, live.js, review.js): returns its body element. */
   function panel(id, title) {
     let section = document.getElementById(id);
     if (!section) {
-      section = el("section", { class: "panel", id }, el("h2", {}, title), el("div", { class: "panel-body" }));
+      section = h("section", { class: "panel", id }, h("h2", {}, title), h("div", { class: "panel-body" }));
       $("extension-panels").append(section);
     }
     return section.querySelector(".panel-body");

@@ -1,6 +1,8 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { defaultPrompts, splitSupported } from "../../../frontend/static/frontend/ai.js";
+import {
+  defaultPrompts, detectorLine, hitPrediction, nextPending, pendingOf, pendingSummary, selectedSummary, splitSupported,
+} from "../../../frontend/static/frontend/ai/predictions.js";
 
 test("label prompts become one-noun prompts, lower-cased, without duplicates or unusable ones", () => {
   const labels = [{ name: "Person" }, { name: "car", prompt: "Car" }, { name: "x1" }, { name: "face" }];
@@ -15,4 +17,32 @@ test("a fixed vocabulary keeps the prompts it knows and names the others", () =>
 test("a detector that takes any noun keeps every prompt", () => {
   assert.deepEqual(splitSupported(["cup", "galaxy"], null), { usable: ["cup", "galaxy"], unsupported: [] });
   assert.deepEqual(splitSupported(["cup"], []), { usable: ["cup"], unsupported: [] });
+});
+
+const pred = (id, x_min, y_min, x_max, y_max, extra = {}) => ({ id, x_min, y_min, x_max, y_max, label: 1, prompt: "car", ...extra });
+
+test("a click picks the smallest pending, visible AI box under it", () => {
+  const preds = [pred(1, 0, 0, 100, 100), pred(2, 10, 10, 30, 30), pred(3, 12, 12, 20, 20, { status: "accepted" }), pred(4, 14, 14, 18, 18, { label: 2 })];
+  assert.equal(hitPrediction(preds, 15, 15).id, 4);
+  assert.equal(hitPrediction(preds, 15, 15, (p) => p.label !== 2).id, 2, "hidden labels and decided boxes are skipped");
+  assert.equal(hitPrediction(preds, 50, 50).id, 1);
+  assert.equal(hitPrediction(preds, 150, 50), null);
+});
+
+test("after a decision the next pending AI box is selected, wrapping, and none when all are decided", () => {
+  const preds = [pred(1, 0, 0, 1, 1), pred(2, 0, 0, 1, 1, { status: "rejected" }), pred(3, 0, 0, 1, 1, { status: "pending" })];
+  assert.deepEqual(pendingOf(preds).map((p) => p.id), [1, 3]);
+  assert.equal(nextPending(preds, 1).id, 3);
+  assert.equal(nextPending(preds, 3).id, 1);
+  assert.equal(nextPending(preds, 2).id, 1, "a box decided meanwhile: the first pending one");
+  assert.equal(nextPending([pred(5, 0, 0, 1, 1, { status: "accepted" })], 5), null);
+});
+
+test("the panel's lines say what waits, what is selected and which detector runs", () => {
+  assert.equal(pendingSummary(0), "No AI boxes waiting.");
+  assert.equal(pendingSummary(1), "1 AI box to review. Enter accepts, Del rejects.");
+  assert.equal(pendingSummary(3), "3 AI boxes to review. Enter accepts, Del rejects.");
+  assert.equal(selectedSummary(pred(1, 0, 0, 1, 1, { score: 0.876 })), "Selected: car (88 %). Enter accepts, Del rejects.");
+  assert.equal(selectedSummary(pred(1, 0, 0, 1, 1, { score: null })), "Selected: car. Enter accepts, Del rejects.");
+  assert.equal(detectorLine({ backend: "opencv", model: "haar", device: null }), "Detector: opencv · haar");
 });

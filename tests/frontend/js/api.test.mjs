@@ -1,7 +1,8 @@
 // The REST client (api.js) with a fake fetch: CSRF from the cookie, JSON, retries on reads only.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { createApi, csrfFromCookie } from "../../../frontend/static/frontend/api.js";
+import { createApi } from "../../../frontend/static/frontend/api.js";
+import { csrfFromCookie } from "../../../frontend/static/frontend/lib/http.js";
 
 function fakeFetch(responses) {
   const calls = [];

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { backoffDelay, connectSocket, socketUrl } from "../../../frontend/static/frontend/socket.js";
+import { backoffDelay, connectSocket, socketUrl } from "../../../frontend/static/frontend/lib/socket.js";
 
 class FakeSocket {
   static all = [];

@@ -7,11 +7,16 @@
 // unsaved change get a white outline (pending) or a red one and a "!" badge
 // (retrying, failed, conflict, log-in needed).
 //
+// Layers, bottom to top: the picture (own canvas), boxes, the AI layer (pending
+// predictions, dashed and thinner), unsaved-change outlines, names and badges, others'
+// drags, the selected box with its handles, the box being drawn, the selected AI box.
+//
 // Reads: store.list(), store.predictions(), layers.visible(box), and the page's
-// view/image/selection/draft through the getters passed in. stats tells tests and
-// the benchmark what the last frame drew.
+// view/image/selection/draft/remote drags/selected prediction through the getters
+// passed in. stats tells tests and the benchmark what the last frame drew.
 
 import { HANDLES, handlePoint } from "./geometry.js";
+import { isPending } from "../ai/predictions.js";
 
 const FALLBACK_COLOR = "#1f77b4";
 const LABEL_MIN_H = 16; // screen px: lower boxes get no name
@@ -19,7 +24,15 @@ const MAX_LABELS = 400; // beyond this many names the frame is unreadable anyway
 const FONT = "12px system-ui, sans-serif";
 const BAD = new Set(["retrying", "failed", "conflict", "auth"]);
 
-export function createRenderer(canvas, { store, layers, view, image, selected, draft, remote = () => null }) {
+const SELECTED_PREDICTION = "#ffd60a";
+
+/**
+ * @param {HTMLCanvasElement} canvas
+ * @param {object} sources  getters read on every frame
+ * @param {() => Array<object>|null} [sources.remote]  boxes others are dragging (live.js, through `live:drags`)
+ * @param {() => object|null} [sources.selectedPrediction]  the AI box picked for Enter / Del (ai/panel.js)
+ */
+export function createRenderer(canvas, { store, layers, view, image, selected, draft, remote = () => null, selectedPrediction = () => null }) {
   const ctx = canvas.getContext("2d");
   const bg = document.createElement("canvas"); // the picture, underneath
   bg.className = "canvas-bg";
@@ -103,18 +116,7 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     ctx.lineWidth = 2;
     stats.boxes = strokeBoxes(list, v);
 
-    // AI predictions waiting for a decision: dashed, thinner.
-    const preds = store.predictions();
-    stats.predictions = 0;
-    ctx.lineWidth = 1.5;
-    for (let i = 0; i < preds.length; i++) {
-      const p = preds[i];
-      if (p.status && p.status !== "pending") continue;
-      if (!layers.visiblePrediction(p)) continue;
-      ctx.strokeStyle = dashedStyle(colorOf(p.label));
-      ctx.strokeRect(p.x_min * s + v.tx, p.y_min * s + v.ty, (p.x_max - p.x_min) * s, (p.y_max - p.y_min) * s);
-      stats.predictions++;
-    }
+    stats.predictions = drawPredictions(v);
 
     // Unsaved changes: visible on the box until the server has them.
     stats.unsaved = 0;
@@ -131,8 +133,37 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     drawRemote(v);
     drawSelection(v);
     drawDraft(v);
+    drawSelectedPrediction(v);
     stats.ms = performance.now() - t0;
     return stats;
+  }
+
+  /** The AI layer: predictions waiting for a decision, dashed and thinner. Returns how many. */
+  function drawPredictions(v) {
+    const preds = store.predictions();
+    const s = v.scale;
+    let n = 0;
+    ctx.lineWidth = 1.5;
+    for (let i = 0; i < preds.length; i++) {
+      const p = preds[i];
+      if (!isPending(p) || !layers.visiblePrediction(p)) continue;
+      ctx.strokeStyle = dashedStyle(colorOf(p.label));
+      ctx.strokeRect(p.x_min * s + v.tx, p.y_min * s + v.ty, (p.x_max - p.x_min) * s, (p.y_max - p.y_min) * s);
+      n++;
+    }
+    return n;
+  }
+
+  /** The AI box Enter / Del act on: a thick outline over everything else. */
+  function drawSelectedPrediction(v) {
+    const p = selectedPrediction();
+    if (!p || !isPending(p) || !layers.visiblePrediction(p)) return;
+    const s = v.scale;
+    ctx.lineWidth = 3;
+    ctx.setLineDash([6, 3]);
+    ctx.strokeStyle = SELECTED_PREDICTION;
+    ctx.strokeRect(p.x_min * s + v.tx, p.y_min * s + v.ty, (p.x_max - p.x_min) * s, (p.y_max - p.y_min) * s);
+    ctx.setLineDash(noDash);
   }
 
   function drawBackground(v, img) {

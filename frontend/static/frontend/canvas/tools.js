@@ -78,7 +78,9 @@ export function installTools(ctx) {
       if (!g.moved && Math.hypot(p.sx - g.sx, p.sy - g.sy) < 2) return;
       g.moved = true;
       const next = g.mode === "move" ? moveBox(g.start, dx, dy, w, h) : resizeBox(g.start, g.handle, dx, dy, w, h);
-      store.patch(g.cid, next, false);
+      const b = store.patch(g.cid, next, false);
+      // Others see a saved box move while it moves (live.js sends it, throttled).
+      if (b && b.id !== null) ctx.emit("box.dragging", { box: b.id, label: b.label, x_min: b.x_min, y_min: b.y_min, x_max: b.x_max, y_max: b.y_max });
     }
     ctx.requestRender();
   }

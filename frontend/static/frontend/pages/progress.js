@@ -1,6 +1,7 @@
 // The stacked progress bar shared by the project list and the project page.
-import { h } from "./dom.js";
-import { STATUS_LABELS, progressSegments } from "./status.js";
+import { h } from "../lib/dom.js";
+import { STATUS_LABELS } from "../lib/constants.js";
+import { progressSegments } from "./status.js";
 
 export function progressBar(progress) {
   const bar = h("div", {

@@ -1,12 +1,13 @@
 // The project page: frames as a thumbnail grid with status, feedback and who is viewing them,
 // a status filter, and (by role) the review queue and the members/labels panel.
 // Data comes from the REST API; status, progress and presence stay live over /ws/projects/{id}/.
-import { getJSON } from "./http.js";
-import { h, clear } from "./dom.js";
-import { FEEDBACK_SYMBOL, STATUSES, STATUS_LABELS, feedbackKind, progressOf } from "./status.js";
+import { pageHttp } from "../lib/http.js";
+import { h, clear } from "../lib/dom.js";
+import { STATUSES, STATUS_LABELS } from "../lib/constants.js";
+import { connectSocket } from "../lib/socket.js";
+import { FEEDBACK_SYMBOL, feedbackKind, progressOf } from "./status.js";
 import { installPanels } from "./project_panels.js";
 import { progressBar } from "./progress.js";
-import { connectSocket } from "../socket.js";
 
 const PAGE_SIZE = 48;
 const root = document.getElementById("project-app");
@@ -103,19 +104,8 @@ function tile(image) {
     ),
     viewersBadge(image.id),
   );
-  // The list carries the caller's rating (null when none); only an older server without it needs a fetch per tile.
-  if ("my_rating" in image) setFeedback(li, image.my_rating);
-  else loadFeedback(li, image.id);
+  setFeedback(li, image.my_rating); // the list carries the caller's rating (null when none)
   return li;
-}
-
-async function loadFeedback(li, imageId) {
-  try {
-    const data = await getJSON(`/api/images/${imageId}/feedback/`);
-    setFeedback(li, data.rating);
-  } catch {
-    /* the marker is optional; the frame itself is shown */
-  }
 }
 
 async function loadFrames() {
@@ -123,9 +113,7 @@ async function loadFrames() {
   if (state.status) params.set("status", state.status);
   statusLine.textContent = "Loading frames…";
   try {
-    const data = await getJSON(`/api/projects/${projectId}/images/?${params}`);
-    const images = Array.isArray(data) ? data : data.results;
-    const count = Array.isArray(data) ? data.length : data.count;
+    const { results: images, count } = await pageHttp.getJSON(`/api/projects/${projectId}/images/?${params}`);
     clear(grid);
     state.tiles.clear();
     for (const image of images) {
@@ -189,13 +177,11 @@ function onMessage(message) {
 }
 
 async function loadCountsOnce() {
-  // Before the socket's state arrives (or if websockets are blocked): one count per status.
+  // Before the socket's state arrives (or if websockets are blocked): the project's own counts.
   if (state.counts) return;
-  const pairs = await Promise.all(
-    STATUSES.map(async (s) => [s, (await getJSON(`/api/projects/${projectId}/images/?status=${s}&page_size=1`)).count]),
-  ).catch(() => null);
-  if (pairs && !state.counts) {
-    state.counts = Object.fromEntries(pairs);
+  const project = await pageHttp.getJSON(`/api/projects/${projectId}/`).catch(() => null);
+  if (project && !state.counts) {
+    state.counts = project.status_counts;
     renderProgress();
   }
 }

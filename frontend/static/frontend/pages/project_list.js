@@ -1,24 +1,13 @@
-// The project list: every project of the user with its progress, all from the REST API.
-import { getAll, getJSON } from "./http.js";
-import { h, clear } from "./dom.js";
-import { STATUSES, STATUS_LABELS, progressOf } from "./status.js";
+// The project list: every project of the user with its progress, all from the REST API
+// (each project row carries its `status_counts`).
+import { pageHttp } from "../lib/http.js";
+import { h, clear } from "../lib/dom.js";
+import { STATUSES, STATUS_LABELS } from "../lib/constants.js";
+import { progressOf } from "./status.js";
 import { progressBar } from "./progress.js";
 
 const list = document.querySelector('[data-role="projects"]');
 const statusLine = document.querySelector('[data-role="status"]');
-
-/** Counts per status: from the project row when the API provides them, else one count query per status. */
-export async function statusCounts(project) {
-  const given = project.status_counts || project.counts || (project.progress && project.progress.by_status);
-  if (given && typeof given === "object") return given;
-  const pairs = await Promise.all(
-    STATUSES.map(async (status) => {
-      const data = await getJSON(`/api/projects/${project.id}/images/?status=${status}&page_size=1`);
-      return [status, Array.isArray(data) ? data.length : data.count];
-    }),
-  );
-  return Object.fromEntries(pairs);
-}
 
 function legend(progress) {
   return h(
@@ -31,36 +20,25 @@ function legend(progress) {
 }
 
 function card(project) {
-  const meta = h("div", { class: "meta" }, h("span", { "data-role": "progress-text" }, "…"));
-  const body = h("div", { class: "progress-slot" });
-  const li = h(
+  const progress = progressOf(project.status_counts);
+  return h(
     "li",
-    { class: "card project-card", dataset: { projectId: project.id } },
+    { class: "card project-card", dataset: { projectId: project.id, total: progress.total, done: progress.done } },
     h("h2", {}, h("a", { href: `/projects/${project.id}/` }, project.name)),
     project.description ? h("p", { class: "desc" }, project.description) : null,
     project.role ? h("span", {}, h("span", { class: "badge role-badge" }, project.role)) : null,
-    body,
-    meta,
+    h("div", { class: "progress-slot" }, progressBar(progress), legend(progress)),
+    h(
+      "div",
+      { class: "meta" },
+      h("span", { "data-role": "progress-text" }, progress.total ? `${progress.done} / ${progress.total} frames done (${progress.percent}%)` : "No frames yet"),
+    ),
   );
-  statusCounts(project)
-    .then((counts) => {
-      const progress = progressOf(counts);
-      body.append(progressBar(progress), legend(progress));
-      meta.firstChild.textContent = progress.total
-        ? `${progress.done} / ${progress.total} frames done (${progress.percent}%)`
-        : "No frames yet";
-      li.dataset.total = progress.total;
-      li.dataset.done = progress.done;
-    })
-    .catch(() => {
-      meta.firstChild.textContent = "Progress unavailable";
-    });
-  return li;
 }
 
 async function main() {
   try {
-    const projects = await getAll("/api/projects/?page_size=500");
+    const projects = await pageHttp.getAll("/api/projects/?page_size=500");
     clear(list);
     if (!projects.length) {
       statusLine.textContent = "You are not a member of any project yet. Ask a manager to add you.";

@@ -1,10 +1,8 @@
 // Side panels of the project page: the review queue (reviewers), labels (everyone; managers add),
 // members (managers add and remove). Every name, label and comment is rendered as text.
-import { getAll, request } from "./http.js";
-import { h, clear } from "./dom.js";
-
-const RANK = { annotator: 1, reviewer: 2, manager: 3 };
-const ROLES = ["annotator", "reviewer", "manager"];
+import { pageHttp } from "../lib/http.js";
+import { h, clear } from "../lib/dom.js";
+import { ROLES, roleRank } from "../lib/constants.js";
 
 function panel(title, testid, ...children) {
   return h("section", { class: "card panel", "data-testid": testid }, h("h2", {}, title), ...children);
@@ -20,7 +18,7 @@ function reviewQueue(projectId) {
   const section = panel("Review queue", "review-queue", note, list);
   async function load() {
     try {
-      const items = await getAll(`/api/projects/${projectId}/review-queue/?page_size=200`);
+      const items = await pageHttp.getAll(`/api/projects/${projectId}/review-queue/?page_size=200`);
       clear(list);
       note.textContent = items.length ? `${items.length} frame${items.length === 1 ? "" : "s"} waiting for review` : "Nothing waits for review.";
       for (const item of items) {
@@ -48,7 +46,7 @@ function labelsPanel(projectId, canEdit) {
   const section = panel("Labels", "labels-panel", list);
   async function load() {
     try {
-      const labels = await getAll(`/api/projects/${projectId}/labels/?page_size=1000`);
+      const labels = await pageHttp.getAll(`/api/projects/${projectId}/labels/?page_size=1000`);
       clear(list);
       if (!labels.length) list.append(h("li", { class: "muted" }, "No labels yet."));
       for (const label of labels) {
@@ -77,7 +75,7 @@ function labelsPanel(projectId, canEdit) {
       const body = { name: name.value.trim(), color: color.value };
       if (prompt.value.trim()) body.prompt = prompt.value.trim();
       try {
-        await request("POST", `/api/projects/${projectId}/labels/`, body);
+        await pageHttp.sendJSON("POST", `/api/projects/${projectId}/labels/`, body);
         form.reset();
         load();
       } catch (e) {
@@ -102,10 +100,10 @@ function membersPanel(projectId, me) {
 
   async function load() {
     try {
-      const members = await getAll(`/api/projects/${projectId}/members/?page_size=1000`);
+      const members = await pageHttp.getAll(`/api/projects/${projectId}/members/?page_size=1000`);
       clear(list);
       for (const m of members) {
-        const user = m.user && typeof m.user === "object" ? m.user : { id: m.user ?? m.user_id, username: m.username };
+        const user = { id: m.user, username: m.username };
         const remove = user.id === me ? null : h("button", { type: "button", class: "btn btn-quiet", "aria-label": `Remove ${user.username}`, onclick: () => removeMember(user) }, "Remove");
         list.append(h("li", { dataset: { userId: user.id } }, h("span", { class: "member-name" }, user.username), h("span", { class: "badge role-badge" }, m.role), h("span", { style: { flex: 1 } }), remove));
       }
@@ -116,7 +114,7 @@ function membersPanel(projectId, me) {
   async function removeMember(user) {
     error.textContent = "";
     try {
-      await request("DELETE", `/api/projects/${projectId}/members/${user.id}/`);
+      await pageHttp.sendJSON("DELETE", `/api/projects/${projectId}/members/${user.id}/`);
       load();
     } catch (e) {
       error.textContent = fieldErrors(e);
@@ -126,7 +124,7 @@ function membersPanel(projectId, me) {
     event.preventDefault();
     error.textContent = "";
     try {
-      await request("POST", `/api/projects/${projectId}/members/`, { username: username.value.trim(), role: role.value });
+      await pageHttp.sendJSON("POST", `/api/projects/${projectId}/members/`, { username: username.value.trim(), role: role.value });
       form.reset();
       load();
     } catch (e) {
@@ -147,14 +145,14 @@ export function fieldErrors(error) {
 }
 
 export function installPanels({ side, projectId, role, me }) {
-  const rank = RANK[role] || 0;
+  const rank = roleRank(role);
   let queue = null;
-  if (rank >= RANK.reviewer) {
+  if (rank >= roleRank("reviewer")) {
     queue = reviewQueue(projectId);
     side.append(queue.section);
   }
-  side.append(labelsPanel(projectId, rank >= RANK.manager).section);
-  if (rank >= RANK.manager) side.append(membersPanel(projectId, me).section);
+  side.append(labelsPanel(projectId, rank >= roleRank("manager")).section);
+  if (rank >= roleRank("manager")) side.append(membersPanel(projectId, me).section);
   return {
     statusChanged(message) {
       if (queue && (message.status === "submitted" || message.status === "approved" || message.status === "rejected")) queue.reload();

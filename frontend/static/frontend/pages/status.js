@@ -1,13 +1,5 @@
 // Pure helpers about review status and progress (no DOM): unit-tested with node --test.
-
-export const STATUSES = ["new", "in_progress", "submitted", "approved", "rejected"];
-export const STATUS_LABELS = {
-  new: "New",
-  in_progress: "In progress",
-  submitted: "Submitted",
-  approved: "Approved",
-  rejected: "Rejected",
-};
+import { STATUSES } from "../lib/constants.js";
 
 /** Normalise whatever counts an endpoint gives ({status: n}) into all five statuses and a total. */
 export function progressOf(counts = {}) {

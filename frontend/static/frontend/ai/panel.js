@@ -1,0 +1,202 @@
+// AI pre-annotation on the annotate page: the Detect panel, predictions streamed live into
+// the canvas's AI layer, and the audit (accept, correct, reject; for one box or the frame).
+//
+// - The prompt field is pre-filled from the project's labels (a label's prompt, else its name);
+//   Detect (button or I) posts it to POST /api/images/{id}/detect/ and shows one row per prompt
+//   with a spinner until that prompt's `live:detection.result` arrives (ai/job.js). A job polled
+//   through GET /api/jobs/{id}/ covers a socket that is down.
+// - Pending predictions are drawn by the renderer's AI layer (dashed, thinner); a click on one
+//   selects it here (the renderer outlines it, told through `ai.selected`), Enter accepts it,
+//   Delete rejects it, and the next pending one is selected. Accepting creates a Box with the
+//   model's geometry; the server records `accepted` or `corrected` (inference/services/decisions.py).
+// - The active detector (GET /api/inference/status/) and why it was chosen are shown.
+// The rules (which prompts, which box a click picks, which comes next) are in ai/predictions.js.
+
+import { h } from "../lib/dom.js";
+import { toImage } from "../canvas/geometry.js";
+import { createJobView } from "./job.js";
+import {
+  defaultPrompts, detectorLine, hitPrediction, isPending, nextPending, pendingOf, pendingSummary, selectedSummary, splitSupported,
+} from "./predictions.js";
+
+const enc = encodeURIComponent;
+
+/** @param {import("../contract.js").AnnotateApp} app */
+export function installAi(app) {
+  const { api, store, imageId, canvas } = app;
+  const body = app.panel("ai-panel", "AI pre-annotation");
+  body.classList.add("ai-panel");
+
+  const promptInput = h("input", {
+    type: "text", id: "ai-prompts", "aria-label": "Prompts, comma-separated (one noun each)",
+    value: defaultPrompts(store.labels()).join(", "), placeholder: "person, car",
+  });
+  let promptEdited = false;
+  promptInput.addEventListener("input", () => { promptEdited = true; }, { once: true });
+  const detectButton = h("button", { type: "button", class: "btn btn-primary", id: "ai-detect", title: "Detect (I)" }, "Detect");
+  const acceptAll = h("button", { type: "button", class: "btn", id: "ai-accept-all" }, "Accept all");
+  const rejectAll = h("button", { type: "button", class: "btn", id: "ai-reject-all" }, "Reject all");
+  const summary = h("p", { class: "ai-status", id: "ai-summary", "aria-live": "polite" });
+  const backend = h("p", { class: "ai-status", id: "ai-backend" }, "Detector: …");
+  const job = createJobView({ app, body, detectButton, onResult: (list) => applyPredictions(list), onFinished: () => loadPredictions() });
+  body.append(h("div", { class: "ai-row" }, promptInput, detectButton), job.list, h("div", { class: "ai-row" }, acceptAll, rejectAll), summary, backend);
+
+  let selectedId = null;
+  const pending = () => pendingOf(store.predictions());
+  const selectedPrediction = () => (selectedId === null ? null : store.prediction(selectedId));
+
+  function refreshSummary() {
+    const n = pending().length;
+    summary.textContent = pendingSummary(n);
+    summary.dataset.pending = String(n);
+    acceptAll.disabled = rejectAll.disabled = n === 0;
+  }
+
+  function selectPrediction(id) {
+    selectedId = id;
+    if (id !== null && app.selected()) app.select(null);
+    const p = selectedPrediction();
+    body.dataset.selected = p ? String(p.id) : "";
+    if (p) summary.textContent = selectedSummary(p);
+    else refreshSummary();
+    app.emit("ai.selected", { prediction: p ? p.id : null });
+    app.render();
+  }
+
+  function applyPredictions(list) {
+    for (const p of list) store.upsertPrediction(p);
+    const selected = selectedPrediction();
+    if (selected && !isPending(selected)) selectPrediction(null);
+    if (selectedId === null && pending().length && !app.selected()) selectPrediction(pending()[0].id);
+    refreshSummary();
+  }
+
+  async function loadPredictions() {
+    const r = await api.all(`/api/images/${enc(imageId)}/predictions/?page_size=10000`);
+    if (r.ok) applyPredictions(r.items);
+  }
+
+  async function detect() {
+    if (detectButton.disabled) return;
+    const prompts = promptInput.value.trim();
+    detectButton.disabled = true;
+    const r = await api.request("POST", `/api/images/${enc(imageId)}/detect/`, { body: prompts ? { prompts } : {} });
+    if (!r.ok) {
+      detectButton.disabled = false;
+      const detail = r.body?.detail || `Detection could not start (${r.status}).`;
+      app.notify(detail, r.status === 409 ? "info" : "error");
+      summary.textContent = detail;
+      return;
+    }
+    job.start(r.body);
+    canvas.focus({ preventScroll: true }); // so Enter / Del act on the AI boxes, not on this button
+  }
+
+  // --- decisions ------------------------------------------------------------------
+  async function decide(prediction, action) {
+    if (!prediction) return;
+    const r = await api.request("POST", `/api/predictions/${enc(prediction.id)}/${action}/`, { body: {} });
+    if (!r.ok) {
+      app.notify(r.body?.detail || `Could not ${action} this AI box (${r.status}).`, r.status === 409 ? "info" : "error");
+      if (r.body?.prediction) applyPredictions([r.body.prediction]);
+      return;
+    }
+    const next = nextPending(store.predictions(), prediction.id);
+    if (action === "accept") {
+      store.upsertServer(r.body.box);
+      store.upsertPrediction(r.body.prediction);
+    } else {
+      store.upsertPrediction(r.body);
+    }
+    selectPrediction(next && next.id !== prediction.id ? next.id : null);
+    refreshSummary();
+  }
+
+  async function decideAll(action) {
+    const r = await api.request("POST", `/api/images/${enc(imageId)}/predictions/${action}-all/`, { body: {} });
+    if (!r.ok) return app.notify(r.body?.detail || `Could not ${action} all (${r.status}).`, "error");
+    if (action === "accept") {
+      for (const item of r.body.accepted) {
+        store.upsertServer(item.box);
+        store.upsertPrediction(item.prediction);
+      }
+      if (r.body.skipped.length) app.notify(`${r.body.skipped.length} AI box(es) have no matching label and were left.`, "info");
+    } else {
+      for (const p of r.body.rejected) store.upsertPrediction(p);
+    }
+    selectPrediction(null);
+  }
+
+  // --- wiring ---------------------------------------------------------------------
+  detectButton.onclick = detect;
+  acceptAll.onclick = () => decideAll("accept");
+  rejectAll.onclick = () => decideAll("reject");
+  promptInput.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      detect();
+    }
+  });
+
+  app.addShortcut({ action: "ai-detect", keys: ["i"], help: "Detect with the AI (prompts in the AI panel)", group: "AI", run: detect });
+  app.addShortcut({ action: "ai-accept", keys: ["enter"], help: "Accept the selected AI box", group: "AI", run: () => decide(selectedPrediction(), "accept") });
+  app.addShortcut({ action: "ai-reject", keys: [], help: "Del: reject the selected AI box", group: "AI" });
+
+  // Enter/Delete belong to the AI box while one is selected; the page's own Delete handler
+  // (delete the selected box) sees the event as handled and leaves it.
+  document.addEventListener("keydown", (e) => {
+    const p = selectedPrediction();
+    if (!p || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    const tag = (e.target?.tagName || "").toUpperCase();
+    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || tag === "BUTTON") return;
+    if (document.querySelector("dialog[open]")) return;
+    if (e.key === "Enter") {
+      e.preventDefault();
+      decide(p, "accept");
+    } else if (e.key === "Delete" || e.key === "Backspace") {
+      e.preventDefault();
+      decide(p, "reject");
+    }
+  }, true);
+
+  canvas.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0) return;
+    const r = canvas.getBoundingClientRect();
+    const at = toImage(app.view(), e.clientX - r.left, e.clientY - r.top);
+    const hit = hitPrediction(store.predictions(), at.x, at.y, app.layers.visiblePrediction);
+    if (!hit) return selectPrediction(null);
+    e.stopImmediatePropagation(); // a click on an AI box selects it instead of starting a new box
+    e.preventDefault();
+    canvas.focus({ preventScroll: true });
+    selectPrediction(hit.id);
+  }, true);
+  app.on("select", ({ box }) => box && selectedId !== null && selectPrediction(null));
+
+  app.on("live:detection.decided", (m) => Number(m.image) === Number(imageId) && applyPredictions(m.predictions));
+  // Someone accepted an AI box (their Box carries the prediction): take it off the AI layer here too.
+  app.on("live:box", (m) => {
+    const p = m.type === "box.created" && m.box?.prediction != null ? store.prediction(m.box.prediction) : null;
+    if (p && isPending(p)) applyPredictions([{ ...p, status: "accepted" }]);
+  });
+  // Undo/redo of an accept or a reject changes a prediction's status: fetch them again.
+  app.on("history", () => loadPredictions());
+
+  api.get("/api/inference/status/").then((r) => {
+    if (!r.ok) return void (backend.textContent = "Detector: unavailable");
+    const s = r.body;
+    backend.textContent = detectorLine(s);
+    backend.title = s.reason || "";
+    backend.dataset.backend = s.backend;
+    if (s.supported_prompts) promptInput.title = `Supported prompts: ${s.supported_prompts.join(", ")}`;
+    // A detector with a fixed vocabulary (the offline OpenCV one) would refuse the whole job for
+    // one unknown label: offer only what it can find, and say what was left out.
+    const { usable, unsupported } = splitSupported(defaultPrompts(store.labels()), s.supported_prompts);
+    if (!promptEdited && unsupported.length) {
+      promptInput.value = usable.join(", ");
+      backend.after(h("p", { class: "muted", id: "ai-unsupported" }, `Not offered (this detector cannot find them): ${unsupported.join(", ")}.`));
+    }
+  });
+  loadPredictions();
+  refreshSummary();
+  return { detect, decide, selectPrediction, selected: selectedPrediction };
+}

@@ -1,0 +1,21 @@
+// Words the server and every page share: project roles and frame review statuses.
+// Pure; the values are the API's (annotations.models.Role and Image.Status).
+
+/** Project roles, weakest first. */
+export const ROLES = Object.freeze(["annotator", "reviewer", "manager"]);
+
+/** A role's rank: a higher rank may do everything a lower one may. 0 for no role. */
+export function roleRank(role) {
+  return ROLES.indexOf(role) + 1;
+}
+
+/** Review statuses of a frame, in workflow order. */
+export const STATUSES = Object.freeze(["new", "in_progress", "submitted", "approved", "rejected"]);
+
+export const STATUS_LABELS = Object.freeze({
+  new: "New",
+  in_progress: "In progress",
+  submitted: "Submitted",
+  approved: "Approved",
+  rejected: "Rejected",
+});
