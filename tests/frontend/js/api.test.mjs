@@ -3,18 +3,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { createApi } from "../../../frontend/static/frontend/api.js";
 import { csrfFromCookie } from "../../../frontend/static/frontend/lib/http.js";
-
-function fakeFetch(responses) {
-  const calls = [];
-  const fn = async (url, init) => {
-    calls.push({ url, ...init });
-    const r = responses.shift();
-    if (r === "down") throw new TypeError("Failed to fetch");
-    return { ok: r.status < 300, status: r.status, statusText: "", text: async () => (r.body === undefined ? "" : typeof r.body === "string" ? r.body : JSON.stringify(r.body)) };
-  };
-  fn.calls = calls;
-  return fn;
-}
+import { fakeFetch } from "./fake_fetch.mjs";
 
 test("the CSRF token is read from the cookie on every write", async () => {
   assert.equal(csrfFromCookie("a=1; csrftoken=abc%3D; b=2"), "abc=");

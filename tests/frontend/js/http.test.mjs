@@ -2,19 +2,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import { ApiError, createHttp, loginUrl } from "../../../frontend/static/frontend/lib/http.js";
-
-function fakeFetch(responses) {
-  const calls = [];
-  const fn = async (url, init) => {
-    calls.push({ url, ...init });
-    const r = responses.shift();
-    if (r === "down") throw new TypeError("Failed to fetch");
-    const text = r.body === undefined ? "" : typeof r.body === "string" ? r.body : JSON.stringify(r.body);
-    return { ok: r.status < 300, status: r.status, statusText: "", redirected: !!r.redirected, text: async () => text };
-  };
-  fn.calls = calls;
-  return fn;
-}
+import { fakeFetch } from "./fake_fetch.mjs";
 
 const quiet = { cookie: () => "", meta: () => "tok", sleep: async () => {} };
 
