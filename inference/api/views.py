@@ -29,11 +29,10 @@ from inference.api.serializers import (
     PredictionOutput,
     PredictionsFilter,
 )
-from inference.models import ACTIVE_JOB_STATUSES, DetectionJob, Prediction
+from inference.models import DetectionJob, Prediction
 from inference.selectors import job_to_dict, prediction_to_dict, predictions_for_image
 from inference.services import (
     job_submit,
-    jobs_reap_stale,
     prediction_accept,
     prediction_reject,
     predictions_accept_all,
@@ -41,7 +40,6 @@ from inference.services import (
 )
 from inference.status import detector_status
 
-NOTHING_REAPED = {"requeued": [], "failed": [], "resent": []}
 
 
 def _get(model, pk):
@@ -73,8 +71,8 @@ class JobApi(APIView):
     def get(self, request, pk):
         job = _get(DetectionJob, pk)
         image_get_for_user(pk=job.image_id, user=request.user)
-        if job.status in ACTIVE_JOB_STATUSES and jobs_reap_stale(image_id=job.image_id) != NOTHING_REAPED:
-            job.refresh_from_db()  # a client polling a job whose worker died sees it re-queued or failed
+        # A read never writes: reaping a dead worker's job is the worker's periodic work, so a poll
+        # can no longer re-queue (and re-run) a job that crashes its process.
         return Response(job_to_dict(job))
 
 

@@ -30,6 +30,32 @@ CASCADES = {
 }
 HOG_PROMPTS = ("person", "pedestrian")
 MIN_NEIGHBORS = 5
+# HOG's people window is 64x128 (plus padding): below it detectMultiScale reads out of bounds and the
+# process dies natively (SIGSEGV / heap abort), so smaller frames run on an upscaled copy.
+HOG_MIN_SIZE = (64 + 16, 128 + 16)
+HAAR_MIN_SIZE = (24, 24)
+DEFAULT_MAX_PIXELS = 12_000_000  # larger frames are downscaled for detection, boxes mapped back
+
+
+def _max_pixels() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "INFERENCE_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+
+
+def _fit(gray, *, minimum, max_pixels):
+    """The array to detect on and its scale factor: upscaled to `minimum`, downscaled to `max_pixels`."""
+    import cv2
+
+    height, width = gray.shape[:2]
+    factor = max(minimum[0] / width, minimum[1] / height, 1.0)
+    if factor == 1.0 and width * height > max_pixels:
+        factor = math.sqrt(max_pixels / (width * height))
+    if factor == 1.0:
+        return gray, 1.0
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    return cv2.resize(gray, size, interpolation=interpolation), factor
 
 
 class OpenCVDetector:
@@ -57,23 +83,27 @@ class OpenCVDetector:
             if self._hog is None:
                 self._hog = cv2.HOGDescriptor()
                 self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        gray, k = _fit(gray, minimum=HOG_MIN_SIZE, max_pixels=_max_pixels())
         rects, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
         out = []
         for (x, y, w, h), weight in zip(rects, np.ravel(weights)):
             score = round(1 / (1 + math.exp(-float(weight))), 3)
-            out.append(pixel_box(x, y, x + w, y + h, width=width, height=height, score=score, scale=False))
+            out.append(pixel_box(x / k, y / k, (x + w) / k, (y + h) / k, width=width, height=height, score=score,
+                                 scale=False))
         return out
 
     def _haar(self, prompt, gray, width, height):
         cascade = self._cascade(prompt)
-        smallest = max(16, min(width, height) // 40)
+        gray, k = _fit(gray, minimum=HAAR_MIN_SIZE, max_pixels=_max_pixels())
+        smallest = max(16, min(gray.shape[:2]) // 40)
         rects, neighbours = cascade.detectMultiScale2(
             gray, scaleFactor=1.1, minNeighbors=MIN_NEIGHBORS, minSize=(smallest, smallest)
         )
         out = []
         for (x, y, w, h), n in zip(rects, np.ravel(neighbours)):
             score = round(float(n) / (float(n) + MIN_NEIGHBORS), 3)
-            out.append(pixel_box(x, y, x + w, y + h, width=width, height=height, score=score, scale=False))
+            out.append(pixel_box(x / k, y / k, (x + w) / k, (y + h) / k, width=width, height=height, score=score,
+                                 scale=False))
         return out
 
     def detect(self, image, prompts, *, stats=None):

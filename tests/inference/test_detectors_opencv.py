@@ -1,6 +1,10 @@
 """The offline OpenCV backend: real cascades on a real photo, and its closed vocabulary."""
 
 import io
+import subprocess
+import sys
+
+import numpy as np
 
 import pytest
 from PIL import Image as PILImage
@@ -71,3 +75,28 @@ def test_a_face_job_on_the_astronaut_stores_the_face(settings, project, annotato
     assert job.status == "done"
     [prediction] = job.predictions.all()
     assert iou((prediction.x_min, prediction.y_min, prediction.x_max, prediction.y_max), ASTRONAUT_FACE) > 0.5
+
+
+@pytest.mark.parametrize("size", [(64, 48), (100, 50), (128, 64), (48, 64), (640, 10), (1, 1), (1, 20000), (10, 640), (32, 32)])
+def test_person_on_a_frame_below_the_hog_window_does_not_crash_the_process(size):
+    """HOG reads out of bounds below 64x128; run in a child so a native crash fails this test, not pytest."""
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'hitl_project.settings'); django.setup()\n"
+        "from PIL import Image\n"
+        "from inference.detectors.opencv import OpenCVDetector\n"
+        f"print(list(OpenCVDetector().detect(Image.new('RGB', {size!r}), ['person', 'face'])))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "('person', [])" in done.stdout
+
+
+def test_a_frame_over_the_pixel_cap_is_detected_downscaled_with_boxes_in_original_pixels(settings):
+    settings.INFERENCE_MAX_PIXELS = 100_000
+    from inference.detectors.opencv import _fit
+
+    gray = np.zeros((2000, 3000), dtype=np.uint8)
+    small, k = _fit(gray, minimum=(80, 144), max_pixels=100_000)
+    assert small.shape[0] * small.shape[1] <= 101_000 and k < 1
+    big, k = _fit(np.zeros((48, 64), dtype=np.uint8), minimum=(80, 144), max_pixels=100_000)
+    assert big.shape[1] >= 80 and big.shape[0] >= 144 and k > 1
