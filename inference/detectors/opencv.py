@@ -76,7 +76,7 @@ class OpenCVDetector:
                 self._cascades[prompt] = cv2.CascadeClassifier(cv2.data.haarcascades + CASCADES[prompt])
             return self._cascades[prompt]
 
-    def _people(self, gray, width, height):
+    def _people(self, gray, width, height, shrink=1.0):
         import cv2
 
         with self._lock:
@@ -84,6 +84,7 @@ class OpenCVDetector:
                 self._hog = cv2.HOGDescriptor()
                 self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
         gray, k = _fit(gray, minimum=HOG_MIN_SIZE, max_pixels=_max_pixels())
+        k *= shrink
         rects, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
         out = []
         for (x, y, w, h), weight in zip(rects, np.ravel(weights)):
@@ -92,9 +93,10 @@ class OpenCVDetector:
                                  scale=False))
         return out
 
-    def _haar(self, prompt, gray, width, height):
+    def _haar(self, prompt, gray, width, height, shrink=1.0):
         cascade = self._cascade(prompt)
         gray, k = _fit(gray, minimum=HAAR_MIN_SIZE, max_pixels=_max_pixels())
+        k *= shrink
         smallest = max(16, min(gray.shape[:2]) // 40)
         rects, neighbours = cascade.detectMultiScale2(
             gray, scaleFactor=1.1, minNeighbors=MIN_NEIGHBORS, minSize=(smallest, smallest)
@@ -111,12 +113,19 @@ class OpenCVDetector:
 
         check_supported(self, prompts)
         started = time.perf_counter()
-        gray = cv2.equalizeHist(cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2GRAY))
+        # Straight to one byte per pixel, then downscaled once for every prompt: an 80-megapixel frame
+        # never exists as RGB copies here.
+        gray, shrink = _fit(np.asarray(image.convert("L")), minimum=(1, 1), max_pixels=_max_pixels())
+        gray = cv2.equalizeHist(gray)
         if stats is not None:
             stats.update(encode_calls=1, encode_seconds=time.perf_counter() - started)
         width, height = image.size
         for prompt in prompts:
-            boxes = self._people(gray, width, height) if prompt in HOG_PROMPTS else self._haar(prompt, gray, width, height)
+            boxes = (
+                self._people(gray, width, height, shrink)
+                if prompt in HOG_PROMPTS
+                else self._haar(prompt, gray, width, height, shrink)
+            )
             boxes = sorted((b for b in boxes if b is not None), key=lambda b: -(b.score or 0))
             yield prompt, boxes
 
