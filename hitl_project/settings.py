@@ -245,6 +245,7 @@ MOONDREAM_DEVICE = os.environ.get("MOONDREAM_DEVICE", "auto")
 MOONDREAM_ENDPOINT = os.environ.get("MOONDREAM_ENDPOINT", "")
 MOONDREAM_API_KEY = os.environ.get("MOONDREAM_API_KEY", "")
 INFERENCE_JOB_STALE_SECONDS = int(os.environ.get("INFERENCE_JOB_STALE_SECONDS", 120))
+INFERENCE_JOB_TIMEOUT_SECONDS = float(os.environ.get("INFERENCE_JOB_TIMEOUT_SECONDS", 300))
 INFERENCE_MAX_PIXELS = int(os.environ.get("INFERENCE_MAX_PIXELS", 12_000_000))  # larger frames are downscaled for detection
 
 if not DEBUG:

@@ -244,17 +244,30 @@ def jobs_reap_stale(*, stale_after: float | None = None, image_id: int | None = 
     """Re-queue or fail jobs whose worker stopped beating; re-send queued jobs nobody took.
 
     A running job with no heartbeat for `stale_after` seconds (default `INFERENCE_JOB_STALE_SECONDS`)
-    is re-queued while it has attempts left, else failed with the reason. Returns the job ids
+    is re-queued while it has attempts left, else failed with the reason; one running past
+    `INFERENCE_JOB_TIMEOUT_SECONDS` is failed. Returns the job ids
     per outcome: `{"requeued": [...], "failed": [...], "resent": [...]}`.
     """
     stale_after = float(settings.INFERENCE_JOB_STALE_SECONDS if stale_after is None else stale_after)
     now = timezone.now()
     cutoff = now - timedelta(seconds=stale_after)
     outcome: dict[str, list[int]] = {"requeued": [], "failed": [], "resent": []}
+    timeout = float(getattr(settings, "INFERENCE_JOB_TIMEOUT_SECONDS", 300))
     with transaction.atomic():
+        # A job still beating but running past the timeout is hung in the detector: failed, not
+        # retried (it would hang again). The stuck attempt then finds it no longer owns the row.
+        hung = DetectionJob.objects.select_for_update(skip_locked=True).filter(
+            status=JobStatus.RUNNING, started_at__lt=now - timedelta(seconds=timeout)
+        )
+        if image_id is not None:
+            hung = hung.filter(image_id=image_id)
+        for job in hung:
+            reason = f"The detector ran longer than INFERENCE_JOB_TIMEOUT_SECONDS ({timeout:g} s) on this frame."
+            _job_fail(job_id=job.pk, attempt=job.attempts, reason=reason)
+            outcome["failed"].append(job.pk)
         stale = DetectionJob.objects.select_for_update(skip_locked=True).filter(
             status__in=(JobStatus.QUEUED, JobStatus.RUNNING), heartbeat_at__lt=cutoff
-        )
+        ).exclude(pk__in=outcome["failed"])
         if image_id is not None:
             stale = stale.filter(image_id=image_id)
         for job in stale:

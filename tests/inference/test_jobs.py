@@ -223,3 +223,14 @@ def test_polling_a_stale_job_changes_no_row(image, annotator, client_for, settin
     assert DetectionJob.objects.filter(pk=job.pk).values().get() == before
     writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
     assert writes == [] or all("django_session" in w for w in writes)
+
+
+def test_the_reaper_fails_a_job_running_past_the_timeout_even_while_it_beats(image, annotator, settings):
+    settings.INFERENCE_JOB_TIMEOUT_SECONDS = 30
+    job = job_submit(image=image, user=annotator, prompts="person")
+    DetectionJob.objects.filter(pk=job.pk).update(
+        status="running", attempts=1, heartbeat_at=timezone.now(), started_at=timezone.now() - timedelta(seconds=60)
+    )
+    assert jobs_reap_stale() == {"requeued": [], "failed": [job.pk], "resent": []}
+    job.refresh_from_db()
+    assert job.status == "failed" and "INFERENCE_JOB_TIMEOUT_SECONDS" in job.error
