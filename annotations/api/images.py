@@ -3,7 +3,11 @@
 - `GET /api/projects/{id}/images/` — paginated, ordered by frame_index; filters `status`
   (repeatable), `frame_index_min`, `frame_index_max`; nothing else is a filter.
 - `POST /api/projects/{id}/images/` — manager only; multipart `file` (repeatable): an image or a
-  zip of images → 201 `{images: [...], duplicates: [...names]}`; bad files 400/413 naming the file.
+  zip of images → 201 `{images: [...], duplicates: [...names], skipped: [{name, reason}]}`; bad
+  files 400/413 naming the file. Frames are numbered in the natural order of their names
+  (`frame2` before `frame10`) unless `order=given` keeps the order the files were sent in; a
+  zip's non-image entries are skipped and listed. Browsers send one file (or a few) per request,
+  so a failed file is retried alone and no request holds the whole batch.
 - `GET /api/images/{id}/` — `{id, project, frame_index, width, height, sha256, status, metadata,
   previous, next}` plus `original_name`, `format`, `review_comment`, `box_count`, `file_url`, `thumb_url`.
 - `GET /api/images/{id}/file/` — the bytes with the content type of the format Pillow detected at
@@ -74,11 +78,22 @@ class ImageOutput(serializers.Serializer):
 
 UploadOutput = inline_serializer(
     "UploadOutput",
-    {"images": ImageOutput(many=True), "duplicates": serializers.ListField(child=serializers.CharField())},
+    {
+        "images": ImageOutput(many=True),
+        "duplicates": serializers.ListField(child=serializers.CharField()),
+        "skipped": serializers.ListField(
+            child=serializers.DictField(child=serializers.CharField()),
+            help_text="Entries of a zip that were not imported: {name, reason}.",
+        ),
+    },
 )
-UploadInput = inline_serializer(
-    "UploadInput", {"file": serializers.ListField(child=serializers.FileField(), help_text="An image or a zip.")}
-)
+
+
+class UploadInput(serializers.Serializer):
+    file = serializers.ListField(child=serializers.FileField(), help_text="An image or a zip.")
+    order = serializers.ChoiceField(
+        choices=["name", "given"], default="name", help_text="Number frames by natural name order, or as sent."
+    )
 
 
 class ProjectImagesApi(APIView):
@@ -116,11 +131,14 @@ class ProjectImagesApi(APIView):
             raise PayloadTooLarge("The form fields are too large; send the frames as files.") from None
         if not uploads:
             raise InvalidInput("Send the image or zip as the multipart field `file`.", file=["No file was sent."])
-        result = images_ingest(project=project, user=request.user, files=[(f.name, f) for f in uploads])
+        order = request.data.get("order") or "name"
+        if order not in ("name", "given"):
+            raise InvalidInput("order must be `name` or `given`.", order=["Choose name or given."])
+        result = images_ingest(project=project, user=request.user, files=[(f.name, f) for f in uploads], order=order)
         new_ids = [image.pk for image in result.images]
         fresh = images_annotated(project.images.filter(pk__in=new_ids), user=request.user)
         return Response(
-            {"images": ImageOutput(fresh, many=True).data, "duplicates": result.duplicates},
+            {"images": ImageOutput(fresh, many=True).data, "duplicates": result.duplicates, "skipped": result.skipped},
             status=status.HTTP_201_CREATED,
         )
 

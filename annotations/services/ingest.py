@@ -3,17 +3,24 @@
 check → do → keep nothing on failure:
 1. expand zips and verify every file with Pillow (format sniffed from the bytes, never the
    name; limits on bytes, files and pixels; decompression bombs, nested zips and entries
-   with paths refused) — nothing is stored until every file passed;
+   with paths refused) — nothing is stored until every file passed. An entry of a zip that
+   is not an image (a README, a damaged file) is skipped and reported with its reason
+   instead of refusing the archive; a file sent on its own must be an image;
 2. in one transaction holding the project row lock: drop duplicates (same sha256 already in
    the project or twice in this upload), write the files, insert the rows with frame
    indices continuing after the project's last frame;
 3. on any error, files written by this call are deleted and the rows roll back. A caller
    that wraps the call in its own transaction uses `stored_files_guard()` so that its later
    failure also removes the files.
+
+Memory: one image's bytes at a time. Verification reads each file (or zip entry) and keeps
+only its size and hash; storing reads it again. A seekable upload (Django's temporary file)
+is never read whole, so a 200 MB zip costs about one frame of memory, not 200 MB.
 """
 
 import contextlib
 import contextvars
+import functools
 import hashlib
 import io
 import logging
@@ -50,16 +57,33 @@ class IngestResult:
     images: list[Image] = field(default_factory=list)  # newly stored, in input order
     duplicates: list[str] = field(default_factory=list)  # names whose sha256 is already in the project
     by_name: dict[str, Image] = field(default_factory=dict)  # every input name -> its Image
+    skipped: list[dict] = field(default_factory=list)  # zip entries not imported: {name, reason}
+
+
+@dataclass
+class _Candidate:
+    name: str
+    read: Callable[[], bytes]  # the bytes, read afresh on every call (limits enforced)
+    in_zip: bool = False
 
 
 @dataclass
 class _Checked:
     name: str
-    data: bytes
+    read: Callable[[], bytes]
     format: str
     width: int
     height: int
     sha256: str
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key putting `frame2` before `frame10` (digit runs compare as numbers, case ignored)."""
+    parts = tuple(int(part) if part.isdigit() else part.casefold() for part in _DIGITS.split(name))
+    return parts, name
 
 
 @contextlib.contextmanager
@@ -91,20 +115,41 @@ def images_ingest(
     files: Sequence[tuple[str, BinaryIO]],
     metadata: dict[str, dict] | None = None,
     progress: Callable[[Iterable], Iterable] | None = None,
+    order: str = "given",
 ) -> IngestResult:
     """Verify and store images (zips expanded) in `project`; all or nothing.
 
     Raises InvalidInput (400) or PayloadTooLarge (413) naming the offending file; then no row
-    and no file of this call remains. Duplicates are reported in `duplicates`, not stored twice.
+    and no file of this call remains. Duplicates are reported in `duplicates`, not stored twice;
+    zip entries that are not images in `skipped`. Frames take indices in the order of `files`
+    (`order="given"`) or of their names, naturally sorted (`order="name"`); a zip's entries
+    are always in natural name order. Each new frame's `metadata` records its `original_name`.
     `progress` wraps the verification loop (e.g. a tqdm bar).
     """
     metadata = metadata or {}
+    if order == "name":
+        files = sorted(files, key=lambda item: natural_key(item[0]))
     candidates = _expand(files)
-    checked = [_verify(name, data) for name, data in (progress(candidates) if progress else candidates)]
+    checked, skipped, total = [], [], 0
+    for candidate in progress(candidates) if progress else candidates:
+        data = candidate.read()
+        total += len(data)
+        if total > settings.UPLOAD_MAX_BYTES:
+            raise PayloadTooLarge(
+                f"{candidate.name}: the upload is over the limit of {settings.UPLOAD_MAX_BYTES} bytes in total."
+            )
+        try:
+            checked.append(_verify(candidate.name, data, candidate.read))
+        except InvalidInput as exc:
+            if not candidate.in_zip:
+                raise
+            skipped.append({"name": candidate.name, "reason": str(exc.detail).removeprefix(f"{candidate.name}: ")})
+        del data  # one frame's bytes at a time
     if not checked:
-        raise InvalidInput("No image in the upload.")
+        raise InvalidInput("No image in the upload.", skipped=skipped) if skipped else InvalidInput("No image in the upload.")
     with stored_files_guard(), transaction.atomic():
         result = _store(project=project, user=user, checked=checked, metadata=metadata, written=_written.get())
+        result.skipped = skipped
         if result.images:
             # Dashboards watching the project see the new total once (and only if) the rows commit.
             from annotations.services.review import project_progress_broadcast_on_commit
@@ -136,10 +181,14 @@ def _store(*, project, user, checked: list[_Checked], metadata: dict, written: l
             width=item.width,
             height=item.height,
             frame_index=next_index,
-            metadata=metadata.get(item.name) or {},
+            metadata={"original_name": item.name, **(metadata.get(item.name) or {})},
             uploaded_by=user if getattr(user, "pk", None) else None,
         )
-        image.file.save(item.name, ContentFile(item.data), save=False)
+        data = item.read()
+        if hashlib.sha256(data).hexdigest() != item.sha256:
+            raise InvalidInput(f"{item.name}: the file changed while it was being imported.")
+        image.file.save(item.name, ContentFile(data), save=False)
+        del data
         written.append(image.file.name)
         image.save()
         next_index += 1
@@ -171,24 +220,42 @@ def _read_limited(stream: BinaryIO, name: str) -> bytes:
     return data
 
 
-def _expand(files: Sequence[tuple[str, BinaryIO]]) -> list[tuple[str, bytes]]:
-    """(name, bytes) of every image candidate; zips expanded in sorted entry order; limits checked."""
-    total = 0
+def _size_of(stream) -> int | None:
+    try:
+        stream.seek(0, 2)
+        size = stream.tell()
+        stream.seek(0)
+        return size
+    except Exception:  # not really seekable: read it
+        return None
+
+
+def _expand(files: Sequence[tuple[str, BinaryIO]]) -> list[_Candidate]:
+    """Every image candidate with a reader; zips expanded in natural entry order; limits checked.
+
+    A seekable stream is read by parts (its head, then each entry); a stream without `seek`
+    must restart on every `read()` (the lazy path readers of the commands do).
+    """
     count = 0
-    out: list[tuple[str, bytes]] = []
+    out: list[_Candidate] = []
     for name, stream in files:
-        data = _read_limited(stream, name)
-        items = _zip_entries(name, data) if data.startswith(ZIP_MAGIC) else [(name, data)]
-        for item_name, item_data in items:
+        size = _size_of(stream) if hasattr(stream, "seek") else None
+        if size is None:
+            data = _read_limited(stream, name)
+            stream, size = io.BytesIO(data), len(data)
+        if size > settings.UPLOAD_MAX_BYTES:
+            raise PayloadTooLarge(f"{name}: larger than the upload limit of {settings.UPLOAD_MAX_BYTES} bytes.")
+        head = stream.read(4)
+        stream.seek(0)
+        if head.startswith(ZIP_MAGIC):
+            items = _zip_entries(name, stream)
+        else:
+            items = [_Candidate(name, functools.partial(_read_limited, stream, name))]
+        for item in items:
             count += 1
-            total += len(item_data)
             if count > settings.UPLOAD_MAX_FILES:
-                raise PayloadTooLarge(f"{item_name}: more than {settings.UPLOAD_MAX_FILES} files in one upload.")
-            if total > settings.UPLOAD_MAX_BYTES:
-                raise PayloadTooLarge(
-                    f"{item_name}: the upload is over the limit of {settings.UPLOAD_MAX_BYTES} bytes in total."
-                )
-            out.append((item_name, item_data))
+                raise PayloadTooLarge(f"{item.name}: more than {settings.UPLOAD_MAX_FILES} files in one upload.")
+            out.append(item)
     return out
 
 
@@ -197,11 +264,11 @@ def _unsafe_entry(entry: str) -> bool:
     return entry.startswith(("/", "\\")) or bool(_DRIVE.match(entry)) or ".." in parts or "\x00" in entry
 
 
-def _zip_entries(zip_name: str, data: bytes) -> list[tuple[str, bytes]]:
+def _zip_entries(zip_name: str, stream: BinaryIO) -> list[_Candidate]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(stream)
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
         raise InvalidInput(f"{zip_name}: not a readable zip file ({exc}).") from None
     entries = []
     for info in infos:
@@ -224,23 +291,25 @@ def _zip_entries(zip_name: str, data: bytes) -> list[tuple[str, bytes]]:
         declared += info.file_size
         if declared > settings.UPLOAD_MAX_BYTES:
             raise PayloadTooLarge(f"{zip_name}: the unpacked files exceed {settings.UPLOAD_MAX_BYTES} bytes.")
-    out = []
-    for info in sorted(entries, key=lambda i: i.filename):
-        try:
-            with archive.open(info) as member:
-                # Declared sizes can lie: read at most one byte past the limit.
-                content = member.read(settings.IMAGE_MAX_BYTES + 1)
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
-            raise InvalidInput(f"{zip_name}: {info.filename} cannot be unpacked ({exc}).") from None
-        if len(content) > settings.IMAGE_MAX_BYTES:
-            raise PayloadTooLarge(f"{zip_name}: {info.filename} is over the limit of {settings.IMAGE_MAX_BYTES} bytes.")
-        if content.startswith(ZIP_MAGIC):
-            raise InvalidInput(f"{zip_name}: {info.filename} is a zip inside the zip; nested archives are refused.")
-        out.append((info.filename, content))
-    return out
+    ordered = sorted(entries, key=lambda i: natural_key(i.filename))
+    return [_Candidate(info.filename, functools.partial(_zip_read, archive, info, zip_name), True) for info in ordered]
 
 
-def _verify(name: str, data: bytes) -> _Checked:
+def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, zip_name: str) -> bytes:
+    try:
+        with archive.open(info) as member:
+            # Declared sizes can lie: read at most one byte past the limit.
+            content = member.read(settings.IMAGE_MAX_BYTES + 1)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, ValueError) as exc:
+        raise InvalidInput(f"{zip_name}: {info.filename} cannot be unpacked ({exc}).") from None
+    if len(content) > settings.IMAGE_MAX_BYTES:
+        raise PayloadTooLarge(f"{zip_name}: {info.filename} is over the limit of {settings.IMAGE_MAX_BYTES} bytes.")
+    if content.startswith(ZIP_MAGIC):
+        raise InvalidInput(f"{zip_name}: {info.filename} is a zip inside the zip; nested archives are refused.")
+    return content
+
+
+def _verify(name: str, data: bytes, read: Callable[[], bytes]) -> _Checked:
     """Open with Pillow (allowed formats only), check pixels, verify(), then decode fully."""
     if len(data) > settings.IMAGE_MAX_BYTES:
         raise PayloadTooLarge(f"{name}: over the limit of {settings.IMAGE_MAX_BYTES} bytes per image.")
@@ -265,7 +334,7 @@ def _verify(name: str, data: bytes) -> _Checked:
         raise InvalidInput(f"{name}: the image is damaged or cannot be decoded ({type(exc).__name__}).") from None
     if fmt not in ALLOWED_FORMATS or width <= 0 or height <= 0:
         raise InvalidInput(f"{name}: not an image in a supported format.")
-    return _Checked(name, data, fmt, width, height, hashlib.sha256(data).hexdigest())
+    return _Checked(name, read, fmt, width, height, hashlib.sha256(data).hexdigest())
 
 
 def _check_pixels(name: str, width: int, height: int) -> None:

@@ -119,7 +119,7 @@ def test_metadata_is_stored_per_name(project, manager):
     result = images_ingest(
         project=project, user=manager, files=[("f.png", io.BytesIO(png_bytes()))], metadata={"f.png": {"action": 3}}
     )
-    assert Image.objects.get(pk=result.images[0].pk).metadata == {"action": 3}
+    assert Image.objects.get(pk=result.images[0].pk).metadata == {"original_name": "f.png", "action": 3}
 
 
 def test_the_same_file_may_live_in_two_projects(project, manager):
@@ -151,7 +151,7 @@ BAD_UPLOADS = [
     ("backslash traversal", [("win2.zip", zip_bytes({"..\\x.png": png_bytes()}))], 400, "x.png"),
     ("empty zip", [("empty.zip", zip_bytes({}))], 400, "empty.zip"),
     ("nested zip", [("outer.zip", zip_bytes({"inner.zip": zip_bytes({"a.png": png_bytes()})}))], 400, "inner.zip"),
-    ("non-image in zip", [("mixed.zip", zip_bytes({"a.png": png_bytes(), "b.txt": b"hello"}))], 400, "b.txt"),
+    ("only non-images in zip", [("notes.zip", zip_bytes({"b.txt": b"hello"}))], 400, "No image"),
     ("corrupt zip", [("broken.zip", zip_bytes({"a.png": png_bytes()})[:40])], 400, "broken.zip"),
     (
         "one good one bad",
@@ -278,3 +278,88 @@ def test_only_managers_upload(client_for, project, request, role, unchanged):
 
 def test_an_outsider_uploading_gets_404(client_for, project, outsider, unchanged):
     assert upload(client_for(outsider), project, ("a.png", png_bytes())).status_code == 404
+
+
+def test_natural_key_puts_frame2_before_frame10():
+    from annotations.services.ingest import natural_key
+
+    names = ["frame10.png", "Frame2.png", "frame1.png", "frame_b.png", "frame02.png", "a/frame3.png"]
+    assert sorted(names, key=natural_key) == [
+        "a/frame3.png", "frame1.png", "Frame2.png", "frame02.png", "frame10.png", "frame_b.png"
+    ]  # fmt: skip
+
+
+def test_frames_are_numbered_in_natural_name_order_and_keep_their_names(manager_client, project):
+    files = [(f"frame{i}.png", png_bytes(color=(i, 0, 0))) for i in (10, 2, 1, 11, 3)]
+    response = upload(manager_client, project, *files)
+    assert response.status_code == 201, response.json()
+    images = response.json()["images"]
+    assert [i["original_name"] for i in images] == ["frame1.png", "frame2.png", "frame3.png", "frame10.png", "frame11.png"]
+    assert [i["frame_index"] for i in images] == [0, 1, 2, 3, 4]
+    assert [i["metadata"]["original_name"] for i in images] == [i["original_name"] for i in images]
+
+
+def test_order_given_keeps_the_order_the_files_were_sent_in(manager_client, project):
+    files = [("b10.png", png_bytes(color=(1, 0, 0))), ("b2.png", png_bytes(color=(2, 0, 0)))]
+    payload = {"file": [_named(n, d) for n, d in files], "order": "given"}
+    response = manager_client.post(f"/api/projects/{project.pk}/images/", payload, format="multipart")
+    assert [i["original_name"] for i in response.json()["images"]] == ["b10.png", "b2.png"]
+    bad = manager_client.post(f"/api/projects/{project.pk}/images/", {"file": [_named("c.png", png_bytes())], "order": "x"}, format="multipart")
+    assert bad.status_code == 400 and "order" in bad.json()
+
+
+def test_a_zip_with_non_images_imports_the_images_and_lists_the_rest(manager_client, project, media_root):
+    archive = zip_bytes(
+        {
+            "frame10.png": png_bytes(color=(10, 0, 0)),
+            "frame9.png": png_bytes(color=(9, 0, 0)),
+            "notes.txt": b"shot on a Tuesday",
+            "broken.jpg": jpeg_bytes()[:60],
+            "empty.png": b"",
+        }
+    )
+    response = upload(manager_client, project, ("shots.zip", archive))
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert [i["original_name"] for i in body["images"]] == ["frame9.png", "frame10.png"]
+    reasons = {item["name"]: item["reason"] for item in body["skipped"]}
+    assert set(reasons) == {"notes.txt", "broken.jpg", "empty.png"}
+    assert "not an image" in reasons["notes.txt"] and "damaged" in reasons["broken.jpg"] and "empty" in reasons["empty.png"]
+    assert Image.objects.filter(project=project).count() == 2
+    assert len(media_files(media_root)) == 2
+
+
+def test_a_lone_non_image_file_is_still_refused(manager_client, project, unchanged):
+    response = upload(manager_client, project, ("a.png", png_bytes()), ("notes.txt", b"hello"))
+    assert response.status_code == 400
+    assert "notes.txt" in response.json()["detail"]
+
+
+class _CountingStream(io.BytesIO):
+    """A seekable upload that remembers its largest single read."""
+
+    largest = 0
+
+    def read(self, size=-1):
+        data = super().read(size)
+        self.largest = max(self.largest, len(data))
+        return data
+
+
+def test_a_zip_upload_is_read_entry_by_entry_never_whole(project, manager):
+    import os
+
+    from PIL import Image as PILImage
+
+    def noise_png() -> bytes:  # noise does not compress: every entry is ~12 kB in the zip too
+        buffer = io.BytesIO()
+        PILImage.frombytes("RGB", (64, 64), os.urandom(64 * 64 * 3)).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    frames = {f"f{i}.png": noise_png() for i in range(30)}
+    archive = zip_bytes(frames)
+    stream = _CountingStream(archive)
+    result = images_ingest(project=project, user=manager, files=[("frames.zip", stream)])
+    assert len(result.images) == 30
+    assert stream.largest <= max(len(d) for d in frames.values()) + 4096  # one entry (plus a header read)
+    assert stream.largest < len(archive) // 10

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from annotations.errors import DomainError
 from annotations.models import Project
-from annotations.services.ingest import images_ingest
+from annotations.services.ingest import images_ingest, natural_key
 from annotations.services.prototype import DEFAULT_LABEL, prototype_import
 
 PICKLE_SUFFIXES = {".pkl", ".pickle"}
@@ -29,7 +29,7 @@ def project_resolve(value: str) -> Project:
 
 class Command(BaseCommand):
     help = (
-        "Import frames into a project. PATH is a folder (images, sorted, recursive), a zip of images, "
+        "Import frames into a project. PATH is a folder (images in natural name order, recursive), a zip of images, "
         "the Flask prototype's images.pkl (frames, actions, boxes, feedback) or a COCO .json file."
     )
 
@@ -53,7 +53,10 @@ class Command(BaseCommand):
 
     def _import(self, *, project, user, path: Path, label: str) -> None:
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            files = sorted(
+                (p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")),
+                key=lambda p: natural_key(str(p.relative_to(path))),
+            )
             return self._files(project, user, [(str(p.relative_to(path)), p) for p in files], folder=True)
         suffix = path.suffix.lower()
         if suffix in PICKLE_SUFFIXES:
@@ -89,6 +92,8 @@ class Command(BaseCommand):
         )
         for name in result.duplicates:
             self.stdout.write(f"  duplicate: {name}")
+        for item in result.skipped:
+            self.stdout.write(f"  skipped: {item['name']} ({item['reason']})")
 
     def _bar(self, items):
         # Progress on a terminal only; logs and tests get the summary line alone.
