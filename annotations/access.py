@@ -1,5 +1,6 @@
 """Who may see and do what. Everything outside a user's projects is NotFound, never Forbidden."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from annotations.errors import Forbidden, NotFound
@@ -12,6 +13,18 @@ def projects_for_user(user) -> QuerySet[Project]:
     if user.is_staff:
         return Project.objects.all()
     return Project.objects.filter(memberships__user=user)
+
+
+def can_create_project(user) -> bool:
+    """`PROJECT_CREATORS=all`: any signed-in user; `staff`: staff only."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_staff or settings.PROJECT_CREATORS == "all"
+
+
+def require_project_creator(user) -> None:
+    if not can_create_project(user):
+        raise Forbidden("Only staff may create projects on this site.")
 
 
 def role_in_project(*, user, project_id: int) -> str | None:

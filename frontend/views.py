@@ -3,7 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from annotations.access import project_get_for_user, role_in_project
+from annotations.access import can_create_project, project_get_for_user, role_in_project
 from annotations.errors import Forbidden, NotFound
 
 
@@ -14,7 +14,7 @@ def not_found(request):
 
 @login_required
 def project_list(request):
-    return render(request, "frontend/project_list.html")
+    return render(request, "frontend/project_list.html", {"can_create_projects": can_create_project(request.user)})
 
 
 @login_required

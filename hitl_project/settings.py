@@ -237,6 +237,11 @@ DVC_REPO_DIR = Path(os.environ.get("DVC_REPO_DIR", VAR_DIR / "datasets"))
 DVC_REMOTE_URL = os.environ.get("DVC_REMOTE_URL") or str(VAR_DIR / "dvc-remote")
 ANNOTATION_SESSION_IDLE_SECONDS = int(os.environ.get("ANNOTATION_SESSION_IDLE_SECONDS", 15 * 60))
 
+# Who may create projects: "all" signed-in users (the demo) or only "staff".
+PROJECT_CREATORS = os.environ.get("PROJECT_CREATORS", "all").strip().lower()
+if PROJECT_CREATORS not in {"all", "staff"}:
+    raise ImproperlyConfigured("PROJECT_CREATORS must be 'all' or 'staff'.")
+
 # Inference.
 INFERENCE_BACKEND = os.environ.get("INFERENCE_BACKEND", "auto")
 MOONDREAM_MODEL = os.environ.get("MOONDREAM_MODEL", "vikhyatk/moondream2")

@@ -3,10 +3,15 @@
 - `POST /api/auth/token/` — `{username, password}` → `{token}`.
 - `GET, POST /api/projects/` — the caller's projects (staff: all) with `role`, `status_counts`,
   `image_count`, `box_count`, `feedback_image_count`, `member_count`; `?name=` filters.
-  Any signed-in user may create a project and becomes its manager.
+  Who may create a project is `PROJECT_CREATORS` (all signed-in users, or staff); the creator
+  becomes its manager. `allow_self_review` (default false): may a reviewer review a frame they
+  submitted themselves.
 - `GET, PATCH, DELETE /api/projects/{id}/` — members read, managers write.
-- `GET, POST /api/projects/{id}/members/` · `DELETE /api/projects/{id}/members/{user_id}/` —
-  POST `{username, role}` or `{user: id, role}` adds (201) or changes the role (200).
+- `GET, POST /api/projects/{id}/members/` · `PATCH, DELETE /api/projects/{id}/members/{user_id}/` —
+  POST `{username, role}` adds (201) or changes the role (200); `username` is the exact username
+  or an e-mail address, and an unknown or inactive account gets one and the same 400, so a
+  manager learns nothing about accounts outside their projects. `{user: id, role}` adds anyone
+  for staff; for a manager it only names someone already in the project. PATCH `{role}`.
 - `GET, POST /api/projects/{id}/labels/` · `GET, PATCH, DELETE /api/labels/{id}/`.
 Frame routes live in `annotations.api.images` and are included here.
 """
@@ -32,6 +37,7 @@ from annotations.services.projects import (
     label_update,
     member_add,
     member_remove,
+    member_update,
     project_create,
     project_delete,
     project_update,
@@ -75,6 +81,9 @@ class ProjectOutput(serializers.Serializer):
     description = serializers.CharField()
     created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
     created_at = serializers.DateTimeField()
+    allow_self_review = serializers.BooleanField(
+        help_text="May a reviewer approve or reject a frame they submitted themselves."
+    )
     role = serializers.CharField(allow_null=True, help_text="The caller's role; staff read as manager.")
     image_count = serializers.IntegerField()
     status_counts = serializers.SerializerMethodField()
@@ -89,11 +98,13 @@ class ProjectOutput(serializers.Serializer):
 class ProjectCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
+    allow_self_review = serializers.BooleanField(required=False, default=False)
 
 
 class ProjectUpdateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
+    allow_self_review = serializers.BooleanField(required=False)
 
 
 class ProjectListApi(APIView):
@@ -149,14 +160,22 @@ class MemberOutput(serializers.Serializer):
 
 
 class MemberInput(serializers.Serializer):
-    username = serializers.CharField(required=False, max_length=150)
-    user = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    username = serializers.CharField(
+        required=False, max_length=254, help_text="The exact username, or the account's e-mail address."
+    )
+    user = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="Staff: any user's id; managers: a member's id."
+    )
     role = serializers.ChoiceField(choices=Role.choices, default=Role.ANNOTATOR)
 
     def validate(self, attrs):
         if "username" not in attrs and "user" not in attrs:
-            raise serializers.ValidationError({"username": ["Give a username (or a user id as `user`)."]})
+            raise serializers.ValidationError({"username": ["Give a username or an e-mail address."]})
         return attrs
+
+
+class MemberUpdateInput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class MemberListApi(APIView):
@@ -186,6 +205,16 @@ class MemberListApi(APIView):
 
 
 class MemberDetailApi(APIView):
+    @extend_schema(request=MemberUpdateInput, responses=MemberOutput)
+    def patch(self, request, project_id, user_id):
+        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
+        data = MemberUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = member_update(
+            project=project, user=request.user, member_user_id=user_id, role=data.validated_data["role"]
+        )
+        return Response(MemberOutput(membership).data)
+
     @extend_schema(responses={204: None})
     def delete(self, request, project_id, user_id):
         project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)

@@ -1,11 +1,13 @@
-"""Writes of projects, memberships and labels. Permission checks happen in the views (access.py);
-these functions check the data invariants and raise domain errors the API turns into JSON."""
+"""Writes of projects, memberships and labels. Role checks happen in the views (access.py), except
+who may create a project at all (`PROJECT_CREATORS`), which holds for every caller; these functions
+check the data invariants and raise domain errors the API turns into JSON."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from annotations.access import require_project_creator
 from annotations.errors import Conflict, InvalidInput, NotFound
 from annotations.models import Box, Image, Label, Membership, Project, Role
 from annotations.services.thumbnails import thumbnails_delete
@@ -28,14 +30,17 @@ def _clean_name(value, *, field: str = "name", max_length: int = 200) -> str:
 
 
 @transaction.atomic
-def project_create(*, user, name: str, description: str = "") -> Project:
-    """Create a project; its creator becomes its manager."""
+def project_create(*, user, name: str, description: str = "", allow_self_review: bool = False) -> Project:
+    """Create a project (who may: `PROJECT_CREATORS`); its creator becomes its manager."""
+    require_project_creator(user)
     name = _clean_name(name)
     if Project.objects.filter(name__iexact=name).exists():
         raise _field_error("name", f"A project named {name!r} already exists.")
     try:
         with transaction.atomic():
-            project = Project.objects.create(name=name, description=description or "", created_by=user)
+            project = Project.objects.create(
+                name=name, description=description or "", allow_self_review=allow_self_review, created_by=user
+            )
     except IntegrityError:  # a concurrent create with the same name
         raise _field_error("name", f"A project named {name!r} already exists.") from None
     Membership.objects.create(project=project, user=user, role=Role.MANAGER)
@@ -43,8 +48,15 @@ def project_create(*, user, name: str, description: str = "") -> Project:
 
 
 @transaction.atomic
-def project_update(*, project: Project, user, name: str | None = None, description: str | None = None) -> Project:
-    """Rename or re-describe a project."""
+def project_update(
+    *,
+    project: Project,
+    user,
+    name: str | None = None,
+    description: str | None = None,
+    allow_self_review: bool | None = None,
+) -> Project:
+    """Rename or re-describe a project, or change whether reviewers may review their own submissions."""
     fields = []
     if name is not None:
         name = _clean_name(name)
@@ -55,6 +67,9 @@ def project_update(*, project: Project, user, name: str | None = None, descripti
     if description is not None:
         project.description = description
         fields.append("description")
+    if allow_self_review is not None:
+        project.allow_self_review = allow_self_review
+        fields.append("allow_self_review")
     if fields:
         try:
             with transaction.atomic():
@@ -88,43 +103,93 @@ def _managers_left(project: Project, *, without_user_id: int) -> int:
     return Membership.objects.filter(project=project, role=Role.MANAGER).exclude(user_id=without_user_id).count()
 
 
+# One answer for "no such account" and "inactive account": a manager learns nothing about
+# accounts they cannot already see.
+NO_ACCOUNT = "No active account has this username or e-mail address."
+ID_IS_STAFF_ONLY = "Adding a member by user id is for staff; add them by username or e-mail address."
+
+
+def _member_user_by_name(value: str):
+    """The active user with exactly this username, else the one active user with this e-mail address."""
+    users = get_user_model().objects.filter(is_active=True)
+    found = users.filter(username=value).first()
+    if found is None and "@" in value:
+        matches = list(users.filter(email__iexact=value)[:2])
+        found = matches[0] if len(matches) == 1 else None  # a shared address names nobody in particular
+    if found is None:
+        raise _field_error("username", NO_ACCOUNT)
+    return found
+
+
+def _member_user_by_id(*, project: Project, user, user_id: int):
+    """Staff add anyone by id; a manager may only name by id someone already in the project (a role change)."""
+    users = get_user_model().objects.all()
+    if user.is_staff:
+        found = users.filter(is_active=True, pk=user_id).first()
+        if found is None:
+            raise _field_error("user", f"There is no active user with id {user_id}.")
+        return found
+    found = users.filter(pk=user_id, memberships__project=project).first()
+    if found is None:
+        raise _field_error("user", ID_IS_STAFF_ONLY)
+    return found
+
+
 @transaction.atomic
 def member_add(
     *, project: Project, user, role: str, username: str | None = None, user_id: int | None = None
 ) -> tuple[Membership, bool]:
-    """Add a member by username or id, or change an existing member's role; returns (membership, created).
+    """Add a member by exact username or e-mail address (or by id: staff), or change a member's role.
 
-    A project always keeps at least one manager.
+    Returns (membership, created). Unknown and inactive accounts get the same answer; a
+    project always keeps at least one manager.
     """
     if role not in Role.values:
         raise _field_error("role", f"The role must be one of {', '.join(Role.values)}.")
-    users = get_user_model().objects.filter(is_active=True)
     if username is not None:
-        member_user = users.filter(username=username).first()
-        if member_user is None:
-            raise _field_error("username", f"There is no active user named {username!r}.")
+        member_user = _member_user_by_name(username)
     elif user_id is not None:
-        member_user = users.filter(pk=user_id).first()
-        if member_user is None:
-            raise _field_error("user", f"There is no active user with id {user_id}.")
+        member_user = _member_user_by_id(project=project, user=user, user_id=user_id)
     else:
-        raise _field_error("username", "Give a username (or a user id).")
-    Project.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True).first()
+        raise _field_error("username", "Give a username or an e-mail address.")
+    _project_lock(project)
     membership = Membership.objects.filter(project=project, user=member_user).first()
     if membership is None:
         return Membership.objects.create(project=project, user=member_user, role=role), True
+    return _member_role_set(membership, role), False
+
+
+@transaction.atomic
+def member_update(*, project: Project, user, member_user_id: int, role: str) -> Membership:
+    """Change a member's role; the last manager cannot be demoted."""
+    if role not in Role.values:
+        raise _field_error("role", f"The role must be one of {', '.join(Role.values)}.")
+    _project_lock(project)
+    membership = Membership.objects.select_related("user").filter(project=project, user_id=member_user_id).first()
+    if membership is None:
+        raise NotFound("This user is not a member of the project.")
+    return _member_role_set(membership, role)
+
+
+def _project_lock(project: Project) -> None:
+    # Serialises membership changes of one project, so two demotions cannot both pass the manager check.
+    Project.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True).first()
+
+
+def _member_role_set(membership: Membership, role: str) -> Membership:
     demoted = membership.role == Role.MANAGER and role != Role.MANAGER
-    if demoted and not _managers_left(project, without_user_id=member_user.pk):
+    if demoted and not _managers_left(membership.project, without_user_id=membership.user_id):
         raise Conflict("The project needs at least one manager; make someone else manager first.")
-    membership.role = role
-    membership.save(update_fields=["role"])
-    return membership, False
+    if membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
 
 
 @transaction.atomic
 def member_remove(*, project: Project, user, member_user_id: int) -> None:
     """Remove a member; the last manager cannot be removed. Their boxes and history stay."""
-    Project.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True).first()
+    _project_lock(project)
     membership = Membership.objects.filter(project=project, user_id=member_user_id).first()
     if membership is None:
         raise NotFound("This user is not a member of the project.")

@@ -10,6 +10,9 @@
   submitted, and also from approved — that is how a reviewer *reopens* an approved frame,
   with a comment saying why, so the annotator can fix and resubmit. A rejection needs a
   comment (the annotator must know what to fix); an approval's comment is optional.
+- Four-eyes: a reviewer cannot approve or reject a frame they submitted themselves (403),
+  unless the project allows it (`allow_self_review`) or nobody else in it could review
+  (they are its only reviewer or manager).
 - The comment is kept on the frame (`review_comment`) until the next review replaces it, so
   a resubmitted frame still shows the reviewer what they asked for.
 - Approved frames are locked for annotators by `ensure_frame_editable` (boxes service);
@@ -26,8 +29,8 @@ from django.db import transaction
 
 from annotations.access import require_role
 from annotations.broadcast import broadcast_on_commit, image_group, project_group
-from annotations.errors import Conflict, InvalidInput
-from annotations.models import EventAction, Image, ImageStatus, Role
+from annotations.errors import Conflict, Forbidden, InvalidInput
+from annotations.models import EventAction, Image, ImageStatus, Membership, Project, Role
 from annotations.selectors.boxes import user_brief
 from annotations.selectors.live import image_status_dict, project_progress
 from annotations.services.history import event_record
@@ -59,6 +62,19 @@ def image_status_broadcast_on_commit(*, image: Image, user, decision: str | None
 
 def _lock(image: Image) -> Image:
     return Image.objects.select_for_update(of=("self",)).select_related("submitted_by", "reviewed_by").get(pk=image.pk)
+
+
+def _require_second_pair_of_eyes(*, image: Image, user) -> None:
+    if image.submitted_by_id != user.pk:
+        return
+    if Project.objects.filter(pk=image.project_id, allow_self_review=True).exists():
+        return
+    others = Membership.objects.filter(project_id=image.project_id, role__in=(Role.REVIEWER, Role.MANAGER))
+    if others.exclude(user_id=user.pk).exists():
+        raise Forbidden(
+            "You submitted this frame; another reviewer must review it "
+            "(a manager can allow self-review in the project's settings)."
+        )
 
 
 @transaction.atomic
@@ -95,6 +111,7 @@ def image_review(*, image: Image, user, decision: str, comment: str = "") -> Ima
             "A rejection needs a comment telling the annotator what to fix.", comment=["Required when rejecting."]
         )
     locked = _lock(image)
+    _require_second_pair_of_eyes(image=locked, user=user)
     if locked.status not in REVIEWABLE[decision]:
         allowed = " or ".join(sorted(REVIEWABLE[decision]))
         raise Conflict(f"Only a {allowed} frame can be {decision}d; this one is {locked.status}.")

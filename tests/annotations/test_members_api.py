@@ -1,5 +1,7 @@
 """Members over REST: managers add, change and remove; a project always keeps a manager."""
 
+import json
+
 import pytest
 
 from annotations.models import Membership, Role
@@ -25,20 +27,72 @@ def test_a_manager_adds_by_username(client_for, manager, project):
     assert Membership.objects.get(project=project, user=newcomer).role == Role.REVIEWER
 
 
-def test_a_manager_adds_by_user_id_and_changes_a_role(client_for, manager, project):
+def test_a_manager_adds_by_e_mail_address_in_any_case(client_for, manager, project):
+    newcomer = UserFactory(username="nina", email="Nina.K@example.com")
+    response = client_for(manager).post(url(project), {"username": "nina.k@EXAMPLE.com"}, format="json")
+    assert response.status_code == 201 and response.json()["username"] == "nina"
+    assert Membership.objects.get(project=project, user=newcomer).role == Role.ANNOTATOR
+
+
+def test_staff_add_by_user_id_and_a_manager_changes_a_members_role_by_id(client_for, staff, manager, project):
     newcomer = UserFactory()
-    client = client_for(manager)
-    assert client.post(url(project), {"user": newcomer.pk, "role": "annotator"}, format="json").status_code == 201
-    response = client.post(url(project), {"user": newcomer.pk, "role": "manager"}, format="json")
+    response = client_for(staff).post(url(project), {"user": newcomer.pk, "role": "annotator"}, format="json")
+    assert response.status_code == 201
+    response = client_for(manager).post(url(project), {"user": newcomer.pk, "role": "manager"}, format="json")
     assert response.status_code == 200 and response.json()["role"] == "manager"
     assert Membership.objects.filter(project=project, user=newcomer).count() == 1
+
+
+def test_a_manager_changes_a_role_with_patch(client_for, manager, annotator, outsider, project):
+    client = client_for(manager)
+    response = client.patch(url(project, annotator.pk), {"role": "reviewer"}, format="json")
+    assert response.status_code == 200 and response.json()["role"] == "reviewer"
+    assert Membership.objects.get(project=project, user=annotator).role == Role.REVIEWER
+    assert client.patch(url(project, outsider.pk), {"role": "reviewer"}, format="json").status_code == 404
+    assert client.patch(url(project, annotator.pk), {"role": "boss"}, format="json").status_code == 400
+    assert client.patch(url(project, manager.pk), {"role": "annotator"}, format="json").status_code == 409
+
+
+def _answer(response):
+    return response.status_code, json.dumps(response.json(), sort_keys=True)
+
+
+def test_unknown_inactive_and_foreign_accounts_get_one_and_the_same_answer(client_for, manager, outsider, project):
+    """A manager cannot tell an account that exists from one that does not, by name, e-mail or id."""
+    UserFactory(username="gone", email="gone@example.com", is_active=False)
+    client = client_for(manager)
+
+    def add(body):
+        return _answer(client.post(url(project), {**body, "role": "annotator"}, format="json"))
+
+    by_name = {add({"username": name}) for name in ("ghost", "gone", "ghost@example.com", "gone@example.com")}
+    assert len(by_name) == 1 and by_name.pop()[0] == 400
+    # outsider "olga" exists and is active, user 99999999 does not: the id gives nothing away.
+    by_id = {add({"user": outsider.pk}), add({"user": 99999999})}
+    assert len(by_id) == 1
+    status, body = by_id.pop()
+    assert status == 400 and "staff" in json.loads(body)["user"][0]
+    assert not Membership.objects.filter(project=project, user=outsider).exists()
+
+
+def test_a_username_must_match_exactly(client_for, manager, project):
+    UserFactory(username="nina")
+    response = client_for(manager).post(url(project), {"username": "NINA"}, format="json")
+    assert response.status_code == 400 and "username" in response.json()
+
+
+def test_an_e_mail_address_shared_by_two_accounts_names_nobody(client_for, manager, project):
+    UserFactory(username="a1", email="team@example.com")
+    UserFactory(username="a2", email="team@example.com")
+    response = client_for(manager).post(url(project), {"username": "team@example.com"}, format="json")
+    assert response.status_code == 400
+    assert Membership.objects.filter(project=project).count() == 1
 
 
 @pytest.mark.parametrize(
     "body,field",
     [
         ({"username": "ghost", "role": "annotator"}, "username"),
-        ({"user": 999999, "role": "annotator"}, "user"),
         ({"username": "nina", "role": "overlord"}, "role"),
         ({"role": "annotator"}, "username"),
         ({"user": "abc"}, "user"),
@@ -72,7 +126,7 @@ def test_removing_a_non_member_is_404(client_for, manager, outsider, project):
 def test_the_last_manager_can_neither_leave_nor_be_demoted(client_for, manager, project):
     client = client_for(manager)
     assert client.delete(url(project, manager.pk)).status_code == 409
-    response = client.post(url(project), {"user": manager.pk, "role": "annotator"}, format="json")
+    response = client.post(url(project), {"username": "max", "role": "annotator"}, format="json")
     assert response.status_code == 409 and "manager" in response.json()["detail"]
     assert Membership.objects.get(project=project, user=manager).role == Role.MANAGER
 

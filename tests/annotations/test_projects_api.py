@@ -72,6 +72,33 @@ def test_any_user_may_create_a_project_and_becomes_its_manager(client_for, outsi
     assert Membership.objects.get(project_id=body["id"], user=outsider).role == Role.MANAGER
 
 
+def test_with_project_creators_staff_only_staff_create_projects(client_for, outsider, staff, settings):
+    settings.PROJECT_CREATORS = "staff"
+    response = client_for(outsider).post("/api/projects/", {"name": "Cranes"}, format="json")
+    assert response.status_code == 403 and "staff" in response.json()["detail"]
+    assert not Project.objects.exists()
+    assert client_for(staff).post("/api/projects/", {"name": "Cranes"}, format="json").status_code == 201
+
+
+def test_the_project_page_says_whether_the_user_may_create_projects(outsider, settings):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(outsider)
+    assert client.get("/").context["can_create_projects"] is True
+    settings.PROJECT_CREATORS = "staff"
+    assert client.get("/").context["can_create_projects"] is False
+
+
+def test_self_review_is_off_by_default_and_a_manager_turns_it_on(client_for, manager, project):
+    client = client_for(manager)
+    assert client.get(f"/api/projects/{project.pk}/").json()["allow_self_review"] is False
+    response = client.patch(f"/api/projects/{project.pk}/", {"allow_self_review": True}, format="json")
+    assert response.status_code == 200 and response.json()["allow_self_review"] is True
+    project.refresh_from_db()
+    assert project.allow_self_review is True
+
+
 @pytest.mark.parametrize("name", ["", "   "])
 def test_a_blank_name_is_400_naming_the_field(client_for, outsider, name):
     response = client_for(outsider).post("/api/projects/", {"name": name}, format="json")
