@@ -252,6 +252,13 @@ MOONDREAM_API_KEY = os.environ.get("MOONDREAM_API_KEY", "")
 INFERENCE_JOB_STALE_SECONDS = int(os.environ.get("INFERENCE_JOB_STALE_SECONDS", 120))
 INFERENCE_JOB_TIMEOUT_SECONDS = float(os.environ.get("INFERENCE_JOB_TIMEOUT_SECONDS", 300))
 INFERENCE_MAX_PIXELS = int(os.environ.get("INFERENCE_MAX_PIXELS", 12_000_000))  # larger frames are downscaled for detection
+# Periodic work of the job-running process (inference/periodic.py): its tick (0: off) and each chore's interval.
+PERIODIC_WORK_SECONDS = float(os.environ.get("PERIODIC_WORK_SECONDS", 2))
+PERIODIC_REAP_SECONDS = float(os.environ.get("PERIODIC_REAP_SECONDS", 5))
+PERIODIC_SESSIONS_SECONDS = float(os.environ.get("PERIODIC_SESSIONS_SECONDS", 60))
+PERIODIC_TRACKING_SECONDS = float(os.environ.get("PERIODIC_TRACKING_SECONDS", 2))
+PERIODIC_TRACKING_MAX_SECONDS = float(os.environ.get("PERIODIC_TRACKING_MAX_SECONDS", 60))
+PERIODIC_STATUS_SECONDS = float(os.environ.get("PERIODIC_STATUS_SECONDS", 60))
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -2,68 +2,21 @@
 
 Thin: `{"type": "job.run", "job_id": N}` → `job_run`. A SyncConsumer's handlers run one at
 a time per worker process, so a worker runs one job at a time; scale by adding workers.
-Each worker also reaps stale jobs from a side thread, every `INFERENCE_JOB_STALE_SECONDS / 2`,
-starting with the process (see `InferenceConfig.ready`), so a fresh worker picks up what a
-dead one left behind. The same thread calls `feedback.tracking.tracking_tick()` about once a
-minute (close idle annotation sessions, flush the MLflow outbox), off the request path.
+Each worker also runs the periodic work (`inference.periodic`: reap stale jobs, close idle
+annotation sessions, send the MLflow outbox, publish its detector status) from a side thread
+started with the process (see `InferenceConfig.ready`), so a fresh worker picks up what a
+dead one left behind.
 """
 
 import logging
-import threading
 
 from channels.consumer import SyncConsumer
-from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 
-from inference.services import job_run, jobs_reap_stale
+from inference.services import job_run
 from inference.status import worker_status_publish
 
 logger = logging.getLogger(__name__)
-_reaper_started = threading.Event()
-TRACKING_TICK_SECONDS = 60
-
-
-def _reap_forever(stop: threading.Event | None = None):
-    interval = max(1.0, settings.INFERENCE_JOB_STALE_SECONDS / 2)
-    stop = stop or threading.Event()
-    stop.wait(1.0)  # let start-up (the app registry) finish first
-    while True:
-        try:
-            close_old_connections()
-            worker_status_publish()
-            outcome = jobs_reap_stale()
-            if any(outcome.values()):
-                logger.warning("Reaped stale detection jobs: %s", outcome)
-        except Exception:  # the database may be restarting; try again next round
-            logger.exception("Reaping stale jobs failed")
-        finally:
-            connection.close()
-        if stop.wait(interval):
-            return
-
-
-def _tick_forever(stop: threading.Event | None = None):
-    """MLflow bookkeeping in its own thread, so a slow tracking server never delays reaping."""
-    from feedback.tracking import tracking_tick  # late: the worker imports this module at start-up
-
-    stop = stop or threading.Event()
-    while not stop.wait(TRACKING_TICK_SECONDS):
-        try:
-            close_old_connections()
-            tracking_tick()
-        except Exception:  # tracking_tick promises not to raise; this guards the thread anyway
-            logger.exception("tracking_tick failed")
-        finally:
-            connection.close()
-
-
-def reaper_start() -> None:
-    """Start this process's reaper thread once."""
-    if _reaper_started.is_set():
-        return
-    _reaper_started.set()
-    threading.Thread(target=_reap_forever, name="inference-reaper", daemon=True).start()
-    threading.Thread(target=_tick_forever, name="inference-tracking", daemon=True).start()
 
 
 class InferenceWorker(SyncConsumer):

@@ -17,12 +17,16 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, connection
+from django.dispatch import Signal
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "inference"
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+# Sent once when this process starts running jobs itself: the periodic work (reaper, MLflow
+# outbox) then runs here too (`InferenceConfig.ready` connects `inference.periodic`).
+embedded_started = Signal()
 
 
 def execution_mode() -> str:
@@ -38,6 +42,7 @@ def _thread_pool() -> ThreadPoolExecutor:
         if _pool is None:
             size = int(os.environ.get("INFERENCE_THREADS", "1"))
             _pool = ThreadPoolExecutor(max_workers=max(1, size), thread_name_prefix="inference")
+            embedded_started.send(sender=ThreadPoolExecutor)
         return _pool
 
 

@@ -14,6 +14,14 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def no_periodic_work_in_the_test_process(settings):
+    """No background scheduler in pytest itself: it would reap and flush other tests' rows.
+
+    Worker and Daphne subprocesses started by tests run theirs (their own settings)."""
+    settings.PERIODIC_WORK_SECONDS = 0
+
+
 @pytest.fixture
 def project(db):
     return ProjectFactory()

@@ -52,7 +52,8 @@ def job_submit(*, image: Image, user, prompts=None) -> DetectionJob:
 
     `prompts`: a list or a comma-separated string; none → the project's label prompts. Invalid
     or (for a closed-vocabulary backend) unsupported prompts → InvalidInput (400) naming them;
-    a job already queued or running on the frame → Conflict (409).
+    a job already queued or running on the frame → Conflict (409), even when its worker died:
+    the periodic reaper (`inference.periodic`) frees the frame, never a request.
     """
     labels = list(Label.objects.filter(project_id=image.project_id).order_by("id"))
     parsed = prompts_parse(prompts, defaults=prompts_default(labels))
@@ -62,7 +63,6 @@ def job_submit(*, image: Image, user, prompts=None) -> DetectionJob:
     if unknown:
         error = UnsupportedPrompt(unknown, supported)
         raise InvalidInput(str(error), prompts=[str(error)], supported=list(supported))
-    jobs_reap_stale()  # a dead worker's job must not block this frame (one indexed query when none is stale)
     try:
         with transaction.atomic():
             job = DetectionJob.objects.create(

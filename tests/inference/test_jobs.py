@@ -180,15 +180,6 @@ def test_a_reaped_worker_that_wakes_up_does_not_write_over_the_retry(image, anno
         _prompt_store(job=job, attempt=1, prompt="person", index=0, detections=[], label=None, seconds=0, stats={})
 
 
-def test_a_stale_job_does_not_block_a_new_request_on_its_frame(image, annotator, client_for, settings):
-    settings.INFERENCE_JOB_STALE_SECONDS = 60
-    job = job_submit(image=image, user=annotator, prompts="person")
-    _stale(job, attempts=2)
-    assert detect(client_for(annotator), image, "car").status_code == 202
-    job.refresh_from_db()
-    assert job.status == "failed"
-
-
 def test_reap_jobs_command_reports_what_it_did(image, annotator):
     import io
 
