@@ -1,5 +1,11 @@
 from django.apps import AppConfig
 
+from annotations import converters
+
 
 class AnnotationsConfig(AppConfig):
     name = "annotations"
+
+    def ready(self):
+        # Before any URLconf is imported: every route of every app writes its ids as `<id:…>`.
+        converters.register()

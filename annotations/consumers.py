@@ -29,6 +29,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from annotations.access import can_view_image, can_view_project
+from annotations.api.parsers import loads
 from annotations.broadcast import image_group, project_group
 from annotations.selectors.boxes import user_brief
 from annotations.selectors import live as live_selectors
@@ -106,6 +107,10 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
     async def refuse(self):
         await self.accept()
         await self.close(code=FORBIDDEN)
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        return loads(text_data)  # the API's decoder: nesting is bounded, every failure a ValueError
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if text_data and len(text_data) > MAX_CLIENT_MESSAGE:

@@ -7,5 +7,5 @@ from feedback import views
 app_name = "feedback"
 
 urlpatterns = [
-    path("projects/<int:project_id>/dashboard/", views.dashboard, name="dashboard"),
+    path("projects/<id:project_id>/dashboard/", views.dashboard, name="dashboard"),
 ]

@@ -8,6 +8,6 @@ app_name = "frontend"
 
 urlpatterns = [
     path("", views.project_list, name="project-list"),
-    path("projects/<int:pk>/", views.project_detail, name="project-detail"),
-    path("images/<int:image_id>/", views_annotate.annotate, name="annotate"),
+    path("projects/<id:pk>/", views.project_detail, name="project-detail"),
+    path("images/<id:image_id>/", views_annotate.annotate, name="annotate"),
 ]

@@ -17,3 +17,5 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("frontend.urls")),
 ]
+
+handler404 = "annotations.api.errors.not_found"

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from annotations.access import box_get_for_user, image_get_for_user
 from annotations.api.pagination import Pagination
+from annotations.converters import MAX_ID
 from annotations.models import Label
 from annotations.selectors.boxes import (
     box_to_dict,
@@ -35,7 +36,6 @@ from annotations.selectors.boxes import (
 from annotations.services.boxes import box_create_once, box_delete, box_update
 from annotations.services.history import history_redo, history_undo, redo_target, undo_target
 
-MAX_ID = 2**63 - 1
 IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -257,9 +257,9 @@ class ImageHistoryApi(APIView):
 
 
 urlpatterns = [
-    path("images/<int:image_id>/boxes/", ImageBoxesApi.as_view(), name="image-boxes"),
-    path("boxes/<int:pk>/", BoxDetailApi.as_view(), name="box-detail"),
-    path("images/<int:image_id>/undo/", ImageUndoApi.as_view(), name="image-undo"),
-    path("images/<int:image_id>/redo/", ImageRedoApi.as_view(), name="image-redo"),
-    path("images/<int:image_id>/history/", ImageHistoryApi.as_view(), name="image-history"),
+    path("images/<id:image_id>/boxes/", ImageBoxesApi.as_view(), name="image-boxes"),
+    path("boxes/<id:pk>/", BoxDetailApi.as_view(), name="box-detail"),
+    path("images/<id:image_id>/undo/", ImageUndoApi.as_view(), name="image-undo"),
+    path("images/<id:image_id>/redo/", ImageRedoApi.as_view(), name="image-redo"),
+    path("images/<id:image_id>/history/", ImageHistoryApi.as_view(), name="image-history"),
 ]

@@ -54,6 +54,6 @@ def _dataset_get(pk) -> DatasetVersion:
 
 
 urlpatterns = [
-    path("projects/<int:pk>/datasets/", ProjectDatasetsApi.as_view(), name="project-datasets"),
-    path("datasets/<int:pk>/download/", DatasetDownloadApi.as_view(), name="dataset-download"),
+    path("projects/<id:pk>/datasets/", ProjectDatasetsApi.as_view(), name="project-datasets"),
+    path("datasets/<id:pk>/download/", DatasetDownloadApi.as_view(), name="dataset-download"),
 ]

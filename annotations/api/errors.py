@@ -5,7 +5,8 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -44,3 +45,10 @@ def exception_handler(exc, context):
     elif response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         response.data["detail"] = "Invalid input."
     return response
+
+
+def not_found(request, exception):
+    """Django's `handler404`: a route no pattern matches (an id past 64 bits, say) is JSON under /api/."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)

@@ -179,7 +179,7 @@ class ImageFileApi(APIView):
 
 
 urlpatterns = [
-    path("projects/<int:project_id>/images/", ProjectImagesApi.as_view(), name="project-images"),
-    path("images/<int:pk>/", ImageDetailApi.as_view(), name="image-detail"),
-    path("images/<int:pk>/file/", ImageFileApi.as_view(), name="image-file"),
+    path("projects/<id:project_id>/images/", ProjectImagesApi.as_view(), name="project-images"),
+    path("images/<id:pk>/", ImageDetailApi.as_view(), name="image-detail"),
+    path("images/<id:pk>/file/", ImageFileApi.as_view(), name="image-file"),
 ]

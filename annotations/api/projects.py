@@ -28,6 +28,7 @@ from rest_framework.views import APIView
 from annotations.access import label_get_for_user, project_get_for_user
 from annotations.api import images
 from annotations.api.pagination import Pagination
+from annotations.converters import MAX_ID
 from annotations.filters import ProjectFilter
 from annotations.models import Label, Membership, Role
 from annotations.selectors.images import project_with_counts, projects_with_counts, status_counts
@@ -42,8 +43,6 @@ from annotations.services.projects import (
     project_delete,
     project_update,
 )
-
-MAX_ID = 2**63 - 1
 
 
 class TokenApi(ObtainAuthToken):
@@ -283,10 +282,10 @@ class LabelDetailApi(APIView):
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
     path("projects/", ProjectListApi.as_view(), name="project-list"),
-    path("projects/<int:pk>/", ProjectDetailApi.as_view(), name="project-detail"),
-    path("projects/<int:project_id>/members/", MemberListApi.as_view(), name="project-members"),
-    path("projects/<int:project_id>/members/<int:user_id>/", MemberDetailApi.as_view(), name="project-member"),
-    path("projects/<int:project_id>/labels/", LabelListApi.as_view(), name="project-labels"),
-    path("labels/<int:pk>/", LabelDetailApi.as_view(), name="label-detail"),
+    path("projects/<id:pk>/", ProjectDetailApi.as_view(), name="project-detail"),
+    path("projects/<id:project_id>/members/", MemberListApi.as_view(), name="project-members"),
+    path("projects/<id:project_id>/members/<id:user_id>/", MemberDetailApi.as_view(), name="project-member"),
+    path("projects/<id:project_id>/labels/", LabelListApi.as_view(), name="project-labels"),
+    path("labels/<id:pk>/", LabelDetailApi.as_view(), name="label-detail"),
     *images.urlpatterns,
 ]

@@ -107,7 +107,7 @@ class ReviewQueueApi(APIView):
 
 
 urlpatterns = [
-    path("images/<int:image_id>/submit/", ImageSubmitApi.as_view(), name="image-submit"),
-    path("images/<int:image_id>/review/", ImageReviewApi.as_view(), name="image-review"),
-    path("projects/<int:project_id>/review-queue/", ReviewQueueApi.as_view(), name="project-review-queue"),
+    path("images/<id:image_id>/submit/", ImageSubmitApi.as_view(), name="image-submit"),
+    path("images/<id:image_id>/review/", ImageReviewApi.as_view(), name="image-review"),
+    path("projects/<id:project_id>/review-queue/", ReviewQueueApi.as_view(), name="project-review-queue"),
 ]

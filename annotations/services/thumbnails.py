@@ -1,6 +1,7 @@
 """Server-made thumbnails for the frame grid, cached in the default storage beside the frames."""
 
 import io
+import math
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -20,6 +21,34 @@ def _name(image: Image, size: int, ext: str) -> str:
     return f"{_folder(image.project_id)}/{image.sha256[:2]}/{image.sha256}-{size}.{ext}"
 
 
+def _stretched(picture: PILImage.Image) -> PILImage.Image:
+    """A 16/32-bit integer or float frame as 8-bit grey, its own value range stretched over 0..255.
+
+    Such frames (depth maps, thermal, medical, 16-bit scans) rarely span their type's full range,
+    so a fixed cut to 8 bits would show them black or white.
+    """
+    values = picture.convert("F")  # every I;16 variant, I and F convert to F
+    low, high = values.getextrema()
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return PILImage.new("L", picture.size, 0)
+    scale = 255.0 / (high - low)
+    return values.point(lambda v: (v - low) * scale).convert("L")
+
+
+def displayable(picture: PILImage.Image) -> PILImage.Image:
+    """Any Pillow mode as L, LA, RGB or RGBA, the modes resizing and JPEG/PNG encoding all accept."""
+    mode = picture.mode
+    if mode in ("L", "LA", "RGB", "RGBA"):
+        return picture
+    if mode.startswith(("I", "F")):
+        return _stretched(picture)
+    if mode in ("P", "PA"):
+        return picture.convert("RGBA" if mode == "PA" or "transparency" in picture.info else "RGB")
+    if mode in ("1", "La"):
+        return picture.convert("LA" if mode == "La" else "L")
+    return picture.convert("RGBA" if mode in ("RGBa",) else "RGB")  # CMYK, YCbCr, LAB, HSV, RGBX...
+
+
 def thumbnail_get(*, image: Image, size: int) -> tuple[str, str]:
     """(storage name, content type) of the frame's thumbnail at most `size` px wide/high; made once.
 
@@ -35,9 +64,9 @@ def thumbnail_get(*, image: Image, size: int) -> tuple[str, str]:
     with image.file.open("rb") as stream, PILImage.open(stream) as source:
         source.seek(0)
         source.draft("RGB", (size, size))  # JPEG: decode at a reduced scale, much cheaper
-        picture = source.copy()
+        picture = displayable(source.copy())
     picture.thumbnail((size, size))
-    has_alpha = picture.mode in ("RGBA", "LA") or (picture.mode == "P" and "transparency" in picture.info)
+    has_alpha = picture.mode in ("RGBA", "LA")
     buffer = io.BytesIO()
     if has_alpha:
         picture.convert("RGBA").save(buffer, format="PNG", optimize=True)

@@ -19,29 +19,43 @@ from rest_framework.views import APIView
 
 from annotations.access import project_get_for_user
 from annotations.api.images import ImageOutput
+from annotations.converters import MAX_ID
 from annotations.errors import InvalidInput
 from annotations.models import Label
 from annotations.selectors.images import image_with_details
 from feedback.queue import next_frame_for_user
 from feedback.selectors import metrics_for_project
 
-MAX_ID = 2**63 - 1
+
+FIRST_MOMENT = dt.datetime.min.replace(tzinfo=dt.UTC)
+LAST_MOMENT = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
 def _moment(value: str, *, end: bool):
-    """An ISO date or datetime as an aware datetime; a date means its start (or, for `end`, the next day's)."""
+    """An ISO date or datetime as an aware UTC datetime; a date means its start (or, for `end`, the next day's).
+
+    Moments past either end of the calendar (the day after 9999-12-31, a +14:00 offset on 0001-01-01)
+    clamp to its ends: as filters they mean "everything", and arithmetic on them must not overflow.
+    """
     parsed = None
     try:
         day = parse_date(value)  # first: parse_datetime would also read a bare date, as midnight
         if day is not None:
+            if end and day == dt.date.max:
+                return LAST_MOMENT
             parsed = dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time())
         else:
             parsed = parse_datetime(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         parsed = None
     if parsed is None:
         raise serializers.ValidationError("Use an ISO date (2026-01-31) or datetime (2026-01-31T12:00:00Z).")
-    return timezone.make_aware(parsed, dt.UTC) if timezone.is_naive(parsed) else parsed
+    if timezone.is_naive(parsed):
+        return parsed.replace(tzinfo=dt.UTC)
+    try:
+        return parsed.astimezone(dt.UTC)
+    except OverflowError:
+        return LAST_MOMENT if parsed.year == dt.MAXYEAR else FIRST_MOMENT
 
 
 class MetricsFilter(serializers.Serializer):
@@ -104,6 +118,6 @@ class NextFrameApi(APIView):
 
 
 urlpatterns = [
-    path("projects/<int:project_id>/metrics/", ProjectMetricsApi.as_view(), name="project-metrics"),
-    path("projects/<int:project_id>/next/", NextFrameApi.as_view(), name="project-next"),
+    path("projects/<id:project_id>/metrics/", ProjectMetricsApi.as_view(), name="project-metrics"),
+    path("projects/<id:project_id>/next/", NextFrameApi.as_view(), name="project-next"),
 ]

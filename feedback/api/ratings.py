@@ -65,4 +65,4 @@ class ImageFeedbackApi(APIView):
         return Response(_state(image=image, user=request.user))
 
 
-urlpatterns = [path("images/<int:image_id>/feedback/", ImageFeedbackApi.as_view(), name="image-feedback")]
+urlpatterns = [path("images/<id:image_id>/feedback/", ImageFeedbackApi.as_view(), name="image-feedback")]

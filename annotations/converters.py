@@ -1,0 +1,27 @@
+"""The one path converter for ids in every route (HTTP and websocket).
+
+Django's `int` converter accepts any number of digits, so `/api/boxes/99999999999999999999/`
+reached the ORM and overflowed the database driver (a 500 on SQLite). Ids are positive
+64-bit integers (BigAutoField); anything else matches no route, which is a 404.
+"""
+
+from django.urls import register_converter
+
+MAX_ID = 2**63 - 1
+
+
+class BoundedIdConverter:
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 0 < number <= MAX_ID:
+            raise ValueError(f"{value} is not an id")  # Django treats it as "no match"
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+def register() -> None:
+    register_converter(BoundedIdConverter, "id")
