@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 
 
 class Role(models.TextChoices):
@@ -31,6 +32,10 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # "CaseX" and "casex" are one name to people; the database holds that, not a check before insert.
+            models.UniqueConstraint(Lower("name"), name="project_name_unique_ignoring_case"),
+        ]
 
     def __str__(self):
         return self.name
@@ -67,7 +72,7 @@ class Label(models.Model):
     class Meta:
         ordering = ["project_id", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "name"], name="label_unique_name_per_project"),
+            models.UniqueConstraint(F("project"), Lower("name"), name="label_name_unique_ignoring_case_per_project"),
             models.CheckConstraint(condition=~Q(name=""), name="label_name_not_empty"),
         ]
 

@@ -29,20 +29,39 @@ def _clean_name(value, *, field: str = "name", max_length: int = 200) -> str:
 # --- projects ------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def project_create(*, user, name: str, description: str = "", allow_self_review: bool = False) -> Project:
-    """Create a project (who may: `PROJECT_CREATORS`); its creator becomes its manager."""
-    require_project_creator(user)
-    name = _clean_name(name)
-    if Project.objects.filter(name__iexact=name).exists():
-        raise _field_error("name", f"A project named {name!r} already exists.")
+def _name_taken(exc: IntegrityError) -> bool:
+    """Whether a unique name constraint refused the write (the database decides; no check-then-insert)."""
+    constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    return constraint is None or "name" in constraint  # SQLite does not name it; its only unique ones here are names
+
+
+def _save_unique_name(save, *, taken: InvalidInput):
+    """Run `save` in a savepoint; a name that exists already, ignoring case, becomes `taken` (400).
+
+    Two requests creating "CaseX" and "casex" at the same instant both pass any check made
+    before the insert; only the unique index on lower(name) tells them apart, so it is the check.
+    """
     try:
         with transaction.atomic():
-            project = Project.objects.create(
-                name=name, description=description or "", allow_self_review=allow_self_review, created_by=user
-            )
-    except IntegrityError:  # a concurrent create with the same name
-        raise _field_error("name", f"A project named {name!r} already exists.") from None
+            return save()
+    except IntegrityError as exc:
+        if not _name_taken(exc):
+            raise
+        raise taken from None
+
+
+@transaction.atomic
+def project_create(*, user, name: str, description: str = "", allow_self_review: bool = False) -> Project:
+    """Create a project (who may: `PROJECT_CREATORS`); its creator becomes its manager. Names are unique
+    ignoring case."""
+    require_project_creator(user)
+    name = _clean_name(name)
+    project = _save_unique_name(
+        lambda: Project.objects.create(
+            name=name, description=description or "", allow_self_review=allow_self_review, created_by=user
+        ),
+        taken=_field_error("name", f"A project named {name!r} already exists."),
+    )
     Membership.objects.create(project=project, user=user, role=Role.MANAGER)
     return project
 
@@ -59,10 +78,7 @@ def project_update(
     """Rename or re-describe a project, or change whether reviewers may review their own submissions."""
     fields = []
     if name is not None:
-        name = _clean_name(name)
-        if Project.objects.filter(name__iexact=name).exclude(pk=project.pk).exists():
-            raise _field_error("name", f"A project named {name!r} already exists.")
-        project.name = name
+        project.name = _clean_name(name)
         fields.append("name")
     if description is not None:
         project.description = description
@@ -71,11 +87,10 @@ def project_update(
         project.allow_self_review = allow_self_review
         fields.append("allow_self_review")
     if fields:
-        try:
-            with transaction.atomic():
-                project.save(update_fields=fields)
-        except IntegrityError:
-            raise _field_error("name", f"A project named {name!r} already exists.") from None
+        _save_unique_name(
+            lambda: project.save(update_fields=fields),
+            taken=_field_error("name", f"A project named {project.name!r} already exists."),
+        )
     return project
 
 
@@ -209,23 +224,17 @@ def _label_validate(label: Label) -> None:
     except ValidationError as exc:
         fields = {key: [str(m) for m in msgs] for key, msgs in exc.message_dict.items()}
         raise InvalidInput(" ".join(m for msgs in fields.values() for m in msgs), **fields) from None
-    clash = Label.objects.filter(project_id=label.project_id, name__iexact=label.name).exclude(pk=label.pk)
-    if clash.exists():
-        raise _field_error("name", f"A label named {label.name!r} already exists in this project.")
 
 
 def _label_save(label: Label, **kwargs) -> Label:
-    try:
-        with transaction.atomic():
-            label.save(**kwargs)
-    except IntegrityError:  # a concurrent write of the same name
-        raise _field_error("name", f"A label named {label.name!r} already exists in this project.") from None
+    taken = _field_error("name", f"A label named {label.name!r} already exists in this project.")
+    _save_unique_name(lambda: label.save(**kwargs), taken=taken)
     return label
 
 
 @transaction.atomic
 def label_create(*, project: Project, user, name: str, color: str | None = None, prompt: str = "") -> Label:
-    """Add a label; names are unique per project (case-insensitively), the prompt defaults to the name."""
+    """Add a label; names are unique per project ignoring case (held by the database); the prompt defaults to the name."""
     label = Label(project=project, name=name, prompt=prompt or "")
     if color:
         label.color = color

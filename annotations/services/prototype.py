@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from annotations.errors import InvalidInput, PayloadTooLarge
 from annotations.models import Box, BoxSource, EventAction, Image, Label, Project
@@ -174,7 +174,13 @@ def _jsonable(value):
 
 def _label(project: Project, name: str) -> Label:
     label = Label.objects.filter(project=project, name__iexact=name).first()
-    return label or Label.objects.create(project=project, name=name)
+    if label is not None:
+        return label
+    try:  # another import may create it meanwhile: the unique index on lower(name) decides
+        with transaction.atomic():
+            return Label.objects.create(project=project, name=name)
+    except IntegrityError:
+        return Label.objects.get(project=project, name__iexact=name)
 
 
 def _boxes(*, image: Image, label: Label, user, raw) -> tuple[int, int]:
