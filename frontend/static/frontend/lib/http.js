@@ -56,7 +56,7 @@ function pathOf(link) {
  *   redirect to the login page): the site pages send the user to log in; the annotate page
  *   leaves it to its save queue, which keeps the unsaved work and asks to log in again.
  */
-export function createHttp({ fetchImpl = null, cookie = defaultCookie, meta = defaultMeta, sleep = defaultSleep, onUnauthorized = null, base = "/api" } = {}) {
+export function createHttp({ fetchImpl = null, xhrImpl = null, cookie = defaultCookie, meta = defaultMeta, sleep = defaultSleep, onUnauthorized = null, base = "/api" } = {}) {
   const doFetch = fetchImpl || ((...a) => globalThis.fetch(...a));
 
   async function once(method, url, body, extraHeaders) {
@@ -117,6 +117,44 @@ export function createHttp({ fetchImpl = null, cookie = defaultCookie, meta = de
     return { ok: true, status: 200, items: out };
   }
 
+  /**
+   * POST a FormData with upload progress (fetch cannot report bytes sent, XMLHttpRequest can).
+   * Resolves {ok, status, body} like request(); never throws. Aborting through `signal` resolves
+   * {ok: false, status: 0, aborted: true}. No retries: the uploader decides what to send again.
+   * @param {string} url
+   * @param {FormData} form
+   * @param {{onProgress?: (loaded: number, total: number) => void, signal?: AbortSignal}} [options]
+   */
+  function upload(url, form, { onProgress = null, signal = null } = {}) {
+    const Xhr = xhrImpl || globalThis.XMLHttpRequest;
+    return new Promise((resolve) => {
+      const xhr = new Xhr();
+      const done = (result) => {
+        if (onUnauthorized && result.status === 401) onUnauthorized(result);
+        resolve(result);
+      };
+      if (signal?.aborted) return resolve({ ok: false, status: 0, aborted: true, body: { detail: "Cancelled." } });
+      xhr.open("POST", url.startsWith("/") ? url : `${base}/${url}`);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.setRequestHeader("X-CSRFToken", csrfFromCookie(cookie()) || meta());
+      xhr.withCredentials = true;
+      if (onProgress && xhr.upload) xhr.upload.onprogress = (e) => onProgress(e.loaded, e.total);
+      xhr.onload = () => {
+        let body = null;
+        try {
+          body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
+        } catch {
+          body = { detail: `${xhr.status} ${xhr.statusText || "error"}` };
+        }
+        done({ ok: xhr.status >= 200 && xhr.status < 300, status: xhr.status, body });
+      };
+      xhr.onerror = () => done({ ok: false, status: 0, body: { detail: "The network is unreachable." } });
+      xhr.onabort = () => done({ ok: false, status: 0, aborted: true, body: { detail: "Cancelled." } });
+      signal?.addEventListener("abort", () => xhr.abort(), { once: true });
+      xhr.send(form);
+    });
+  }
+
   const unwrap = (r) => {
     if (!r.ok) throw new ApiError(r.status, r.body);
     return r.body;
@@ -126,6 +164,7 @@ export function createHttp({ fetchImpl = null, cookie = defaultCookie, meta = de
     request,
     get,
     all,
+    upload,
     /** The body of a GET, or throws ApiError. */
     getJSON: async (url) => unwrap(await get(url)),
     /** The body of a write (POST, PUT, PATCH, DELETE), or throws ApiError. */

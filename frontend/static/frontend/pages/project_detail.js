@@ -3,11 +3,12 @@
 // Data comes from the REST API; status, progress and presence stay live over /ws/projects/{id}/.
 import { pageHttp } from "../lib/http.js";
 import { h, clear } from "../lib/dom.js";
-import { STATUSES, STATUS_LABELS } from "../lib/constants.js";
+import { STATUSES, STATUS_LABELS, roleRank } from "../lib/constants.js";
 import { connectSocket } from "../lib/socket.js";
 import { FEEDBACK_SYMBOL, feedbackKind, progressOf } from "./status.js";
 import { installPanels } from "./project_panels.js";
 import { progressBar } from "./progress.js";
+import { uploadPanel } from "./upload.js";
 
 const PAGE_SIZE = 48;
 const root = document.getElementById("project-app");
@@ -29,8 +30,9 @@ const filters = h("div", { class: "filters", role: "group", "aria-label": "Filte
 const grid = h("ul", { class: "frame-grid", "data-testid": "frame-grid" });
 const pager = h("nav", { class: "pager", "aria-label": "Pages" });
 const side = h("aside", { class: "stack" });
+const uploads = roleRank(role) >= roleRank("manager") ? uploadPanel({ projectId, empty: false, onStored: () => loadFrames() }) : null;
 root.append(
-  h("div", { class: "layout-side" }, h("section", { "aria-label": "Frames" }, progressSlot, filters, grid, pager), side),
+  h("div", { class: "layout-side" }, h("section", { "aria-label": "Frames" }, progressSlot, filters, grid, pager, uploads?.section), side),
 );
 
 function renderProgress() {
@@ -101,11 +103,17 @@ function tile(image) {
       { href: `/images/${image.id}/`, "aria-label": `Frame ${image.frame_index}, ${STATUS_LABELS[image.status] || image.status}` },
       h("img", { class: "thumb", src: `/api/images/${image.id}/file/?thumb=256`, alt: "", loading: "lazy", width: 256, height: 192 }),
       h("div", { class: "caption" }, h("span", {}, `#${image.frame_index}`), h("span", { class: "badge" }, STATUS_LABELS[image.status] || image.status)),
+      frameName(image) ? h("div", { class: "frame-name", title: frameName(image), "data-role": "name" }, frameName(image)) : null,
     ),
     viewersBadge(image.id),
   );
   setFeedback(li, image.my_rating); // the list carries the caller's rating (null when none)
   return li;
+}
+
+/** The file name the frame was uploaded with (older frames have it only as original_name). */
+function frameName(image) {
+  return (image.metadata && image.metadata.original_name) || image.original_name || "";
 }
 
 async function loadFrames() {
@@ -122,7 +130,10 @@ async function loadFrames() {
       grid.append(li);
     }
     const filtered = state.status ? ` ${STATUS_LABELS[state.status].toLowerCase()}` : "";
-    statusLine.textContent = count ? `${count}${filtered} frame${count === 1 ? "" : "s"}` : `No${filtered} frames.`;
+    if (count) statusLine.textContent = `${count}${filtered} frame${count === 1 ? "" : "s"}`;
+    else if (filtered) statusLine.textContent = `No${filtered} frames.`;
+    else statusLine.textContent = uploads ? "No frames yet: add the first ones below (images, a zip or a folder)." : "No frames yet: a manager of this project adds them.";
+    uploads?.setEmpty(!count && !filtered);
     renderPager(count);
   } catch (error) {
     statusLine.textContent = `Could not load frames: ${error.message}`;
