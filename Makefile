@@ -20,7 +20,8 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
-# Installs, migrates, seeds the demo once, serves the app on :8000 and the MLflow UI on :5001.
+# Installs, migrates, seeds the demo once, serves the app on :8000 and the MLflow UI on :5001; the app
+# sends its runs to that server (they wait in the outbox while it starts).
 run: install
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
@@ -30,7 +31,8 @@ run: install
 	mlflow_pid=$$!; trap 'kill $$mlflow_pid 2>/dev/null' EXIT INT TERM; \
 	echo "MLflow UI: http://localhost:$(MLFLOW_PORT)"; \
 	echo "App:       http://localhost:$(PORT)  (demo users: var/demo-credentials.txt)"; \
-	$(BIN)/daphne -b 0.0.0.0 -p $(PORT) hitl_project.asgi:application
+	MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-http://127.0.0.1:$(MLFLOW_PORT)} \
+		$(BIN)/daphne -b 0.0.0.0 -p $(PORT) hitl_project.asgi:application
 
 # The whole suite on PostgreSQL and Redis; DATABASE_URL / REDIS_URL in the environment override.
 test: install browser-deps

@@ -7,8 +7,8 @@
 - `sessions` (`PERIODIC_SESSIONS_SECONDS`, 60): close idle annotation sessions; their MLflow
   runs go to the outbox.
 - `tracking` (`PERIODIC_TRACKING_SECONDS`, 2): send the tracking outbox to MLflow. While MLflow
-  is unreachable the interval doubles up to `PERIODIC_TRACKING_MAX_SECONDS` (60), so a dead
-  server costs one failed ping a minute, and the rows wait in the outbox.
+  is unreachable the interval doubles up to `PERIODIC_TRACKING_MAX_SECONDS` (15), so a dead
+  server costs one failed ping every 15 s, and the rows wait in the outbox.
 - `status` (60, worker mode only): publish this worker's detector status for the web processes.
 
 `PeriodicRunner` is a daemon thread calling `run_due_work()` every `PERIODIC_WORK_SECONDS` (2;

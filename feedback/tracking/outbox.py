@@ -59,6 +59,11 @@ def outbox_flush(*, limit: int | None = None, keys=None, tracker=None, progress=
         elif outcome is not None:
             counts["failed"] += 1
             counts["error"] = outcome
+            try:
+                tracker.ping()
+            except Exception as exc:  # it went down mid-flush: the other rows wait, their attempts untouched
+                counts["error"] = f"MLflow unreachable: {exc}"[:500]
+                break
         if progress is not None:
             progress(1)
     counts["pending"] = outbox_pending().count()
