@@ -52,6 +52,7 @@ RELAYED = (
     "detection.failed",
     "detection.decided",
     "project.progress",
+    "evaluation.progress",
 )
 DRAG_RATE = 20  # messages per second per connection; a canvas redraws at most ~60/s anyway
 COORDS = ("x_min", "y_min", "x_max", "y_max")
@@ -142,7 +143,7 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
 
     box_created = box_updated = box_deleted = feedback_updated = image_status = presence = relay
     detection_started = detection_result = detection_done = detection_failed = detection_decided = relay
-    project_progress = relay
+    project_progress = evaluation_progress = relay
 
     async def box_dragging(self, event):
         if event.get("sender") != self.channel_name:

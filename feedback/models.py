@@ -67,3 +67,7 @@ class TrackingOutbox(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.key} ({'sent' if self.sent_at else 'pending'})"
+
+
+# Evaluation models live with their services in `feedback.evaluation`; imported here so Django finds them.
+from feedback.evaluation.models import Evaluation, EvaluationFrame  # noqa: E402, F401

@@ -82,6 +82,7 @@ class Tracker:
         experiment_id = self.experiment_id(payload["experiment"])
         for run in self.run_find(experiment_id=experiment_id, key=key):
             if run.info.status == "FINISHED":
+                self.model_register(run_id=run.info.run_id, spec=payload.get("register"))
                 return run.info.run_id
             self.client.delete_run(run.info.run_id)
         tags = {k: str(v) for k, v in (payload.get("tags") or {}).items()}
@@ -104,4 +105,24 @@ class Tracker:
         for name, data in (payload.get("json_artifacts") or {}).items():
             self.client.log_dict(run_id, data, name)
         self.client.set_terminated(run_id, "FINISHED", end_time=payload.get("end_ms") or now_ms)
+        self.model_register(run_id=run_id, spec=payload.get("register"))
         return run_id
+
+    def model_register(self, *, run_id: str, spec: dict | None) -> str | None:
+        """Make the run's `spec["artifact_path"]` a version of the registered model `spec["name"]`
+        (created if missing), tagged with `spec["tags"]`; once per run, so a repeated send adds none."""
+        if not spec:
+            return None
+        from mlflow.exceptions import MlflowException
+
+        name = spec["name"]
+        if not self.client.search_registered_models(filter_string=f"name = '{name}'"):
+            try:
+                self.client.create_registered_model(name, description=spec.get("description"))
+            except MlflowException:  # registered meanwhile by another flusher
+                pass
+        for version in self.client.search_model_versions(f"name = '{name}' and run_id = '{run_id}'"):
+            return version.version
+        source = f"{self.client.get_run(run_id).info.artifact_uri}/{spec.get('artifact_path', 'model')}"
+        tags = {k: str(v) for k, v in (spec.get("tags") or {}).items() if v is not None}
+        return self.client.create_model_version(name, source, run_id=run_id, tags=tags).version

@@ -34,21 +34,6 @@ def live_boxes(project, statuses=None):
     return {k: sorted(v) for k, v in out.items()}
 
 
-@pytest.fixture(scope="session")
-def _mlflow_dir(tmp_path_factory):
-    # One sqlite store for the session: creating one runs MLflow's migrations (seconds).
-    return tmp_path_factory.mktemp("mlflow")
-
-
-@pytest.fixture
-def mlflow_store(settings, _mlflow_dir):
-    """The tracking URI of a real (sqlite) MLflow store, set as the app's setting."""
-    uri = f"sqlite:///{_mlflow_dir / 'mlflow.db'}"
-    settings.MLFLOW_TRACKING_URI = uri
-    settings.MLFLOW_ARTIFACT_ROOT = str(_mlflow_dir / "artifacts")
-    return uri
-
-
 def runs_of(project, uri, kind=None):
     """The project's active runs as the real `mlflow` client sees them (optionally of one kind)."""
     from feedback.tracking.runs import project_experiment

@@ -1,0 +1,155 @@
+"""Checking an evaluation's options before anything is created: backend, prompts, frames, dataset.
+
+Every refusal is an `InvalidInput` (a 400 from the API, a CommandError from the command)
+that names what is wrong; nothing is written until all options are known to be good.
+"""
+
+from dataclasses import dataclass, field
+
+from annotations.errors import InvalidInput, NotFound
+from annotations.exports import rows
+from annotations.models import DatasetVersion, Label
+from inference.prompts import prompts_parse
+from inference.status import detector_status
+
+BACKENDS = ("auto", "moondream", "station", "opencv")
+
+
+@dataclass
+class EvaluationOptions:
+    backend: str
+    model: str
+    revision: str
+    prompts: dict[str, str]  # label name -> prompt, every label of the project in id order
+    only: str
+    limit: int | None
+    dataset_version: DatasetVersion | None
+    detector: dict = field(default_factory=dict)  # the active detector's status
+    unsupported: list[str] = field(default_factory=list)  # labels a closed vocabulary cannot find
+
+
+def _backend_check(backend: str | None, model: str, revision: str) -> tuple[str, dict]:
+    """The requested backend, model and revision against what the inference workers run.
+
+    Jobs run on the workers' loaded detector, so a configuration they do not run cannot be
+    evaluated: refused with how to start a worker that runs it.
+    """
+    status = detector_status()
+    active = str(status.get("backend", ""))
+    backend = (backend or "auto").strip().lower()
+    if backend not in BACKENDS and backend != active:
+        raise InvalidInput(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.",
+                           backend=[f"Unknown backend {backend!r}."])
+    if backend != "auto" and backend != active:
+        raise InvalidInput(
+            f"The inference workers run the {active!r} detector, not {backend!r}; start a worker with "
+            f"INFERENCE_BACKEND={backend} to evaluate it, or choose --backend auto.",
+            backend=[f"Not the active detector ({active})."],
+        )
+    for name, asked in (("model", model), ("revision", revision)):
+        running = str(status.get(name, "") or "")
+        if asked and asked != running:
+            raise InvalidInput(
+                f"The inference workers run {name} {running or '(none)'!r}, not {asked!r}; start a worker with "
+                f"that {name} (MOONDREAM_{name.upper()}) to evaluate it.",
+                **{name: [f"Not the active {name} ({running or 'none'})."]},
+            )
+    return backend, status
+
+
+def prompt_overrides_parse(items) -> dict[str, str]:
+    """`["person=pedestrian", ...]` or `{"person": "pedestrian"}` as a dict; malformed → 400."""
+    if items is None or items == "":
+        return {}
+    if isinstance(items, dict):
+        pairs = list(items.items())
+    elif isinstance(items, (list, tuple)):
+        pairs = []
+        for item in items:
+            if not isinstance(item, str) or "=" not in item:
+                raise InvalidInput(f"A prompt is LABEL=PROMPT; got {str(item)[:60]!r}.", prompts=["LABEL=PROMPT"])
+            label, _, prompt = item.partition("=")
+            pairs.append((label, prompt))
+    else:
+        raise InvalidInput("`prompts` must map label names to prompts.", prompts=["Expected {label: prompt}."])
+    out = {}
+    for label, prompt in pairs:
+        if not isinstance(label, str) or not isinstance(prompt, str):
+            raise InvalidInput("Label names and prompts must be text.", prompts=["Expected text."])
+        out[label.strip()] = prompt
+    return out
+
+
+def _prompts_check(project, overrides: dict[str, str]) -> dict[str, str]:
+    labels = list(Label.objects.filter(project=project).order_by("id"))
+    names = {label.name for label in labels}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise InvalidInput(
+            f"Unknown label(s) {', '.join(map(repr, unknown))} in the prompts; this project's labels are "
+            f"{', '.join(sorted(names)) or 'none'}.",
+            prompts=[f"Unknown label {name!r}." for name in unknown],
+        )
+    if not labels:
+        raise InvalidInput("This project has no labels to evaluate.")
+    prompts = {}
+    for label in labels:
+        raw = overrides.get(label.name, label.effective_prompt)
+        try:
+            (prompt,) = prompts_parse([raw], defaults=[])
+        except (InvalidInput, ValueError):
+            raise InvalidInput(
+                f"Label {label.name!r} has no usable prompt ({raw!r}: one noun, letters, hyphens and spaces); "
+                f"give one with {label.name}=PROMPT.",
+                prompts=[f"Invalid prompt for {label.name!r}."],
+            ) from None
+        prompts[label.name] = prompt
+    return prompts
+
+
+def _dataset_check(project, dataset) -> DatasetVersion | None:
+    if dataset in (None, ""):
+        return None
+    try:
+        pk = int(dataset)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"--dataset is a dataset version id; got {str(dataset)[:40]!r}.") from None
+    version = DatasetVersion.objects.filter(project=project, pk=pk).first()
+    if version is None:
+        raise NotFound(f"Dataset version {pk} is not one of this project's.")
+    if version.format != "coco":
+        raise InvalidInput(f"Dataset version {pk} is a {version.format} export; an evaluation reads a COCO one.")
+    return version
+
+
+def evaluation_options_check(
+    *, project, backend=None, model="", revision="", prompts=None, only="approved", dataset=None, limit=None
+) -> EvaluationOptions:
+    """All options checked against the project and the active detector (see module docstring)."""
+    model, revision = (model or "").strip(), (revision or "").strip()
+    backend, status = _backend_check(backend, model, revision)
+    prompt_map = _prompts_check(project, prompt_overrides_parse(prompts))
+    version = _dataset_check(project, dataset)
+    only = version.only if version is not None else rows.only_check(only or "approved")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise InvalidInput("--limit must be a positive number of frames.", limit=["A positive integer."])
+    supported = status.get("supported_prompts")
+    unsupported = [name for name, p in prompt_map.items() if supported is not None and p not in supported]
+    if len(unsupported) == len(prompt_map):
+        raise InvalidInput(
+            f"The {status.get('backend')!r} detector can find none of the prompts "
+            f"({', '.join(sorted(set(prompt_map.values())))}); it supports: {', '.join(supported)}.",
+            prompts=["No supported prompt."],
+        )
+    frames = version.counts.get("images", 0) if version is not None else rows.image_count(project_id=project.pk, only=only)
+    if not frames:
+        raise InvalidInput(
+            f"No verified frames to evaluate on: the project has no {only} frames"
+            + (" in that dataset version." if version is not None else "; approve some (or use --only submitted|all)."),
+        )
+    return EvaluationOptions(
+        backend=backend, model=model or str(status.get("model", "") or ""),
+        revision=revision or str(status.get("revision", "") or ""), prompts=prompt_map, only=only, limit=limit,
+        dataset_version=version, detector={k: v for k, v in status.items() if k != "supported_prompts"},
+        unsupported=unsupported,
+    )
