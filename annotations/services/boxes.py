@@ -16,6 +16,7 @@ from annotations.errors import Conflict, InvalidInput, StaleVersion
 from annotations.models import ROLE_RANK, Box, BoxSource, EventAction, Image, ImageStatus, Label, Role
 from annotations.selectors.boxes import box_snapshot, box_to_dict, user_brief
 from annotations.services.history import event_record, register_action
+from annotations.signals import box_changed
 from annotations.services.review import image_status_broadcast_on_commit
 
 COORDS = ("x_min", "y_min", "x_max", "y_max")
@@ -186,6 +187,7 @@ def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE
     locked.save(update_fields=[*COORDS, "label", "version", "updated_by", "updated_at"])
     event_record(image=locked.image, box=locked, user=user, action=action, before=before, after=box_snapshot(locked))
     box_broadcast(box=locked, user=user, message_type="box.updated", action=action)
+    box_changed.send(sender=Box, box=locked, user=user)
     return locked
 
 
@@ -224,13 +226,19 @@ def box_restore(*, box: Box, user, snapshot: dict | None) -> Box:
 def _undo_box_change(*, event, box, user):
     if box is None:
         raise Conflict("The box of this change no longer exists.")
-    return box_restore(box=box, user=user, snapshot=event.before)
+    return _restored(box_restore(box=box, user=user, snapshot=event.before), user)
 
 
 def _redo_box_change(*, event, box, user):
     if box is None:
         raise Conflict("The box of this change no longer exists.")
-    return box_restore(box=box, user=user, snapshot=event.after)
+    return _restored(box_restore(box=box, user=user, snapshot=event.after), user)
+
+
+def _restored(box: Box, user) -> Box:
+    if not box.deleted:
+        box_changed.send(sender=Box, box=box, user=user)
+    return box
 
 
 for _action in (EventAction.CREATE, EventAction.UPDATE, EventAction.DELETE):

@@ -16,6 +16,7 @@ from annotations.models import Box, BoxSource, EventAction, Image, Label
 from annotations.selectors.boxes import user_brief
 from annotations.services.boxes import COORDS, box_create, box_restore, ensure_frame_editable
 from annotations.services.history import event_record, register_action
+from annotations.signals import box_changed
 from inference.models import Prediction, PredictionStatus
 from inference.selectors import labels_by_prompt, prediction_to_dict
 
@@ -139,6 +140,21 @@ def predictions_reject_all(*, image: Image, user) -> list[Prediction]:
     return [prediction_reject(prediction=Prediction(pk=pk), user=user) for pk in _pending_ids(image)]
 
 
+def prediction_follow_box(*, box: Box, user, **kwargs) -> None:
+    """A human changed an accepted AI box: its prediction becomes `corrected` (and `accepted`
+    again when the box is back on the model's geometry, e.g. after an undo). The prediction
+    keeps the model's geometry. Connected to `annotations.signals.box_changed`."""
+    if box.prediction_id is None:
+        return
+    prediction = Prediction.objects.select_for_update().filter(pk=box.prediction_id).first()
+    if prediction is None or prediction.status not in (PredictionStatus.ACCEPTED, PredictionStatus.CORRECTED):
+        return
+    status = _status_for(prediction, box)
+    if status != prediction.status:
+        _decide(prediction, status, prediction.decided_by or user)
+        _decided_broadcast(image_id=prediction.image_id, predictions=[prediction], user=user, action="correct")
+
+
 # --- undo / redo (see annotations/services/history.py for the handler contract) ---
 
 def _prediction_of(event, key="prediction") -> Prediction | None:
@@ -193,4 +209,5 @@ def _redo_reject(*, event, box, user):
 
 
 register_action(EventAction.ACCEPT, undo=_undo_accept, redo=_redo_accept)
+box_changed.connect(prediction_follow_box, sender=Box, dispatch_uid="inference.prediction_follow_box")
 register_action(EventAction.REJECT, undo=_undo_reject, redo=_redo_reject)

@@ -173,3 +173,35 @@ def test_two_users_accepting_the_same_ai_box_make_one_box(image, predictions, an
     second = client_for(reviewer).post(f"/api/predictions/{prediction.pk}/accept/", {}, format="json")
     assert first.status_code == 200 and second.status_code == 409
     assert Box.objects.filter(prediction=prediction).count() == 1
+
+
+def test_moving_an_accepted_ai_box_later_marks_it_corrected_and_undo_puts_it_back_to_accepted(
+    image, predictions, annotator, client_for, sent, django_capture_on_commit_callbacks
+):
+    client = client_for(annotator)
+    prediction = predictions[0]
+    box = client.post(f"/api/predictions/{prediction.pk}/accept/", {}, format="json").json()["box"]
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = client.patch(f"/api/boxes/{box['id']}/", {"x_min": box["x_min"] + 3, "version": box["version"]}, format="json")
+    assert moved.status_code == 200
+    prediction.refresh_from_db()
+    assert prediction.status == "corrected" and prediction.decided_by == annotator
+    assert prediction.x_min == box["x_min"], "the prediction keeps the model's geometry"
+    decided = [payload for _, kind, payload in sent if kind == "detection.decided"]
+    assert decided[-1]["predictions"][0]["status"] == "corrected" and decided[-1]["action"] == "correct"
+
+    assert client.post(f"/api/images/{image.pk}/undo/").status_code == 200
+    prediction.refresh_from_db()
+    assert prediction.status == "accepted"
+    assert client.post(f"/api/images/{image.pk}/redo/").status_code == 200
+    prediction.refresh_from_db()
+    assert prediction.status == "corrected"
+
+
+def test_editing_a_human_box_or_a_rejected_prediction_box_changes_no_prediction(image, predictions, labels, annotator, client_for):
+    client = client_for(annotator)
+    human = client.post(
+        f"/api/images/{image.pk}/boxes/", {"label": labels[0].pk, "x_min": 1, "y_min": 1, "x_max": 9, "y_max": 9}, format="json"
+    ).json()
+    client.patch(f"/api/boxes/{human['id']}/", {"x_min": 2, "version": human["version"]}, format="json")
+    assert set(Prediction.objects.values_list("status", flat=True)) == {"pending"}
