@@ -139,6 +139,10 @@ async function boot() {
   };
   ui.labelPicker(currentLabel, pickLabel);
   ui.layersPanel();
+  app.on("labels", () => {
+    ui.labelPicker(currentLabel, pickLabel);
+    ui.layersPanel();
+  });
 
   let projectBoxes = project ? project.box_count : null;
   const refreshCounts = () =>

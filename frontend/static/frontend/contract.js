@@ -10,7 +10,7 @@
 //   history.js       history, notice, auth
 //   annotate.js      ready, select, render, navigate (nav.js)
 //   live.js          live:* (one per websocket message kind it relays), live:drags
-//   ai/panel.js      ai.selected
+//   ai/panel.js      ai.selected, labels
 //   review.js        review.status
 
 /**
@@ -42,6 +42,7 @@
  * @property {{text: string, level: "info"|"warn"|"error"}} notice   a toast
  * @property {{action: "undo"|"redo", box: object|null, can_undo: boolean|null, can_redo: boolean|null}} history
  * @property {{prediction: number|null}} ai.selected     the AI box (prediction id) picked for Enter / Del
+ * @property {{labels: Label[]}} labels                  the project's labels changed here (a label made from an AI prompt)
  * @property {{status: string, comment: string}} review.status   the frame's review status as shown
  * @property {"connecting"|"online"|"offline"|"forbidden"|"closed"} live:status   the websocket's state
  * @property {Array<{id: number, username: string}>} live:presence   who else is on the frame
@@ -61,7 +62,7 @@ export const EVENTS = Object.freeze([
   "ready", "select", "render", "navigate",
   "box.drawn", "box.changed", "box.dragging",
   "saves", "saved", "conflict", "auth", "feedback", "notice", "history",
-  "ai.selected", "review.status",
+  "ai.selected", "labels", "review.status",
   "live:status", "live:presence", "live:box", "live:image.status", "live:feedback", "live:drags",
   "live:detection.started", "live:detection.result", "live:detection.done", "live:detection.failed", "live:detection.decided",
 ]);

@@ -6,6 +6,7 @@
 import { overlayRows } from "./shortcuts.js";
 import { h } from "./lib/dom.js";
 import { loginUrl } from "./lib/http.js";
+import { AI_MARK } from "./canvas/render.js";
 
 const $ = (id) => document.getElementById(id);
 const FEEDBACK_TEXT = { 1: "Positive", 0: "Neutral", "-1": "Negative" };
@@ -124,7 +125,27 @@ export function createUi(app) {
       for (const r of rows) dl.append(h("dt", {}, r.keys.map((k, i) => [i ? " " : "", h("kbd", {}, k)])), h("dd", {}, r.help));
       list.append(h("section", { class: "shortcut-group" }, h("h3", {}, group), dl));
     }
+    list.append(legend());
     dialog.showModal();
+  }
+
+  /** What the box styles mean (the renderer's AI_MARK colours). */
+  function legend() {
+    const mark = (m) => h("span", { class: "legend-mark", style: { background: m.bg } }, m.text);
+    const row = (sample, text) => [h("dt", {}, sample), h("dd", {}, text)];
+    return h(
+      "section",
+      { class: "shortcut-group", "data-testid": "box-legend" },
+      h("h3", {}, "Boxes"),
+      h(
+        "dl",
+        { class: "shortcut-list" },
+        row(h("span", { class: "legend-box legend-dashed" }), "AI box waiting for a decision: Enter accepts, Del rejects, dragging it corrects and accepts"),
+        row(h("span", { class: "legend-box" }, mark(AI_MARK.accepted)), "AI box accepted as it was"),
+        row(h("span", { class: "legend-box" }, mark(AI_MARK.corrected)), "AI box corrected by a person (the model's box is kept for the audit)"),
+        row(h("span", { class: "legend-box" }), "box drawn by a person"),
+      ),
+    );
   }
 
   function selection(box) {

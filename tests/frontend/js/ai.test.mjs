@@ -46,3 +46,14 @@ test("the panel's lines say what waits, what is selected and which detector runs
   assert.equal(selectedSummary(pred(1, 0, 0, 1, 1, { score: null })), "Selected: car. Enter accepts, Del rejects.");
   assert.equal(detectorLine({ backend: "opencv", model: "haar", device: null }), "Detector: opencv · haar");
 });
+
+import { hasLabel } from "../../../frontend/static/frontend/ai/predictions.js";
+
+test("an AI box needs a label choice only when no label's prompt (else name) is its prompt", () => {
+  const labels = [{ id: 1, name: "car", prompt: "" }, { id: 2, name: "Person", prompt: "human" }];
+  assert.equal(hasLabel(labels, { prompt: "car", label: null }), true);
+  assert.equal(hasLabel(labels, { prompt: "Human ", label: null }), true);
+  assert.equal(hasLabel(labels, { prompt: "person", label: null }), false, "the prompt, not the name, when a label has one");
+  assert.equal(hasLabel(labels, { prompt: "eye", label: null }), false);
+  assert.equal(hasLabel(labels, { prompt: "eye", label: 5 }), true);
+});

@@ -13,10 +13,10 @@
 // The rules (which prompts, which box a click picks, which comes next) are in ai/predictions.js.
 
 import { h } from "../lib/dom.js";
-import { toImage } from "../canvas/geometry.js";
+import { hitHandle, moveBox, preferMove, resizeBox, roundBox, toImage } from "../canvas/geometry.js";
 import { createJobView } from "./job.js";
 import {
-  defaultPrompts, detectorLine, hitPrediction, isPending, nextPending, pendingOf, pendingSummary, selectedSummary, splitSupported,
+  defaultPrompts, detectorLine, hasLabel, hitPrediction, isPending, nextPending, pendingOf, pendingSummary, selectedSummary, splitSupported,
 } from "./predictions.js";
 
 const enc = encodeURIComponent;
@@ -92,10 +92,59 @@ export function installAi(app) {
     canvas.focus({ preventScroll: true }); // so Enter / Del act on the AI boxes, not on this button
   }
 
+  // --- the label picker: an AI box whose prompt matches no label ------------------
+  /** Resolves the chosen label id, or null when the dialog is dismissed. */
+  function pickLabel(prompt) {
+    return new Promise((resolve) => {
+      const dialog = h("dialog", { class: "dialog", id: "ai-label-picker", "aria-labelledby": "ai-label-picker-title" });
+      const error = h("p", { class: "error-text", role: "alert" });
+      const close = (value) => {
+        dialog.close();
+        dialog.remove();
+        canvas.focus({ preventScroll: true });
+        resolve(value);
+      };
+      const choices = store.labels().map((label) =>
+        h("button", { type: "button", class: "btn", dataset: { labelId: label.id }, onclick: () => close(label.id) },
+          h("span", { class: "swatch", style: { background: label.color } }), label.name));
+      const create = app.role === "manager"
+        ? h("button", { type: "button", class: "btn btn-primary", "data-testid": "ai-create-label", onclick: async () => {
+            const r = await api.request("POST", `/api/projects/${enc(app.projectId)}/labels/`, { body: { name: prompt } });
+            if (!r.ok) return void (error.textContent = r.body?.name?.join(" ") || r.body?.detail || `Could not create the label (${r.status}).`);
+            store.setLabels([...store.labels(), r.body]);
+            app.emit("labels", { labels: store.labels() });
+            close(r.body.id);
+          } }, `Create label "${prompt}"`)
+        : h("p", { class: "muted" }, "A manager of this project can add it as a label.");
+      dialog.append(
+        h("h2", { id: "ai-label-picker-title" }, `No label for "${prompt}"`),
+        h("p", {}, "Accept this AI box as:"),
+        h("div", { class: "label-choices" }, choices.length ? choices : h("span", { class: "muted" }, "This project has no labels yet.")),
+        create,
+        error,
+        h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "btn", onclick: () => close(null) }, "Cancel")),
+      );
+      dialog.addEventListener("cancel", () => close(null));
+      document.body.append(dialog);
+      dialog.showModal();
+    });
+  }
+
   // --- decisions ------------------------------------------------------------------
-  async function decide(prediction, action) {
+  async function decide(prediction, action, { coords = null, label = null } = {}) {
     if (!prediction) return;
-    const r = await api.request("POST", `/api/predictions/${enc(prediction.id)}/${action}/`, { body: {} });
+    if (action === "accept" && !label && !hasLabel(store.labels(), prediction)) {
+      const chosen = await pickLabel(prediction.prompt);
+      return chosen ? decide(prediction, action, { coords, label: chosen }) : undefined;
+    }
+    const body = { ...(coords || {}), ...(label ? { label } : {}) };
+    const r = await api.request("POST", `/api/predictions/${enc(prediction.id)}/${action}/`, { body });
+    if (!r.ok && action === "accept" && r.status === 400 && r.body?.label && !label) {
+      // The prompt matches no label of the project: ask which one (or make it, for managers).
+      const chosen = await pickLabel(prediction.prompt);
+      if (chosen) return decide(prediction, action, { coords, label: chosen });
+      return;
+    }
     if (!r.ok) {
       app.notify(r.body?.detail || `Could not ${action} this AI box (${r.status}).`, r.status === 409 ? "info" : "error");
       if (r.body?.prediction) applyPredictions([r.body.prediction]);
@@ -120,7 +169,8 @@ export function installAi(app) {
         store.upsertServer(item.box);
         store.upsertPrediction(item.prediction);
       }
-      if (r.body.skipped.length) app.notify(`${r.body.skipped.length} AI box(es) have no matching label and were left.`, "info");
+      const left = r.body.skipped.length;
+      if (left) app.notify(`${left} AI box${left === 1 ? " has" : "es have"} no matching label and ${left === 1 ? "was" : "were"} left: select ${left === 1 ? "it" : "one"} and press Enter to pick a label.`, "info");
     } else {
       for (const p of r.body.rejected) store.upsertPrediction(p);
     }
@@ -159,17 +209,62 @@ export function installAi(app) {
     }
   }, true);
 
+  // A pending AI box can be dragged or resized (handles of the selected one) before it is
+  // accepted: letting go accepts it with the human's geometry, one `corrected` decision
+  // (one undo step) that keeps the model's geometry on the prediction.
+  let drag = null; // {id, mode, handle, sx, sy, ix, iy, start, moved}
+  function pointOf(e) {
+    const r = canvas.getBoundingClientRect();
+    const sx = e.clientX - r.left;
+    const sy = e.clientY - r.top;
+    const at = toImage(app.view(), sx, sy);
+    return { sx, sy, ix: at.x, iy: at.y };
+  }
   canvas.addEventListener("pointerdown", (e) => {
     if (e.button !== 0) return;
-    const r = canvas.getBoundingClientRect();
-    const at = toImage(app.view(), e.clientX - r.left, e.clientY - r.top);
-    const hit = hitPrediction(store.predictions(), at.x, at.y, app.layers.visiblePrediction);
+    const p = pointOf(e);
+    const view = app.view();
+    const sel = selectedPrediction();
+    let handle = sel && isPending(sel) && app.layers.visiblePrediction(sel) ? hitHandle(view, sel, p.sx, p.sy) : null;
+    if (handle && preferMove(view, sel, p.ix, p.iy)) handle = null;
+    const hit = handle ? sel : hitPrediction(store.predictions(), p.ix, p.iy, app.layers.visiblePrediction);
     if (!hit) return selectPrediction(null);
     e.stopImmediatePropagation(); // a click on an AI box selects it instead of starting a new box
     e.preventDefault();
     canvas.focus({ preventScroll: true });
     selectPrediction(hit.id);
+    canvas.setPointerCapture?.(e.pointerId);
+    drag = { id: hit.id, mode: handle ? "resize" : "move", handle, ...p, start: { x_min: hit.x_min, y_min: hit.y_min, x_max: hit.x_max, y_max: hit.y_max }, moved: false };
   }, true);
+  canvas.addEventListener("pointermove", (e) => {
+    if (!drag) return;
+    e.stopImmediatePropagation();
+    const p = pointOf(e);
+    if (!drag.moved && Math.hypot(p.sx - drag.sx, p.sy - drag.sy) < 2) return;
+    drag.moved = true;
+    const { width, height } = app.image;
+    const dx = p.ix - drag.ix;
+    const dy = p.iy - drag.iy;
+    const next = drag.mode === "move" ? moveBox(drag.start, dx, dy, width, height) : resizeBox(drag.start, drag.handle, dx, dy, width, height);
+    const current = store.prediction(drag.id);
+    if (current) store.upsertPrediction({ ...current, ...next });
+    app.render();
+  }, true);
+  const endDrag = (e, cancelled) => {
+    const d = drag;
+    if (!d) return;
+    drag = null;
+    e.stopImmediatePropagation();
+    canvas.releasePointerCapture?.(e.pointerId);
+    const current = store.prediction(d.id);
+    if (!d.moved || !current) return;
+    const coords = roundBox(current);
+    store.upsertPrediction({ ...current, ...d.start }); // the model's box until the server has the decision
+    app.render();
+    if (!cancelled) decide(current, "accept", { coords });
+  };
+  canvas.addEventListener("pointerup", (e) => endDrag(e, false), true);
+  canvas.addEventListener("pointercancel", (e) => endDrag(e, true), true);
   app.on("select", ({ box }) => box && selectedId !== null && selectPrediction(null));
 
   app.on("live:detection.decided", (m) => Number(m.image) === Number(imageId) && applyPredictions(m.predictions));

@@ -51,6 +51,13 @@ export function nextPending(predictions, id) {
   return pending[(i + 1) % pending.length]; // i = -1 (not pending any more) gives the first
 }
 
+/** Whether accepting `p` needs no label choice: it has one, or a label's prompt (else name) is its prompt. */
+export function hasLabel(labels, p) {
+  if (p.label != null) return true;
+  const prompt = String(p.prompt || "").trim().toLowerCase();
+  return (labels || []).some((l) => String(l.prompt || l.name || "").trim().toLowerCase() === prompt);
+}
+
 /** The panel's line about what waits for a decision. */
 export function pendingSummary(count) {
   return count ? `${count} AI box${count === 1 ? "" : "es"} to review. Enter accepts, Del rejects.` : "No AI boxes waiting.";

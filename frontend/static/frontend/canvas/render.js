@@ -25,6 +25,11 @@ const FONT = "12px system-ui, sans-serif";
 const BAD = new Set(["retrying", "failed", "conflict", "auth"]);
 
 const SELECTED_PREDICTION = "#ffd60a";
+/** The marks of decided AI boxes; the `?` overlay's legend uses the same. White text on both is over 4.5:1. */
+export const AI_MARK = Object.freeze({
+  accepted: { text: "AI", bg: "#0f766e" },
+  corrected: { text: "AI✎", bg: "#6d28d9" },
+});
 
 /**
  * @param {HTMLCanvasElement} canvas
@@ -42,7 +47,7 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
   let bgKey = ""; // view + image the background was drawn for
   const textWidth = new Map(); // label name -> px
   let named = new Uint8Array(1024); // per list index: gets a name this frame (reused, grown when needed)
-  const stats = { boxes: 0, labels: 0, predictions: 0, unsaved: 0, ms: 0, background: 0 };
+  const stats = { boxes: 0, labels: 0, predictions: 0, unsaved: 0, ms: 0, background: 0, aiMarks: { accepted: 0, corrected: 0 } };
   let dpr = 1;
   const patterns = new Map(); // colour -> dashed stroke pattern
   const noDash = [];
@@ -87,16 +92,13 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     // path of rects strokes ~30x slower); the style changes once per label run.
     const s = v.scale;
     let run = -1;
-    let runAi = false;
     let n = 0;
     for (let i = 0; i < list.length; i++) {
       const b = list[i];
       if ((b.doomed && !BAD.has(b.save)) || !layers.visible(b)) continue;
-      const ai = b.source === "ai";
-      if (b.label !== run || ai !== runAi) {
+      if (b.label !== run) {
         run = b.label;
-        runAi = ai;
-        ctx.strokeStyle = ai ? dashedStyle(colorOf(run)) : colorOf(run);
+        ctx.strokeStyle = colorOf(run);
       }
       ctx.strokeRect(b.x_min * s + v.tx, b.y_min * s + v.ty, (b.x_max - b.x_min) * s, (b.y_max - b.y_min) * s);
       n++;
@@ -164,6 +166,14 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     ctx.strokeStyle = SELECTED_PREDICTION;
     ctx.strokeRect(p.x_min * s + v.tx, p.y_min * s + v.ty, (p.x_max - p.x_min) * s, (p.y_max - p.y_min) * s);
     ctx.setLineDash(noDash);
+    // Handles: a pending AI box can be resized (or moved) before it is accepted.
+    ctx.lineWidth = 1;
+    ctx.fillStyle = "#ffffff";
+    for (const hd of HANDLES) {
+      const q = handlePoint(p, hd);
+      ctx.fillRect(q.x * s + v.tx - 4, q.y * s + v.ty - 4, 8, 8);
+      ctx.strokeRect(q.x * s + v.tx - 4, q.y * s + v.ty - 4, 8, 8);
+    }
   }
 
   function drawBackground(v, img) {
@@ -216,10 +226,32 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
       ctx.fillText(label ? label.name : "?", b.x_min * s + v.tx + 3, b.y_min * s + v.ty + 2, (b.x_max - b.x_min) * s - 6);
     }
     stats.labels = n;
+    drawAiMarks(list, v);
     for (let i = 0; i < list.length; i++) {
       const b = list[i];
       if (!b.save || (b.doomed && !BAD.has(b.save)) || !layers.visible(b)) continue;
       badge(b.x_max * s + v.tx, b.y_min * s + v.ty, BAD.has(b.save));
+    }
+  }
+
+  /** Accepted AI boxes: "AI" on teal; corrected ones: "AI✎" on purple (bottom right, inside). */
+  function drawAiMarks(list, v) {
+    const s = v.scale;
+    const marks = stats.aiMarks;
+    marks.accepted = marks.corrected = 0;
+    for (let i = 0; i < list.length; i++) {
+      const b = list[i];
+      if (b.source !== "ai" || (b.doomed && !BAD.has(b.save)) || !layers.visible(b)) continue;
+      const corrected = store.prediction(b.prediction)?.status === "corrected";
+      const text = corrected ? AI_MARK.corrected.text : AI_MARK.accepted.text;
+      const w = ctx.measureText(text).width + 6;
+      const x = b.x_max * s + v.tx - w - 1;
+      const y = b.y_max * s + v.ty - 15;
+      ctx.fillStyle = corrected ? AI_MARK.corrected.bg : AI_MARK.accepted.bg;
+      ctx.fillRect(x, y, w, 14);
+      ctx.fillStyle = "#ffffff";
+      ctx.fillText(text, x + 3, y + 1);
+      marks[corrected ? "corrected" : "accepted"]++;
     }
   }
 
