@@ -1,3 +1,3 @@
-from feedback.api import metrics, ratings
+from feedback.api import evaluations, metrics, ratings
 
-urlpatterns = [*ratings.urlpatterns, *metrics.urlpatterns]
+urlpatterns = [*ratings.urlpatterns, *metrics.urlpatterns, *evaluations.urlpatterns]

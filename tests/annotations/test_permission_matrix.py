@@ -19,6 +19,7 @@ from django.urls import get_resolver
 from rest_framework.test import APIClient
 
 from annotations.models import ROLE_RANK, DatasetVersion, ImageStatus, Role
+from feedback.evaluation.models import Evaluation
 from inference.models import DetectionJob, Prediction
 from tests.annotations.upload_helpers import fast_password_hasher  # noqa: F401 (autouse fixture)
 from tests.factories import BoxFactory, ImageFactory, LabelFactory, MembershipFactory, UserFactory, png_bytes
@@ -139,6 +140,13 @@ ROWS = [
     # --- metrics and work queue (F)
     Row("GET", "api/projects/<id:project_id>/metrics/", P("metrics/"), A, 200),
     Row("GET", "api/projects/<id:project_id>/next/", P("next/"), A, 200),
+    # --- evaluations (issue 13)
+    Row("GET", "api/projects/<id:project_id>/evaluations/", P("evaluations/"), A, 200),
+    Row("POST", "api/projects/<id:project_id>/evaluations/", P("evaluations/"), M, 202,
+        body=lambda w, u: {"only": "all"}),
+    Row("GET", "api/evaluations/<id:pk>/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/", A, 200),
+    Row("POST", "api/evaluations/<id:pk>/cancel/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/cancel/", M, 200),
+    Row("POST", "api/evaluations/<id:pk>/resume/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/resume/", M, 202),
     # --- schema and docs: public by design (they describe the API, they hold no data)
     Row("GET", "api/schema/", lambda w: "/api/schema/", OPEN, 200, anonymous=200),
     Row("GET", "api/docs/", lambda w: "/api/docs/", OPEN, 200, anonymous=200),
@@ -204,6 +212,7 @@ def world(project, label, image, annotator, reviewer, manager, outsider, staff, 
             job=job, image=image, label=label, prompt="person", x_min=2, y_min=2, x_max=20, y_max=20, score=0.9
         ),
         "dataset": DatasetVersion.objects.create(project=project, format="coco", path=str(folder)),
+        "evaluation": Evaluation.objects.create(project=project, backend="auto"),
         "users": {
             "annotator": annotator, "reviewer": reviewer, "manager": manager, "outsider": outsider, "staff": staff
         },
