@@ -199,7 +199,11 @@ class BoxDetailApi(APIView):
         box = box_update(box=box, user=request.user, **data.validated_data)
         return Response(BoxOutput(box).data)
 
-    @extend_schema(request=VersionInput, responses={200: BoxOutput, 409: BoxOutput})
+    @extend_schema(
+        request=VersionInput,
+        parameters=[OpenApiParameter("version", int, description="The version the client saw (or in the body).")],
+        responses={200: BoxOutput, 409: BoxOutput},
+    )
     def delete(self, request, pk):
         box = box_get_for_user(pk=pk, user=request.user)
         version = request.query_params.get("version")

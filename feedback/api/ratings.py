@@ -58,7 +58,7 @@ class ImageFeedbackApi(APIView):
         feedback_set(image=image, user=request.user, rating=data.validated_data["rating"])
         return Response(_state(image=image, user=request.user))
 
-    @extend_schema(request=None, responses=FeedbackOutput)
+    @extend_schema(request=None, responses={200: FeedbackOutput})  # the cleared state, not a 204
     def delete(self, request, image_id):
         image = image_get_for_user(pk=image_id, user=request.user)
         feedback_clear(image=image, user=request.user)
