@@ -63,9 +63,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "channels",
     "annotations",
-    "inference",
+    "inference",  # before channels: its `runworker` (which starts the inference worker) wins
+    "channels",
     "feedback",
     "frontend",
 ]

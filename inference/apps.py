@@ -1,5 +1,3 @@
-import sys
-
 from django.apps import AppConfig
 
 
@@ -9,10 +7,8 @@ class InferenceConfig(AppConfig):
     def ready(self):
         # Registers accept/reject with the history registry before the first undo can run.
         import inference.services  # noqa: F401
-        from inference.execution import embedded_started
-        from inference.periodic import periodic_start
+        from inference.execution import embedded_submit_register
+        from inference.supervisor import supervisor
 
-        # The process that runs jobs owns the periodic work: the embedded executor when it starts…
-        embedded_started.connect(lambda **kwargs: periodic_start(), weak=False, dispatch_uid="inference.periodic")
-        if sys.argv[1:2] == ["runworker"] and "inference" in sys.argv[2:]:
-            periodic_start()  # …and every worker from the start: an idle one still reaps what a dead one left
+        # Embedded jobs go to this process's supervisor, which spawns its worker on the first one.
+        embedded_submit_register(supervisor.submit)

@@ -1,146 +1,54 @@
-"""Where a job runs: the `inference` channel workers (REDIS_URL set) or a thread pool here.
+"""Where a job runs. Detectors never run in the web process.
 
-`INFERENCE_EXECUTION` (optional setting/env: `worker` or `thread`) overrides the choice made
-from `REDIS_URL`. Worker mode sends `{"type": "job.run", "job_id": N}` to the `inference`
-channel, served by `manage.py runworker inference`. Thread mode runs jobs in a small
-bounded pool of this process, so the event loop and the request never wait for a model.
+- `worker` (the choice with `REDIS_URL`): `job_dispatch` sends `{"type": "job.run", "job_id": N}`
+  to the `inference` channel, served by `manage.py runworker inference` processes.
+- `embedded` (the default without it): the web process hands the job to its supervisor
+  (`inference.supervisor`), which runs it in one spawned child worker process.
+
+`INFERENCE_EXECUTION` (setting or env: `worker` or `embedded`; `thread` is the old name of
+`embedded`) overrides the choice. Either way the job's progress reaches the browser the way
+every other event does: the worker's services write, and `annotations.broadcast` sends after
+commit (the embedded child's channel layer relays to the web process, see `inference.worker`).
 """
 
-import asyncio
 import logging
 import os
-import queue
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import close_old_connections, connection
-from django.dispatch import Signal
+from django.db import connection
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "inference"
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-# Sent once when this process starts running jobs itself: the periodic work (reaper, MLflow
-# outbox) then runs here too (`InferenceConfig.ready` connects `inference.periodic`).
-embedded_started = Signal()
+# The embedded supervisor's `submit`, registered by `InferenceConfig.ready()` (the supervisor
+# writes jobs through the services, which dispatch through this module).
+_embedded_submit: Callable[[int], None] | None = None
 
 
 def execution_mode() -> str:
     mode = getattr(settings, "INFERENCE_EXECUTION", "") or os.environ.get("INFERENCE_EXECUTION", "")
-    if mode in {"worker", "thread"}:
+    if mode in {"embedded", "thread"}:
+        return "embedded"
+    if mode == "worker":
         return mode
-    return "worker" if settings.REDIS_URL else "thread"
+    return "worker" if settings.REDIS_URL else "embedded"
 
 
-def _thread_pool() -> ThreadPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            size = int(os.environ.get("INFERENCE_THREADS", "1"))
-            _pool = ThreadPoolExecutor(max_workers=max(1, size), thread_name_prefix="inference")
-            embedded_started.send(sender=ThreadPoolExecutor)
-        return _pool
+def embedded_submit_register(submit: Callable[[int], None]) -> None:
+    global _embedded_submit
+    _embedded_submit = submit
 
 
-def _caller_loop():
-    """The event loop of the process's ASGI server, seen from a request's sync thread (or None)."""
-    local = SyncToAsync.threadlocal
-    if getattr(local, "main_event_loop_pid", None) == os.getpid():
-        return getattr(local, "main_event_loop", None)
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _run_in_thread(job_id: int, loop) -> None:
-    from inference.services import job_run
-
-    # Broadcasts from this thread (async_to_sync) then run on the server's loop, as they would
-    # from a request: the in-memory channel layer only works within one event loop.
-    SyncToAsync.threadlocal.main_event_loop = loop
-    SyncToAsync.threadlocal.main_event_loop_pid = os.getpid() if loop is not None else None
-    close_old_connections()
-    try:
-        job_run(job_id=job_id)
-    except Exception:  # job_run records failures itself; this only keeps the pool alive
-        logger.exception("Detection job %s crashed", job_id)
-    finally:
-        SyncToAsync.threadlocal.main_event_loop = None
-        connection.close()
-
-
-def job_dispatch(job_id: int):
-    """Hand a committed job to whoever runs jobs here; returns the thread-pool Future, if any."""
+def job_dispatch(job_id: int) -> None:
+    """Hand a committed job to whoever runs jobs here (a duplicate hand-over is harmless)."""
     if execution_mode() == "worker":
         async_to_sync(get_channel_layer().send)(CHANNEL, {"type": "job.run", "job_id": job_id})
-        return None
-    return _thread_pool().submit(_run_in_thread, job_id, _caller_loop())
-
-
-class _OrderedSender:
-    """One thread with one event loop that sends messages to groups in the order given.
-
-    A job hands its `detection.*` messages over and carries on with the next prompt instead of
-    waiting for Redis; the loop keeps its Redis connections between messages. A message still
-    queued when the process dies is lost, which costs nothing: the job row is the truth, and
-    clients poll it.
-    """
-
-    def __init__(self):
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def send(self, group: str, message: dict) -> None:
-        with self._lock:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="detection-sender", daemon=True)
-                self._thread.start()
-        self._queue.put((group, message))
-
-    def flush(self, timeout: float = 10) -> bool:
-        """Wait until everything sent so far has left (tests and the benchmark)."""
-        done = threading.Event()
-        self._queue.put((None, done))
-        if self._thread is None or not self._thread.is_alive():
-            return True
-        return done.wait(timeout)
-
-    def _run(self):
-        loop = asyncio.new_event_loop()
-        layer = get_channel_layer()
-        while True:
-            group, message = self._queue.get()
-            if group is None:
-                message.set()
-                continue
-            try:
-                loop.run_until_complete(layer.group_send(group, message))
-            except Exception:  # a lost live update must never stop the ones after it
-                logger.exception("Sending %s to %s failed", message.get("type"), group)
-
-
-_sender = _OrderedSender()
-
-
-def detection_send(group: str, message_type: str, payload: dict) -> None:
-    """Send a `detection.*` message now: through the ordered sender with the Redis layer (worker
-    mode), else through `annotations.broadcast` like every other live update."""
-    if execution_mode() == "worker":
-        _sender.send(group, {"type": message_type, **payload})
         return
-    from annotations.broadcast import broadcast
-
-    broadcast(group, message_type, payload)
-
-
-def detection_flush(timeout: float = 10) -> bool:
-    return _sender.flush(timeout)
+    _embedded_submit(job_id)
 
 
 class Heartbeat:

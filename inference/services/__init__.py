@@ -25,12 +25,13 @@ from inference.services.decisions import (
     predictions_accept_all,
     predictions_reject_all,
 )
-from inference.services.jobs import JobLost, job_run, job_submit, jobs_reap_stale
+from inference.services.jobs import JobLost, job_run, job_submit, job_worker_lost, jobs_reap_stale
 
 __all__ = [
     "JobLost",
     "job_run",
     "job_submit",
+    "job_worker_lost",
     "jobs_reap_stale",
     "prediction_accept",
     "prediction_reject",

@@ -18,13 +18,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from annotations.broadcast import image_group
+from annotations.broadcast import broadcast_on_commit, image_group
 from annotations.errors import Conflict, InvalidInput
 from annotations.models import Image, Label
 from feedback.tracking import detection_job_track
 from inference.detectors import get_detector
 from inference.detectors.base import UnsupportedPrompt
-from inference.execution import Heartbeat, detection_send, job_dispatch
+from inference.execution import Heartbeat, job_dispatch
 from inference.models import DetectionJob, JobStatus, Prediction
 from inference.prompts import prompts_default, prompts_parse
 from inference.selectors import job_active_for_image, job_to_dict, labels_by_prompt, prediction_to_dict
@@ -35,8 +35,7 @@ QUEUED_GIVE_UP_FACTOR = 10  # a job nobody picked up for 10 stale periods is fai
 
 
 def _notify_on_commit(image_id: int, message_type: str, payload: dict) -> None:
-    group = image_group(image_id)
-    transaction.on_commit(lambda: detection_send(group, message_type, payload))
+    broadcast_on_commit(image_group(image_id), message_type, payload)
 
 
 class JobLost(Exception):
@@ -238,6 +237,30 @@ def _job_fail(*, job_id: int, attempt: int | None, reason: str) -> bool:
     )
     transaction.on_commit(lambda: detection_job_track(job=locked))
     return True
+
+
+@transaction.atomic
+def job_worker_lost(*, job_id: int, reason: str, retry: bool = True) -> str:
+    """The process running `job_id` died or was stopped: re-queue the job once, else fail it.
+
+    `reason` says what happened ("The detector process crashed on this frame (signal 11, SIGSEGV).");
+    it becomes the job's `error`. A job is re-queued (and dispatched on commit) only when `retry`
+    and it has attempts left (`INFERENCE_JOB_MAX_ATTEMPTS`, default 2: retried at most once).
+    Returns "requeued", "failed", or "" when the job had already finished.
+    """
+    locked = DetectionJob.objects.select_for_update().filter(pk=job_id).first()
+    if locked is None or locked.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+        return ""
+    attempts = max(locked.attempts, 1)
+    if retry and locked.attempts < max_attempts():
+        locked.status, locked.heartbeat_at = JobStatus.QUEUED, timezone.now()
+        locked.error = f"Attempt {attempts}: {reason} Retrying on a fresh worker."
+        locked.save(update_fields=["status", "heartbeat_at", "error"])
+        transaction.on_commit(lambda: job_dispatch(job_id))
+        return "requeued"
+    note = f" Failed after {attempts} attempts." if attempts > 1 else ""
+    _job_fail(job_id=job_id, attempt=None, reason=f"{reason}{note}"[:2000])
+    return "failed"
 
 
 def jobs_reap_stale(*, stale_after: float | None = None, image_id: int | None = None) -> dict:

@@ -12,12 +12,12 @@ from tests.factories import ImageFactory, LabelFactory, MembershipFactory, Proje
 
 pytestmark = pytest.mark.browser
 SERVER_ENV = {"INFERENCE_BACKEND": "inference.detectors.memory.SlowMemoryDetector", "INFERENCE_MEMORY_DELAY": "0.3",
-              "INFERENCE_EXECUTION": "thread"}
+              "INFERENCE_EXECUTION": "embedded"}
 
 
 @pytest.fixture(scope="module")
 def daphne_server(django_db_setup, tmp_path_factory):
-    """This module's Daphne runs jobs itself (thread pool) with the slow in-memory detector."""
+    """This module's Daphne runs jobs in its own worker process (embedded mode) with the slow in-memory detector."""
     from tests.browser.conftest import DaphneServer, _database_url, _free_port
 
     saved = {name: os.environ.get(name) for name in SERVER_ENV}

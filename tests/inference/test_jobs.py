@@ -99,9 +99,8 @@ def test_a_detector_error_fails_the_job_with_the_reason(image, annotator, settin
 
 
 def test_the_job_messages_go_to_the_frame_group_in_order(image, labels, annotator, django_capture_on_commit_callbacks,
-                                                        monkeypatch):
-    sent = []
-    monkeypatch.setattr("inference.services.jobs.detection_send", lambda group, kind, payload: sent.append((group, kind, payload)))
+                                                        sent):
+    """They take the path of every other event: `broadcast` after commit."""
     job = job_submit(image=image, user=annotator, prompts="person, car, dog")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job_run(job_id=job.pk)

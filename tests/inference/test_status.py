@@ -8,9 +8,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_without_workers_the_web_process_detector_is_reported(annotator, client_for, settings):
-    settings.INFERENCE_EXECUTION, settings.INFERENCE_BACKEND = "thread", "opencv"
+    settings.INFERENCE_EXECUTION, settings.INFERENCE_BACKEND = "embedded", "opencv"
     body = client_for(annotator).get("/api/inference/status/").json()
-    assert (body["backend"], body["execution"], body["source"]) == ("opencv", "thread", "web")
+    assert (body["backend"], body["execution"], body["source"]) == ("opencv", "embedded", "web")
 
 
 def test_in_worker_mode_with_no_worker_reporting_the_status_says_to_start_one(annotator, client_for, settings):

@@ -55,20 +55,6 @@ async def test_a_failed_job_sends_its_reason(image, annotator, reviewer, client_
     await rita.disconnect()
 
 
-async def test_thread_mode_runs_the_job_off_the_request_and_streams_it(image, labels, annotator, reviewer, client_for,
-                                                                      settings):
-    """Without Redis the web process runs jobs in its own bounded thread pool."""
-    settings.INFERENCE_EXECUTION = "thread"
-    rita, _ = await connect(f"/ws/images/{image.pk}/", reviewer)
-    response = await sync_to_async(client_for(annotator).post)(
-        f"/api/images/{image.pk}/detect/", {"prompts": "person, car"}, format="json"
-    )
-    assert response.status_code == 202 and response.json()["status"] == "queued"
-    kinds = [(await next_message(rita, skip=SKIP, timeout=30))["type"] for _ in range(4)]
-    assert kinds == ["detection.started", "detection.result", "detection.result", "detection.done"]
-    await rita.disconnect()
-
-
 async def test_a_decision_is_sent_to_the_frame_group(image, labels, annotator, reviewer, client_for):
     """`detection.decided` goes out on the frame's group (relayed once the consumer forwards the type)."""
     from channels.layers import get_channel_layer

@@ -42,13 +42,13 @@ def workers(tmp_path, settings):
     settings.INFERENCE_JOB_STALE_SECONDS = 2
     started = []
 
-    def start(delay: float):
+    def start(delay: float = 0, backend: str = "inference.detectors.memory.SlowMemoryDetector"):
         env = {
             **os.environ,
             "DATABASE_URL": database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            "INFERENCE_BACKEND": "inference.detectors.memory.SlowMemoryDetector",
+            "INFERENCE_BACKEND": backend,
             "INFERENCE_MEMORY_DELAY": str(delay),
             "INFERENCE_JOB_STALE_SECONDS": "2",
             "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}",
@@ -131,3 +131,26 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_reaper_and_another_worker_fini
         ranks = list(Prediction.objects.filter(job_id=job_id, prompt=prompt).values_list("rank", flat=True))
         assert sorted(ranks) == list(range(len(MemoryDetector.expected(prompt, image.width, image.height))))
 
+
+
+def test_a_worker_killed_by_a_native_crash_has_its_job_retried_once_then_failed(
+    workers, image, labels, annotator, client_for, settings
+):
+    """SIGSEGV in the detector kills `runworker`; the next worker's reaper retries the job once, the one
+    after fails it, and then runs the next job normally."""
+    faulty = "tests.inference.faulty.FaultyDetector"
+    settings.INFERENCE_BACKEND = faulty  # so the web side accepts the test-only prompts
+    client = client_for(annotator)
+    first = workers(backend=faulty)
+    job_id = client.post(f"/api/images/{image.pk}/detect/", {"prompts": "segfault"}, format="json").json()["id"]
+    assert first.wait(timeout=90) == -signal.SIGSEGV
+    second = workers(backend=faulty)  # re-queues the job once its heartbeat is 2 s old, runs it, dies
+    assert second.wait(timeout=90) == -signal.SIGSEGV
+    assert job_state(job_id).attempts == 2
+    workers(backend=faulty)
+    job = wait_for(lambda: (j := job_state(job_id)).status == "failed" and j, what="the job to be failed")
+    assert job.attempts == 2 and "after 2 attempt(s)" in job.error
+
+    response = client.post(f"/api/images/{image.pk}/detect/", {"prompts": "person"}, format="json")
+    job = wait_for(lambda: (j := job_state(response.json()["id"])).status in ("done", "failed") and j, what="a job")
+    assert job.status == "done", job.error
