@@ -73,7 +73,7 @@ def test_status_is_published_by_workers_only(intervals, settings):
 
     from inference.status import STATUS_KEY
 
-    settings.INFERENCE_EXECUTION = "thread"
+    settings.INFERENCE_EXECUTION = "embedded"
     assert run_due_work(schedule=Schedule(), now=0.0)["status"] == {}
     assert cache.get(STATUS_KEY) is None
     settings.INFERENCE_EXECUTION = "worker"
