@@ -5,7 +5,7 @@
   `image_count`, `box_count`, `feedback_image_count`, `member_count`; `?name=` filters.
   Who may create a project is `PROJECT_CREATORS` (all signed-in users, or staff); the creator
   becomes its manager. `allow_self_review` (default false): may a reviewer review a frame they
-  submitted themselves.
+  submitted themselves. `labels: [{name, color, prompt}]` are created with the project (all or nothing).
 - `GET, PATCH, DELETE /api/projects/{id}/` — members read, managers write.
 - `GET, POST /api/projects/{id}/members/` · `PATCH, DELETE /api/projects/{id}/members/{user_id}/` —
   POST `{username, role}` adds (201) or changes the role (200); `username` is the exact username
@@ -94,10 +94,17 @@ class ProjectOutput(serializers.Serializer):
         return status_counts(project)
 
 
+class LabelInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    color = serializers.CharField(max_length=7, required=False)
+    prompt = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
 class ProjectCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
     allow_self_review = serializers.BooleanField(required=False, default=False)
+    labels = LabelInput(many=True, required=False, help_text="Labels created with the project.")
 
 
 class ProjectUpdateInput(serializers.Serializer):
@@ -230,12 +237,6 @@ class LabelOutput(serializers.Serializer):
     name = serializers.CharField()
     color = serializers.CharField()
     prompt = serializers.CharField(source="effective_prompt", help_text="The noun sent to the detector.")
-
-
-class LabelInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    color = serializers.CharField(max_length=7, required=False)
-    prompt = serializers.CharField(max_length=32, required=False, allow_blank=True)
 
 
 class LabelUpdateInput(LabelInput):

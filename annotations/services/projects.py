@@ -51,9 +51,11 @@ def _save_unique_name(save, *, taken: InvalidInput):
 
 
 @transaction.atomic
-def project_create(*, user, name: str, description: str = "", allow_self_review: bool = False) -> Project:
+def project_create(
+    *, user, name: str, description: str = "", allow_self_review: bool = False, labels: list[dict] | None = None
+) -> Project:
     """Create a project (who may: `PROJECT_CREATORS`); its creator becomes its manager. Names are unique
-    ignoring case."""
+    ignoring case. `labels` (`{name, color?, prompt?}` each) are created with it: all or nothing."""
     require_project_creator(user)
     name = _clean_name(name)
     project = _save_unique_name(
@@ -63,6 +65,8 @@ def project_create(*, user, name: str, description: str = "", allow_self_review:
         taken=_field_error("name", f"A project named {name!r} already exists."),
     )
     Membership.objects.create(project=project, user=user, role=Role.MANAGER)
+    for label in labels or []:
+        label_create(project=project, user=user, **label)
     return project
 
 

@@ -166,3 +166,21 @@ def test_wrong_credentials_are_a_json_400(token_throttle_reset, db):
     response = APIClient().post("/api/auth/token/", {"username": "tokenuser", "password": "nope"}, format="json")
     assert response.status_code == 400
     assert response["Content-Type"].startswith("application/json") and "detail" in response.json()
+
+
+def test_a_project_is_created_with_its_labels_all_or_nothing(client_for, annotator):
+    from annotations.models import Label, Project
+
+    client = client_for(annotator)
+    body = {"name": "Birds", "labels": [{"name": "gull", "color": "#1f77b4"}, {"name": "tern", "prompt": "bird"}]}
+    response = client.post("/api/projects/", body, format="json")
+    assert response.status_code == 201, response.json()
+    project = Project.objects.get(pk=response.json()["id"])
+    assert list(Label.objects.filter(project=project).order_by("id").values_list("name", "color", "prompt")) == [
+        ("gull", "#1f77b4", ""), ("tern", Label._meta.get_field("color").default, "bird")
+    ]  # fmt: skip
+    assert response.json()["role"] == "manager"
+    twice = {"name": "Fish", "labels": [{"name": "cod"}, {"name": "COD"}]}
+    refused = client.post("/api/projects/", twice, format="json")
+    assert refused.status_code == 400
+    assert not Project.objects.filter(name="Fish").exists()

@@ -70,3 +70,15 @@ def test_the_page_is_one_query_budget_whatever_the_boxes(browser_for, annotator,
     client = browser_for(annotator)
     with django_assert_max_num_queries(12):
         assert client.get(f"/images/{image.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("creators,staff,offered", [("all", False, True), ("staff", False, False), ("staff", True, True)])
+def test_the_new_project_action_follows_project_creators(client, settings, creators, staff, offered):
+    from tests.factories import UserFactory
+
+    settings.PROJECT_CREATORS = creators
+    user = UserFactory(is_staff=staff)
+    client.force_login(user)
+    html = client.get("/").content.decode()
+    assert f'data-can-create="{"true" if offered else "false"}"' in html

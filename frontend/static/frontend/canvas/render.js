@@ -17,6 +17,7 @@
 
 import { HANDLES, handlePoint } from "./geometry.js";
 import { isPending } from "../ai/predictions.js";
+import { textOn } from "../lib/colors.js";
 
 const FALLBACK_COLOR = "#1f77b4";
 const LABEL_MIN_H = 16; // screen px: lower boxes get no name
@@ -195,12 +196,10 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     const s = v.scale;
     ctx.font = FONT;
     ctx.textBaseline = "top";
-    // Pass 1: which boxes get a name (big enough, visible) and their backdrops
-    // (fillRect each: rectangles are Skia's fast path, a path of many is not).
+    // Pass 1: which boxes get a name (big enough, visible).
     let n = 0;
     if (named.length < list.length) named = new Uint8Array(list.length * 2);
     named.fill(0, 0, list.length);
-    ctx.fillStyle = "rgba(0,0,0,0.62)";
     for (let i = 0; i < list.length && n < MAX_LABELS; i++) {
       const b = list[i];
       if (b.doomed && !BAD.has(b.save)) continue;
@@ -210,10 +209,10 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
       const tw = widthOf(b.label);
       if (w < Math.min(tw, 40) + 6) continue;
       named[i] = 1;
-      ctx.fillRect(b.x_min * s + v.tx, b.y_min * s + v.ty, Math.min(tw, w - 6) + 6, 16);
       n++;
     }
-    // Pass 2: the names, one fillStyle per label run (the list is sorted by label).
+    // Pass 2: a tag in the label's colour behind each name (fillRect each: rectangles are
+    // Skia's fast path), one fillStyle per label run (the list is sorted by label).
     let run = -1;
     for (let i = 0; i < list.length; i++) {
       if (!named[i]) continue;
@@ -221,6 +220,18 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
       if (b.label !== run) {
         run = b.label;
         ctx.fillStyle = colorOf(run);
+      }
+      ctx.fillRect(b.x_min * s + v.tx, b.y_min * s + v.ty, Math.min(widthOf(b.label), (b.x_max - b.x_min) * s - 6) + 6, 16);
+    }
+    // Pass 3: the names in black or white, whichever contrasts more with the tag (≥ 4.5:1
+    // for any colour, so legible on any picture).
+    run = -1;
+    for (let i = 0; i < list.length; i++) {
+      if (!named[i]) continue;
+      const b = list[i];
+      if (b.label !== run) {
+        run = b.label;
+        ctx.fillStyle = textOn(colorOf(run));
       }
       const label = store.label(b.label);
       ctx.fillText(label ? label.name : "?", b.x_min * s + v.tx + 3, b.y_min * s + v.ty + 2, (b.x_max - b.x_min) * s - 6);

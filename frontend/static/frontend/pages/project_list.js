@@ -5,6 +5,7 @@ import { h, clear } from "../lib/dom.js";
 import { STATUSES, STATUS_LABELS } from "../lib/constants.js";
 import { progressOf } from "./status.js";
 import { progressBar } from "./progress.js";
+import { newProjectForm } from "./new_project.js";
 
 const list = document.querySelector('[data-role="projects"]');
 const statusLine = document.querySelector('[data-role="status"]');
@@ -36,12 +37,27 @@ function card(project) {
   );
 }
 
+const head = document.getElementById("projects-head");
+const canCreate = head?.dataset.canCreate === "true";
+if (canCreate) {
+  const form = newProjectForm();
+  const toggle = h("button", { type: "button", class: "btn btn-primary", "aria-expanded": "false", "data-testid": "new-project", onclick: () => {
+    form.hidden = !form.hidden;
+    toggle.setAttribute("aria-expanded", String(!form.hidden));
+    if (!form.hidden) form.querySelector("input")?.focus();
+  } }, "New project");
+  head.append(toggle);
+  head.after(form);
+}
+
 async function main() {
   try {
     const projects = await pageHttp.getAll("/api/projects/?page_size=500");
     clear(list);
     if (!projects.length) {
-      statusLine.textContent = "You are not a member of any project yet. Ask a manager to add you.";
+      statusLine.textContent = canCreate
+        ? "No projects yet: start one with “New project”."
+        : "You are not a member of any project yet. Ask a manager to add you.";
       return;
     }
     statusLine.textContent = `${projects.length} project${projects.length === 1 ? "" : "s"}`;

@@ -93,7 +93,7 @@ function labelsPanel(projectId, canEdit) {
 function membersPanel(projectId, me) {
   const list = h("ul", { class: "plain-list", "data-role": "members" });
   const error = errorLine();
-  const username = h("input", { type: "text", name: "username", required: true, "aria-label": "Username", placeholder: "Username", autocomplete: "off" });
+  const username = h("input", { type: "text", name: "username", required: true, "aria-label": "Username or e-mail", placeholder: "Exact username or e-mail", autocomplete: "off" });
   const role = h("select", { name: "role", "aria-label": "Role" }, ROLES.map((r) => h("option", { value: r }, r)));
   const form = h("form", { class: "form-row", "data-testid": "member-form" }, username, role, h("button", { type: "submit", class: "btn btn-primary" }, "Add member"));
   const section = panel("Members", "members-panel", list, h("h3", {}, "Add a member"), form, error);
@@ -104,11 +104,29 @@ function membersPanel(projectId, me) {
       clear(list);
       for (const m of members) {
         const user = { id: m.user, username: m.username };
-        const remove = user.id === me ? null : h("button", { type: "button", class: "btn btn-quiet", "aria-label": `Remove ${user.username}`, onclick: () => removeMember(user) }, "Remove");
-        list.append(h("li", { dataset: { userId: user.id } }, h("span", { class: "member-name" }, user.username), h("span", { class: "badge role-badge" }, m.role), h("span", { style: { flex: 1 } }), remove));
+        const self = user.id === me;
+        const roleControl = self
+          ? h("span", { class: "badge role-badge", title: "Your own role is changed by another manager" }, m.role)
+          : h("select", { class: "role-select", "aria-label": `Role of ${user.username}`, onchange: (e) => changeRole(user, e.target) },
+              ROLES.map((r) => h("option", { value: r, selected: r === m.role }, r)));
+        const remove = self ? null : h("button", { type: "button", class: "btn btn-quiet", "aria-label": `Remove ${user.username}`, onclick: () => removeMember(user) }, "Remove");
+        list.append(h("li", { class: "member-row", dataset: { userId: user.id, role: m.role } }, h("span", { class: "member-name", title: user.username }, user.username), roleControl, remove));
       }
     } catch (e) {
       error.textContent = `Could not load members: ${e.message}`;
+    }
+  }
+  async function changeRole(user, select) {
+    error.textContent = "";
+    select.disabled = true;
+    try {
+      await pageHttp.sendJSON("PATCH", `/api/projects/${projectId}/members/${user.id}/`, { role: select.value });
+      select.closest("li").dataset.role = select.value;
+    } catch (e) {
+      error.textContent = fieldErrors(e);
+      load();
+    } finally {
+      select.disabled = false;
     }
   }
   async function removeMember(user) {
@@ -135,12 +153,18 @@ function membersPanel(projectId, me) {
   return { section };
 }
 
-/** "name: must be unique" lines from a DRF 400 body, else its detail. */
+function flatten(value) {
+  if (Array.isArray(value)) return value.map(flatten).filter(Boolean).join(" ");
+  if (value && typeof value === "object") return Object.entries(value).map(([k, v]) => `${k}: ${flatten(v)}`).join("; ");
+  return value === null || value === undefined ? "" : String(value);
+}
+
+/** "name: must be unique" lines from a DRF 400 body (nested lists flattened), else its detail. */
 export function fieldErrors(error) {
   const body = error.body || {};
   const parts = Object.entries(body)
     .filter(([key]) => key !== "detail")
-    .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(" ") : value}`);
+    .map(([key, value]) => `${key}: ${flatten(value)}`);
   return parts.length ? parts.join("; ") : error.message;
 }
 

@@ -1,0 +1,83 @@
+"""A team lead starts a project in the browser: new project with labels, members and their roles."""
+
+import pytest
+
+from annotations.models import Label, Membership, Project, Role
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+
+
+def test_new_project_with_three_labels_makes_the_creator_its_manager(new_page, wait_for_js, screenshot):
+    lead = UserFactory(username="lead")
+    page = new_page(lead)
+    page.get_by_text("No projects yet: start one with “New project”.").wait_for()
+    page.get_by_role("button", name="New project").click()
+    page.fill("#np-name", "Harbour birds")
+    page.fill("#np-description", "Gulls and terns on the north pier")
+    page.fill("#np-labels", "gull, tern\nheron, Gull")
+    chips = page.locator("[data-testid=np-label-chips] li")
+    assert [chips.nth(i).get_attribute("data-label") for i in range(chips.count())] == ["gull", "tern", "heron"]
+    colours = [chips.nth(i).locator("input").input_value() for i in range(3)]
+    assert len(set(colours)) == 3, "each label gets its own colour"
+    chips.nth(2).locator("input").fill("#123456")  # the user changes one
+    screenshot(page, "new_project_form")
+    page.get_by_role("button", name="Create project").click()
+    page.wait_for_url("**/projects/*/")
+    project = Project.objects.get(name="Harbour birds")
+    assert Membership.objects.get(project=project, user=lead).role == Role.MANAGER
+    assert list(Label.objects.filter(project=project).order_by("id").values_list("name", "color")) == [
+        ("gull", colours[0]), ("tern", colours[1]), ("heron", "#123456")
+    ]  # fmt: skip
+    page.locator("[data-testid=labels-panel] li[data-label-id]").nth(2).wait_for()
+    assert page.js_errors == []
+
+
+def test_a_refused_project_name_is_explained_and_nothing_is_made(new_page):
+    lead = UserFactory(username="lead")
+    MembershipFactory(project=ProjectFactory(name="Taken"), user=lead, role=Role.MANAGER)
+    page = new_page(lead)
+    page.get_by_role("button", name="New project").click()
+    page.fill("#np-name", "taken")
+    page.get_by_role("button", name="Create project").click()
+    alert = page.locator("[data-testid=new-project-form] [role=alert]")
+    alert.get_by_text("already exists").wait_for()
+    assert Project.objects.count() == 1
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_a_manager_changes_a_role_and_removes_a_member_and_the_panel_lays_out(new_page, wait_for_js, screenshot, width):
+    lead = UserFactory(username="lead")
+    project = ProjectFactory(name="Harbour birds")
+    MembershipFactory(project=project, user=lead, role=Role.MANAGER)
+    ann = UserFactory(username="annotator-with-a-rather-long-username")
+    bob = UserFactory(username="bob")
+    MembershipFactory(project=project, user=ann, role=Role.ANNOTATOR)
+    MembershipFactory(project=project, user=bob, role=Role.ANNOTATOR)
+
+    page = new_page(lead, viewport=(width, 900))
+    page.goto(f"/projects/{project.pk}/")
+    panel = page.locator("[data-testid=members-panel]")
+    row = panel.locator(f"li[data-user-id='{ann.pk}']")
+    row.wait_for()
+    assert panel.locator(f"li[data-user-id='{lead.pk}'] select").count() == 0, "no changing one's own role here"
+    row.get_by_label(f"Role of {ann.username}").select_option("reviewer")
+    wait_for_js(page, f"() => document.querySelector(\"li[data-user-id='{ann.pk}']\").dataset.role === 'reviewer'")
+    assert Membership.objects.get(project=project, user=ann).role == Role.REVIEWER
+    panel.get_by_role("button", name="Remove bob").click()
+    wait_for_js(page, f"() => !document.querySelector(\"li[data-user-id='{bob.pk}']\")")
+    assert not Membership.objects.filter(project=project, user=bob).exists()
+
+    # Layout: every row fits the panel (no horizontal overflow), the panel fits the page.
+    overflow = page.evaluate(
+        """() => {
+            const panel = document.querySelector('[data-testid=members-panel]');
+            const box = panel.getBoundingClientRect();
+            const rows = [...panel.querySelectorAll('li, form > *')].map((el) => el.getBoundingClientRect());
+            return { outside: rows.filter((r) => r.right > box.right + 0.5 || r.left < box.left - 0.5).length,
+                     scroll: panel.scrollWidth - panel.clientWidth, pageRight: box.right, width: window.innerWidth };
+        }"""
+    )
+    assert overflow["outside"] == 0 and overflow["scroll"] <= 0 and overflow["pageRight"] <= overflow["width"]
+    screenshot(page, f"members_panel_{width}")
+    assert page.js_errors == []
