@@ -10,7 +10,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 CHROMIUM ?= /usr/bin/chromium
 PIP_FIND_LINKS := $(wildcard /opt/wheels)
 
-.PHONY: install run test browser-deps clean
+.PHONY: install run test weights browser-deps clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ run: install
 test: install browser-deps
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+
+# moondream2 (MOONDREAM_MODEL at MOONDREAM_REVISION, ~3.9 GB) and its tokenizer into the Hugging Face
+# cache, with progress bars, then the same load and self-check as a job (needs the internet once).
+weights: install
+	$(PY) manage.py download_weights
 
 # Debian's Chromium for the Playwright tests (needs root; nothing to do when it is there).
 browser-deps:

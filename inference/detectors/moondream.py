@@ -13,6 +13,7 @@ step under transformers 5). A model that loads but is broken finds nothing witho
 image; any failure while loading or checking is a DetectorUnavailable naming cause and fix.
 """
 
+import inspect
 import threading
 import time
 
@@ -74,9 +75,11 @@ def self_check(model, *, model_id: str, revision: str) -> None:
         )
     image = Image.new("RGB", (64, 48), (40, 90, 160))
     ImageDraw.Draw(image).rectangle((16, 12, 40, 36), fill=(220, 200, 40))
+    # One object is enough to show the path works; an unbounded check could decode up to 50 (minutes on CPU).
+    bounded = {"settings": {"max_objects": 1}} if "settings" in inspect.signature(model.detect).parameters else {}
     try:
         with torch.inference_mode():
-            objects = model.detect(model.encode_image(image), "object")["objects"]
+            objects = model.detect(model.encode_image(image), "object", **bounded)["objects"]
     except Exception as error:
         raise DetectorUnavailable(
             f"{where} loaded, but a detection on a test image failed ({type(error).__name__}: {error}). "

@@ -45,6 +45,8 @@ test("the panel's lines say what waits, what is selected and which detector runs
   assert.equal(selectedSummary(pred(1, 0, 0, 1, 1, { score: 0.876 })), "Selected: car (88 %). Enter accepts, Del rejects.");
   assert.equal(selectedSummary(pred(1, 0, 0, 1, 1, { score: null })), "Selected: car. Enter accepts, Del rejects.");
   assert.equal(detectorLine({ backend: "opencv", model: "haar", device: null }), "Detector: opencv · haar");
+  assert.equal(detectorLine({ backend: "moondream", model: "m", device: "cpu", error: "NaN buffers" }),
+    "Detector: moondream · m · cpu · unavailable");
 });
 
 import { hasLabel } from "../../../frontend/static/frontend/ai/predictions.js";

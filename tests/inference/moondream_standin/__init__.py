@@ -4,7 +4,8 @@
 `hf_standin.py` → `standin.py` → `text.py` → `rope.py` (and `region.py`), relative imports nested
 across files; a `PreTrainedModel` whose `__init__` never calls `post_init()`; non-persistent
 buffers computed in `__init__` (a rotary table, a causal mask) that its detections go through; a
-tokenizer read by repo id (`hitl-tests/standin-tokenizer`) from the Hugging Face cache.
+tokenizer read by repo id (`moondream/starmie-v1`, as the published code does) from the Hugging Face
+cache.
 
 `build_standin(directory, hub)` writes a model directory (code, `config.json` with `auto_map`,
 `model.safetensors` with the answers as learned weights) and the tokenizer into the cache `hub`;
@@ -18,7 +19,7 @@ import shutil
 from pathlib import Path
 
 REMOTE_CODE = Path(__file__).parent / "remote_code"
-TOKENIZER_REPO = "hitl-tests/standin-tokenizer"
+TOKENIZER_REPO = "moondream/starmie-v1"  # the repo id the published code reads; here a stand-in tokenizer
 SLOTS = 4
 HIDDEN = 8
 
@@ -90,12 +91,17 @@ def publish_to_cache(directory: Path, hub: Path, repo_id: str, revision: str) ->
     return snapshot
 
 
+def tokenizer_source(hub: Path) -> Path:
+    """Where `build_standin(..., hub)` leaves the tokenizer's files before caching them."""
+    return hub.parent / "standin-tokenizer"
+
+
 def _build_tokenizer(hub: Path, words: list[str]) -> None:
     from tokenizers import Tokenizer, models, pre_tokenizers
 
     tokenizer = Tokenizer(models.WordLevel({word: i for i, word in enumerate(words)}, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    source = hub.parent / "standin-tokenizer"
+    source = tokenizer_source(hub)
     source.mkdir(parents=True, exist_ok=True)
     tokenizer.save(str(source / "tokenizer.json"))
     publish_to_cache(source, hub, TOKENIZER_REPO, "main")

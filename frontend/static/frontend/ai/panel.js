@@ -280,7 +280,7 @@ export function installAi(app) {
     if (!r.ok) return void (backend.textContent = "Detector: unavailable");
     const s = r.body;
     backend.textContent = detectorLine(s);
-    backend.title = s.reason || "";
+    backend.title = s.error || s.reason || "";  // the error names its cause and fix
     backend.dataset.backend = s.backend;
     if (s.supported_prompts) promptInput.title = `Supported prompts: ${s.supported_prompts.join(", ")}`;
     // A detector with a fixed vocabulary (the offline OpenCV one) would refuse the whole job for

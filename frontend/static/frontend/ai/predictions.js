@@ -68,7 +68,8 @@ export function selectedSummary(p) {
   return `Selected: ${p.prompt}${p.score != null ? ` (${Math.round(p.score * 100)} %)` : ""}. Enter accepts, Del rejects.`;
 }
 
-/** The active detector as one line: "Detector: opencv · haar · cpu". */
+/** The active detector as one line: "Detector: opencv · haar · cpu"; "· unavailable" when its model failed to load. */
 export function detectorLine(status) {
-  return `Detector: ${status.backend}${status.model ? ` · ${status.model}` : ""}${status.device ? ` · ${status.device}` : ""}`;
+  const line = `Detector: ${status.backend}${status.model ? ` · ${status.model}` : ""}${status.device ? ` · ${status.device}` : ""}`;
+  return status.error ? `${line} · unavailable` : line;
 }

@@ -7,7 +7,7 @@ from torch import nn
 from .region import build_box_head, read_boxes
 from .text import build_text_model
 
-TOKENIZER_REPO = "hitl-tests/standin-tokenizer"  # like moondream2's "moondream/starmie-v1": read from the HF cache
+TOKENIZER_REPO = "moondream/starmie-v1"  # read by repo id, as the published code does: from the HF cache
 
 
 class StandinModel(nn.Module):
@@ -24,9 +24,10 @@ class StandinModel(nn.Module):
         pixels = torch.tensor(list(image.convert("RGB").resize((4, 4)).getdata()), dtype=torch.float32) / 255.0
         return {"features": self.encoder(pixels), "size": image.size}
 
-    def detect(self, encoded, prompt):
+    def detect(self, encoded, prompt, settings=None):
         if not (isinstance(encoded, dict) and "features" in encoded):
             raise TypeError("detect() must be given the encoding, not the image")
         self.detect_calls.append(prompt)
         ids = self.tokenizer.encode(" " + prompt).ids
-        return {"objects": read_boxes(self.region, self.text, token=ids[0])}
+        objects = read_boxes(self.region, self.text, token=ids[0])
+        return {"objects": objects[: (settings or {}).get("max_objects", len(objects))]}
