@@ -13,4 +13,6 @@ COPY . .
 RUN useradd --create-home hitl && mkdir -p /app/var && chown -R hitl /app/var
 USER hitl
 EXPOSE 8000
+# Listening beyond loopback: settings then refuse debug's implicit localhost names (DJANGO_ALLOWED_HOSTS needed).
+ENV HITL_BIND_HOST=0.0.0.0
 CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "hitl_project.asgi:application"]

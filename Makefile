@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8000
+# `HOST=0.0.0.0 make run` serves other machines; then name them in DJANGO_ALLOWED_HOSTS.
+HOST ?= 127.0.0.1
 MLFLOW_PORT ?= 5001
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -30,9 +32,9 @@ run: install
 		--backend-store-uri sqlite:///var/mlflow.db --default-artifact-root var/mlruns > var/mlflow.log 2>&1 & \
 	mlflow_pid=$$!; trap 'kill $$mlflow_pid 2>/dev/null' EXIT INT TERM; \
 	echo "MLflow UI: http://localhost:$(MLFLOW_PORT)"; \
-	echo "App:       http://localhost:$(PORT)  (demo users: var/demo-credentials.txt)"; \
-	MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-http://127.0.0.1:$(MLFLOW_PORT)} \
-		$(BIN)/daphne -b 0.0.0.0 -p $(PORT) hitl_project.asgi:application
+	echo "App:       http://$(if $(filter 127.0.0.1,$(HOST)),localhost,$(HOST)):$(PORT)  (demo users: var/demo-credentials.txt)"; \
+	MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-http://127.0.0.1:$(MLFLOW_PORT)} HITL_BIND_HOST=$(HOST) \
+		$(BIN)/daphne -b $(HOST) -p $(PORT) hitl_project.asgi:application
 
 # The whole suite on PostgreSQL and Redis; DATABASE_URL / REDIS_URL in the environment override.
 test: install browser-deps

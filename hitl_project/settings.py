@@ -5,6 +5,7 @@ embedded single-machine set-up: SQLite, media and MLflow under `var/`, an in-mem
 channel layer and the offline detector.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -46,7 +47,25 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
+# The address Daphne listens on (`make run` passes HOST). Debug's implicit localhost names are only
+# safe for a loopback bind: on a network address the names clients use must be given explicitly.
+BIND_HOST = os.environ.get("HITL_BIND_HOST", "127.0.0.1")
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+LOOPBACK_HOSTS = "localhost,127.0.0.1,[::1],testserver"
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", LOOPBACK_HOSTS if DEBUG and _is_loopback(BIND_HOST) else "")
+if DEBUG and not ALLOWED_HOSTS:
+    # Left empty, Django's debug mode would still answer localhost names: refuse instead.
+    raise ImproperlyConfigured(
+        f"HITL_BIND_HOST={BIND_HOST} serves other machines: set DJANGO_ALLOWED_HOSTS to the names they use."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [

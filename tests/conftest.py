@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -114,3 +116,22 @@ def mlflow_store(settings, _mlflow_dir):
     settings.MLFLOW_TRACKING_URI = uri
     settings.MLFLOW_ARTIFACT_ROOT = str(_mlflow_dir / "artifacts")
     return uri
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory):
+    """`collectstatic` as the compose `migrate` step runs it (DEBUG=0: hashed, compressed, with a manifest), once."""
+    from tests.deploy.production import HOST, SECRET_KEY, manage
+
+    static_root = tmp_path_factory.mktemp("static")
+    env = {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": HOST,
+        "STATIC_ROOT": str(static_root),
+        "HITL_VAR_DIR": str(tmp_path_factory.mktemp("var")),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
+    }
+    result = manage("collectstatic", "--noinput", env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return static_root

@@ -140,3 +140,35 @@ def test_web_process_does_not_import_model_libraries(tmp_path):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _allowed_hosts(tmp_path, **env) -> subprocess.CompletedProcess:
+    code = "from django.conf import settings; print(','.join(settings.ALLOWED_HOSTS))"
+    return manage("shell", "-c", code, env_extra=env, tmp_path=tmp_path)
+
+
+def test_a_debug_run_on_loopback_answers_the_local_names(tmp_path):
+    result = _allowed_hosts(tmp_path, HITL_BIND_HOST="127.0.0.1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "localhost,127.0.0.1,[::1],testserver"
+
+
+def test_a_debug_run_on_a_network_address_needs_the_names_given(tmp_path):
+    """DEBUG's implicit localhost names do not apply to a bind other machines can reach."""
+    refused = _allowed_hosts(tmp_path, HITL_BIND_HOST="0.0.0.0")
+    assert refused.returncode != 0
+    assert "set DJANGO_ALLOWED_HOSTS" in refused.stderr
+    named = _allowed_hosts(tmp_path, HITL_BIND_HOST="0.0.0.0", DJANGO_ALLOWED_HOSTS="annotate.lan")
+    assert named.returncode == 0, named.stderr
+    assert named.stdout.split()[-1] == "annotate.lan"
+
+
+@pytest.mark.parametrize(("host", "bind"), [(None, "127.0.0.1"), ("0.0.0.0", "0.0.0.0")])
+def test_make_run_binds_loopback_unless_told(host, bind):
+    """`make run` serves 127.0.0.1; `HOST=0.0.0.0 make run` is the explicit way to serve the network."""
+    args = ["make", "-n", "run"] + ([f"HOST={host}"] if host else [])
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "HOST")}
+    plan = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert plan.returncode == 0, plan.stderr
+    assert f"HITL_BIND_HOST={bind}" in plan.stdout
+    assert f"daphne -b {bind} -p" in plan.stdout
