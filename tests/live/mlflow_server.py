@@ -36,15 +36,23 @@ class MlflowServer:
         self.starts = 0
 
     def start(self, timeout: float = 240) -> "MlflowServer":
+        return self.launch().wait(timeout)
+
+    def launch(self) -> "MlflowServer":
+        """Start the process without waiting for it (start other processes meanwhile, then `wait`)."""
         self.starts += 1
-        log = self.log_dir / f"mlflow-{self.port}-{self.starts}.log"
+        self.log = self.log_dir / f"mlflow-{self.port}-{self.starts}.log"
         command = [
             str(MLFLOW), "server", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
             "--backend-store-uri", self.backend_uri, "--default-artifact-root", str(self.artifact_root),
         ]
         env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-        self.process = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        self.process = subprocess.Popen(command, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
                                         start_new_session=True)
+        return self
+
+    def wait(self, timeout: float = 240) -> "MlflowServer":
+        log = self.log
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -57,18 +65,18 @@ class MlflowServer:
         raise RuntimeError(f"mlflow server did not answer within {timeout} s: {log.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+        if self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        with contextlib.suppress(ProcessLookupError):  # uvicorn's own children, if any outlived it
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        with contextlib.suppress(ProcessLookupError):  # whatever of the group is left, uvicorn included
             os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def runs_by_key(self, experiment: str) -> Counter:
         """How many active runs of `experiment` carry each outbox key, as MLflow's own client sees them."""
