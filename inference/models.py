@@ -98,3 +98,27 @@ class Prediction(models.Model):
     @property
     def coords(self) -> dict:
         return {"x_min": self.x_min, "y_min": self.y_min, "x_max": self.x_max, "y_max": self.y_max}
+
+
+class DetectorConfig(models.Model):
+    """A project's chosen detector configuration, one row per change (the newest is active): its
+    history. Set by promoting an evaluation; label prompts themselves live on the labels."""
+
+    project = models.ForeignKey("annotations.Project", on_delete=models.CASCADE, related_name="detector_configs")
+    backend = models.CharField(max_length=32)
+    model = models.CharField(max_length=200, blank=True)
+    revision = models.CharField(max_length=100, blank=True)
+    prompts = models.JSONField(default=dict, help_text="{label name: prompt} when it was set.")
+    source = models.CharField(max_length=200, blank=True, help_text="Where it came from, e.g. `evaluation 12`.")
+    scores = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="detectorconfig_project_idx")]
+
+    def __str__(self):
+        return f"{self.project_id}: {self.backend} {self.revision} ({self.source})"

@@ -42,3 +42,19 @@ def detector_status() -> dict:
         reason = (local.get("reason") or "").rstrip(".")
         return {**local, "execution": mode, "source": "web", "reason": (reason + "." if reason else "") + hint}
     return {**get_detector().status(), "execution": mode, "source": "web"}
+
+
+def project_detector_config(*, project_id: int) -> dict | None:
+    """The project's active configuration (the newest `DetectorConfig`), and whether the workers run it."""
+    from inference.models import DetectorConfig
+
+    config = DetectorConfig.objects.filter(project_id=project_id).order_by("-created_at", "-id").first()
+    if config is None:
+        return None
+    running = detector_status()
+    same = all(not getattr(config, k) or str(running.get(k, "")) == getattr(config, k) for k in ("backend", "revision"))
+    return {
+        "backend": config.backend, "model": config.model, "revision": config.revision, "prompts": config.prompts,
+        "source": config.source, "scores": config.scores, "set_by": config.created_by_id,
+        "set_at": config.created_at.isoformat(), "workers_match": same,
+    }

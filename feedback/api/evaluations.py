@@ -5,6 +5,7 @@
   creates nothing.
 - `GET /api/projects/{id}/evaluations/` (members) — newest first, paginated.
 - `GET /api/evaluations/{id}/` (members) · `POST /api/evaluations/{id}/cancel/` · `…/resume/` (managers).
+- `POST /api/evaluations/{id}/promote/` (managers): "Use this configuration" → `{evaluation, project_config}`.
 Progress goes out as `evaluation.progress {evaluation}` on `/ws/projects/{id}/`.
 """
 
@@ -22,9 +23,11 @@ from annotations.exports import rows
 from annotations.models import Role
 from feedback.evaluation.models import Evaluation
 from feedback.evaluation.options import BACKENDS
+from feedback.evaluation.promotion import evaluation_promote
 from feedback.evaluation.runner import evaluation_start_on_commit
 from feedback.evaluation.selectors import evaluation_to_dict, evaluations_for_project, evaluations_for_project_any
 from feedback.evaluation.services import evaluation_cancel, evaluation_create, evaluation_resume
+from inference.status import project_detector_config
 
 EvaluationOutput = inline_serializer(
     "Evaluation",
@@ -48,6 +51,7 @@ EvaluationOutput = inline_serializer(
         "detector": serializers.DictField(),
         "error": serializers.CharField(),
         "mlflow_run_id": serializers.CharField(),
+        "mlflow_url": serializers.CharField(allow_null=True, help_text="The run in the MLflow UI (tracking server only)."),
         "registered_model": serializers.CharField(),
         "created_by": serializers.IntegerField(allow_null=True),
         "created_by_username": serializers.CharField(allow_null=True),
@@ -121,9 +125,19 @@ class EvaluationResumeApi(APIView):
         return Response(evaluation_to_dict(evaluation), status=status.HTTP_202_ACCEPTED)
 
 
+class EvaluationPromoteApi(APIView):
+    @extend_schema(request=None, responses=dict)
+    def post(self, request, pk):
+        evaluation = evaluation_get_for_user(pk=pk, user=request.user, role=Role.MANAGER)
+        evaluation_promote(evaluation=evaluation, user=request.user)
+        return Response({"evaluation": evaluation_to_dict(evaluation),
+                         "project_config": project_detector_config(project_id=evaluation.project_id)})
+
+
 urlpatterns = [
     path("projects/<id:project_id>/evaluations/", ProjectEvaluationsApi.as_view(), name="project-evaluations"),
     path("evaluations/<id:pk>/", EvaluationApi.as_view(), name="feedback-evaluation"),
     path("evaluations/<id:pk>/cancel/", EvaluationCancelApi.as_view(), name="feedback-evaluation-cancel"),
     path("evaluations/<id:pk>/resume/", EvaluationResumeApi.as_view(), name="feedback-evaluation-resume"),
+    path("evaluations/<id:pk>/promote/", EvaluationPromoteApi.as_view(), name="feedback-evaluation-promote"),
 ]

@@ -1,5 +1,6 @@
 """Reads of evaluations: the DESIGN.md evaluation shape, progress, and a project's list."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from feedback.evaluation.models import Evaluation
@@ -12,6 +13,14 @@ def _iso(value) -> str | None:
         return None
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def mlflow_run_url(run_id: str) -> str | None:
+    """The run's page in the MLflow UI when the tracking store is a server (an embedded store has no UI)."""
+    uri = str(settings.MLFLOW_TRACKING_URI)
+    if not run_id or not uri.startswith(("http://", "https://")):
+        return None
+    return f"{uri.rstrip('/')}/#/runs/{run_id}"
 
 
 def evaluation_to_dict(evaluation: Evaluation) -> dict:
@@ -38,6 +47,7 @@ def evaluation_to_dict(evaluation: Evaluation) -> dict:
         "detector": evaluation.detector,
         "error": evaluation.error,
         "mlflow_run_id": evaluation.mlflow_run_id,
+        "mlflow_url": mlflow_run_url(evaluation.mlflow_run_id),
         "registered_model": evaluation.registered_model,
         "created_by": evaluation.created_by_id,
         "created_by_username": evaluation.created_by.username if evaluation.created_by else None,

@@ -17,7 +17,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.access import image_get_for_user
+from annotations.access import image_get_for_user, project_get_for_user
 from annotations.api.pagination import Pagination
 from annotations.errors import NotFound
 from annotations.selectors.boxes import box_to_dict
@@ -38,7 +38,7 @@ from inference.services import (
     predictions_accept_all,
     predictions_reject_all,
 )
-from inference.status import detector_status
+from inference.status import detector_status, project_detector_config
 
 
 
@@ -136,8 +136,13 @@ class RejectAllApi(APIView):
         return Response({"rejected": [prediction_to_dict(p) for p in rejected]})
 
 
+class StatusQuery(serializers.Serializer):
+    project = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
 class StatusApi(APIView):
     @extend_schema(
+        parameters=[StatusQuery],
         responses=inline_serializer(
             "InferenceStatus",
             {
@@ -149,8 +154,19 @@ class StatusApi(APIView):
                 "reason": serializers.CharField(),
                 "execution": serializers.CharField(),
                 "source": serializers.CharField(help_text="worker: as reported by a worker; web: this process"),
+                "project_config": serializers.DictField(
+                    required=False, allow_null=True,
+                    help_text="With ?project=ID: the project's active configuration (set by promoting an "
+                              "evaluation) and `workers_match`, whether the workers run it.",
+                ),
             },
         )
     )
     def get(self, request):
-        return Response(detector_status())
+        query = StatusQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        answer = detector_status()
+        if "project" in query.validated_data:
+            project = project_get_for_user(pk=query.validated_data["project"], user=request.user)
+            answer["project_config"] = project_detector_config(project_id=project.pk)
+        return Response(answer)

@@ -72,6 +72,11 @@ def _reset_token_throttle(world, user):
     cache.delete_many([f"throttle_token_{ip}" for ip in ("127.0.0.1", "None")])
 
 
+def _evaluation_done(world, user):
+    Evaluation.objects.filter(pk=world["evaluation"].pk).update(status="done", prompts={"person": "person"})
+    world["evaluation"].refresh_from_db()
+
+
 P = lambda suffix: lambda w: f"/api/projects/{w['project'].pk}/{suffix}"  # noqa: E731
 I = lambda suffix: lambda w: f"/api/images/{w['image'].pk}/{suffix}"  # noqa: E731
 
@@ -146,6 +151,8 @@ ROWS = [
         body=lambda w, u: {"only": "all"}),
     Row("GET", "api/evaluations/<id:pk>/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/", A, 200),
     Row("POST", "api/evaluations/<id:pk>/cancel/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/cancel/", M, 200),
+    Row("POST", "api/evaluations/<id:pk>/promote/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/promote/", M, 200,
+        prepare=_evaluation_done),
     Row("POST", "api/evaluations/<id:pk>/resume/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/resume/", M, 202),
     # --- schema and docs: public by design (they describe the API, they hold no data)
     Row("GET", "api/schema/", lambda w: "/api/schema/", OPEN, 200, anonymous=200),

@@ -78,3 +78,35 @@ def test_roles_annotators_cannot_start_outsiders_see_nothing(verified, annotator
     assert client_for(manager).post(f"/api/evaluations/{evaluation['id']}/cancel/").status_code == 409
     assert client_for(manager).post(f"/api/evaluations/{evaluation['id']}/resume/").status_code == 202
     assert client_for(manager).get("/api/evaluations/99999999/").status_code == 404
+
+
+def test_using_an_evaluated_configuration_sets_label_prompts_records_it_and_the_status_shows_it(
+        verified, manager, annotator, client_for):
+    from feedback.models import TrackingOutbox
+    from inference.models import DetectorConfig
+
+    LabelFactory(project=verified, name="pedestrian")
+    evaluation = evaluation_create_done(verified, manager, prompts={"person": "human"})
+    assert client_for(annotator).post(f"/api/evaluations/{evaluation.pk}/promote/").status_code == 403
+    response = client_for(manager).post(f"/api/evaluations/{evaluation.pk}/promote/")
+    assert response.status_code == 200, response.json()
+    assert verified.labels.get(name="person").prompt == "human"
+    assert verified.labels.get(name="pedestrian").prompt == ""  # unchanged: its prompt was its name
+    [config] = DetectorConfig.objects.filter(project=verified)
+    assert (config.backend, config.revision, config.source) == ("known", "r1", f"evaluation {evaluation.pk}")
+    assert config.scores["map_50"] == evaluation.metrics["map_50"]
+    assert TrackingOutbox.objects.get(kind="promotion").payload["tags"]["hitl.kind"] == "promotion"
+    status = client_for(annotator).get(f"/api/inference/status/?project={verified.pk}").json()
+    assert status["project_config"]["revision"] == "r1" and status["project_config"]["workers_match"] is True
+    assert status["project_config"]["prompts"]["person"] == "human"
+    assert "project_config" not in client_for(annotator).get("/api/inference/status/").json()
+    assert client_for(annotator).get("/api/inference/status/?project=x").status_code == 400
+
+
+def evaluation_create_done(project, user, **options):
+    from annotations.exports.service import dataset_export
+    from feedback.evaluation.services import evaluation_create
+
+    version = dataset_export(project=project, format="coco", only="approved")
+    evaluation = evaluation_create(project=project, user=user, dataset=version.pk, **options)
+    return evaluation_run(evaluation_id=evaluation.pk, idle=run_queued_jobs)
