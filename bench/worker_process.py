@@ -10,7 +10,7 @@ on a fresh bench database and talks to it as the browser does (REST + websocket)
   own log ("Started the detector process … in N s");
 - crash → `detection.failed` at a websocket client: from the moment the test-only detector
   kills its process with SIGSEGV (it stamps the time first) to the message's arrival;
-- latency per prompt for OpenCV (and the tiny moondream model of the tests): in this process
+- latency per prompt for OpenCV (and the moondream stand-in of the tests): in this process
   on the bare detector (what the web process used to run itself), and through the worker
   process — started → last `detection.result` at the websocket, divided by the prompts;
 - peak RSS (VmHWM) of the web process and of the worker after an N-megapixel `person` job
@@ -199,21 +199,20 @@ async def opencv_figures(folder: Path, frames, token, cookie, astronaut, prompts
 
 
 async def tiny_figures(folder: Path, frames, token, cookie, astronaut, prompts) -> None:
+    """The moondream backend on the tests' stand-in model (the published structure, tiny weights)."""
     from inference.detectors.moondream import MoondreamDetector
-    from tests.inference.conftest import build_tiny_moondream
+    from tests.inference.moondream_standin import build_standin
 
-    model, _ = build_tiny_moondream(folder / "tiny-moondream")
-    env = {"INFERENCE_BACKEND": "moondream", "MOONDREAM_MODEL": str(model), "MOONDREAM_DEVICE": "cpu",
-           "HF_HUB_OFFLINE": "1", "HF_HOME": str(folder / "hf-home")}
-    os.environ.update({k: v for k, v in env.items() if k.startswith("HF_")})
-    from django.test import override_settings
-
-    with override_settings(MOONDREAM_MODEL=str(model), MOONDREAM_DEVICE="cpu"):
-        bare = bare_per_prompt(MoondreamDetector(), astronaut, prompts)
+    answers = {p: [[0.1 * i, 0.1, 0.1 * i + 0.2, 0.5] for i in range(3)] for p in prompts}
+    model, _ = build_standin(folder / "moondream-standin", folder / "hf-home" / "hub", answers=answers)
+    tiny = MoondreamDetector(model=str(model), device="cpu")
+    tiny.load()
+    bare = bare_per_prompt(tiny, astronaut, prompts)
+    env = {"INFERENCE_BACKEND": "moondream", "MOONDREAM_MODEL": str(model), "MOONDREAM_DEVICE": "cpu"}
     with Server(env, folder) as server:
         await server.job(frames["plain"].pk, prompts[:1], token, cookie)  # loads the model
         best = min([per_prompt(await server.job(frames["astronaut"].pk, prompts, token, cookie)) for _ in range(3)])
-    print(f"tiny moondream per prompt, {len(prompts)} prompts: bare in-process {bare * 1000:.2f} ms, "
+    print(f"moondream stand-in per prompt, {len(prompts)} prompts: bare in-process {bare * 1000:.2f} ms, "
           f"through the worker {best * 1000:.2f} ms (best of 3)")
 
 
@@ -227,6 +226,7 @@ def main():
     ensure_database(args.database)
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
         folder = Path(tmp)
+        os.environ.update(HF_HUB_OFFLINE="1", HF_HOME=str(folder / "hf-home"))  # before huggingface_hub loads
         setup(args.database, folder / "media")
         frames, token, cookie, astronaut = fixtures(args.megapixels)
         asyncio.run(opencv_figures(folder, frames, token, cookie, astronaut, OPENCV_PROMPTS[: args.prompts]))
