@@ -28,23 +28,11 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-OPENCV_PROMPTS = ["face", "eye", "person", "smile", "upper body", "full body", "cat", "plate", "profile face",
-                  "lower body"]
-TINY_PROMPTS = ["person", "car", "dog", "bicycle", "bus", "truck", "cat", "bird", "boat", "traffic light"]
 
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    with psycopg.connect(parsed._replace(path="/postgres").geturl(), autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
+from bench.detect import OPENCV_PROMPTS, TINY_PROMPTS, ensure_database  # noqa: E402  (needs REPO on the path)
 
 
 def setup(database: str, media: Path) -> None:
