@@ -4,7 +4,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from django.http import Http404, JsonResponse
 from django.views.defaults import page_not_found
 from rest_framework import status
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from annotations.errors import DomainError, StaleVersion
+from annotations.services.locking import FrameBusy, is_lock_conflict
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,11 @@ def exception_handler(exc, context):
         # A constraint the input broke that validation did not catch first: still the client's input.
         logger.warning("Constraint refused a write: %s", exc)
         return Response({"detail": "The request conflicts with existing data."}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, OperationalError) and is_lock_conflict(exc):
+        # A deadlock or serialization failure that escaped a service's own retry: the request lost
+        # a race and changed nothing (its transaction rolled back); trying again is the remedy.
+        logger.warning("Lock conflict answered as 409: %s", exc)
+        return Response({"detail": FrameBusy.default_detail}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):

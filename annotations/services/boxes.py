@@ -1,13 +1,14 @@
 """Box writes: create, update and (soft) delete with optimistic locking, history and live fan-out.
 
-Every write runs in one transaction: check (version, frame lock, geometry) → do → record an
-AnnotationEvent → broadcast on commit to the frame's websocket group. A rolled-back write
-is never broadcast, and a stale `version` changes nothing.
+Every write runs in one transaction (`@frame_write`): lock the frame, then the box (the lock
+order of annotations/services/locking.py) → check (version, approved frame, geometry) → do →
+record an AnnotationEvent → broadcast on commit to the frame's websocket group. A rolled-back
+write is never broadcast, and a stale `version` changes nothing.
 """
 
 import math
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from annotations.access import role_in_project
@@ -16,6 +17,7 @@ from annotations.errors import Conflict, InvalidInput, StaleVersion
 from annotations.models import ROLE_RANK, Box, BoxSource, EventAction, Image, ImageStatus, Label, Role
 from annotations.selectors.boxes import box_snapshot, box_to_dict, user_brief
 from annotations.services.history import event_record, register_action
+from annotations.services.locking import frame_lock, frame_write
 from annotations.signals import box_changed
 from annotations.services.review import image_status_broadcast_on_commit
 
@@ -25,21 +27,14 @@ APPROVED_LOCKED = "This frame is approved and locked; ask a reviewer to reopen i
 
 
 def ensure_frame_editable(*, image: Image, user) -> None:
-    """Refuse (409) an annotator's change to an approved frame; reviewers, managers and staff may edit.
+    """Lock the frame (`frame_lock`, first in the lock order) and refuse (409) an annotator's change
+    to an approved frame; reviewers, managers and staff may edit.
 
-    Reads the frame's status fresh from the database and, inside a transaction on PostgreSQL,
-    holds a share lock on the frame row until commit, so a concurrent approval waits for this
-    write instead of being overtaken by it. Every service that changes a frame's annotations
-    (boxes, undo/redo, accepting AI boxes) calls this first.
+    The status is read under the frame lock, held until commit, so a concurrent approval waits
+    for this write instead of being overtaken by it. Every service that changes a frame's
+    annotations (boxes, undo/redo, accepting AI boxes) calls this before locking anything else.
     """
-    suffix = " FOR SHARE" if connection.features.has_select_for_update and connection.in_atomic_block else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT status FROM {Image._meta.db_table} WHERE id = %s{suffix}", [image.pk])
-        row = cursor.fetchone()
-    if row is None:  # deleted under our feet: nothing left to edit
-        raise Conflict("This frame no longer exists.")
-    image.status = row[0]
-    if image.status != ImageStatus.APPROVED:
+    if frame_lock(image) != ImageStatus.APPROVED:
         return
     role = role_in_project(user=user, project_id=image.project_id)
     if role is None or ROLE_RANK[role] < ROLE_RANK[Role.REVIEWER]:
@@ -74,7 +69,7 @@ def _check_geometry(box: Box) -> None:
     box.clean()  # inside the image, min < max, label of the frame's project -> ValidationError (400)
 
 
-@transaction.atomic
+@frame_write
 def box_create(
     *,
     image: Image,
@@ -91,8 +86,8 @@ def box_create(
 ) -> Box:
     """Create a box on a frame (version 1); `action` lets the accept-an-AI-box flow record `accept`.
     `client_key` makes the create idempotent: see `box_create_once`."""
-    frame_start(image=image, user=user)
     ensure_frame_editable(image=image, user=user)
+    frame_start(image=image, user=user)
     box = Box(
         client_key=client_key,
         image=image,
@@ -154,17 +149,18 @@ def box_lock(pk: int, *, known: Box | None = None) -> Box:
 
 
 def box_lock_current(box: Box, *, version: int, user) -> Box:
-    """Lock the box for a change by `user`: it must be live at `version` (else StaleVersion with
-    the current box) on a frame they may still edit; a `new` frame becomes `in_progress`."""
+    """Lock the frame, then the box, for a change by `user`: the frame must be one they may still
+    edit, the box live at `version` (else StaleVersion with the current box); a `new` frame
+    becomes `in_progress`."""
+    ensure_frame_editable(image=box.image, user=user)
     locked = box_lock(box.pk, known=box)
     if locked.deleted or locked.version != version:
         raise StaleVersion(current=locked)
     frame_start(image=locked.image, user=user)
-    ensure_frame_editable(image=locked.image, user=user)
     return locked
 
 
-@transaction.atomic
+@frame_write
 def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE, **changes) -> Box:
     """Apply `changes` (any of label, x_min, y_min, x_max, y_max) if `version` is still current.
 
@@ -191,7 +187,7 @@ def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE
     return locked
 
 
-@transaction.atomic
+@frame_write
 def box_delete(*, box: Box, user, version: int, action: str = EventAction.DELETE) -> Box:
     """Soft-delete a box (kept for history and undo) if `version` is still current; version + 1."""
     locked = box_lock_current(box, version=version, user=user)

@@ -11,11 +11,12 @@ Per user per image, and it survives reloads because it lives in the database:
 Undo/redo are themselves recorded (action `undo`/`redo`, `reverts` = the target event,
 `before`/`after` = the box around the step) and flip `undone` on the target.
 
-**The locking rule** is enforced here, for every action, before any handler runs: the
-target's box is locked (`SELECT … FOR UPDATE`) and the last event on that box must be this
-user's and carry the box's current version. Otherwise someone else changed the box since,
-and the step is refused with StaleVersion (409, with the current box). Handlers therefore
-never need to, and cannot, skip it. The frame lock (`ensure_frame_editable`) applies too.
+**The locking rule** is enforced here, for every action, before any handler runs: the frame
+row is locked first (`ensure_frame_editable`, the lock order of annotations/services/locking.py,
+which every edit of the frame follows), then the target is chosen, then its box is locked and
+the last event on that box must be this user's and carry the box's current version. Otherwise
+someone else changed the box since, and the step is refused with StaleVersion (409, with the
+current box). Handlers therefore never need to, and cannot, skip it.
 
 **Registry: making another app's actions undoable.** Call, once at start-up (e.g. from your
 AppConfig.ready(), so the action is known before the first undo)::
@@ -40,12 +41,11 @@ box=box, after=box_snapshot(box))` so the locking rule can see the version they 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
-from django.db import transaction
 
 from annotations.errors import InvalidInput, StaleVersion
 from annotations.models import AnnotationEvent, Box, EventAction, Image
 from annotations.selectors.boxes import box_snapshot
+from annotations.services.locking import frame_write
 
 
 @dataclass(frozen=True)
@@ -139,12 +139,15 @@ def history_redo(*, image: Image, user) -> HistoryStep:
     return _step(image=image, user=user, direction=EventAction.REDO)
 
 
-@transaction.atomic
+@frame_write
 def _step(*, image: Image, user, direction: str) -> HistoryStep:
     from annotations.services.boxes import box_broadcast, box_lock, ensure_frame_editable
 
-    # One history step per user at a time: a double-clicked undo must not revert the same event twice.
-    list(get_user_model().objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk"))
+    # The frame first (the lock order of annotations/services/locking.py), the same lock every
+    # edit of this frame takes: the target chosen below is the user's latest change as committed,
+    # and no edit can land between choosing it and reverting it. (A double-clicked undo queues
+    # here too, so it cannot revert the same event twice.)
+    ensure_frame_editable(image=image, user=user)
     find = undo_target if direction == EventAction.UNDO else redo_target
     target = find(image=image, user=user)
     if target is None:
@@ -156,7 +159,6 @@ def _step(*, image: Image, user, direction: str) -> HistoryStep:
         box = box_lock(target.box_id)
         _check_unchanged_since(box=box, user=user, direction=direction)
         was_live = not box.deleted
-    ensure_frame_editable(image=image, user=user)
 
     before = box_snapshot(box) if box is not None else None
     result = handler(event=target, box=box, user=user)

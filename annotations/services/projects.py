@@ -101,7 +101,10 @@ def project_update(
 @transaction.atomic
 def project_delete(*, project: Project, user) -> None:
     """Delete a project with its frames, boxes and history; the stored files go after the commit."""
-    names = list(Image.objects.filter(project=project).values_list("file", flat=True))
+    # Frame rows first, in the mode and order of annotations/services/locking.py: an edit in flight
+    # finishes before its boxes go, instead of deadlocking with this delete.
+    frames = Image.objects.filter(project=project).order_by("pk").select_for_update(no_key=True)
+    names = list(frames.values_list("file", flat=True))
     # Boxes protect their labels; with the boxes gone first, the cascade can take the labels.
     Box.objects.filter(image__project=project).delete()
     project_id = project.pk

@@ -25,8 +25,6 @@ goes to the frame's group and the project's group, and `project.progress` (count
 status) to the project's group.
 """
 
-from django.db import transaction
-
 from annotations.access import require_role
 from annotations.broadcast import broadcast_on_commit, image_group, project_group
 from annotations.errors import Conflict, Forbidden, InvalidInput
@@ -34,6 +32,7 @@ from annotations.models import EventAction, Image, ImageStatus, Membership, Proj
 from annotations.selectors.boxes import user_brief
 from annotations.selectors.live import image_status_dict, project_progress
 from annotations.services.history import event_record
+from annotations.services.locking import frame_lock, frame_write
 
 APPROVE, REJECT = "approve", "reject"
 DECISIONS = (APPROVE, REJECT)
@@ -61,7 +60,8 @@ def image_status_broadcast_on_commit(*, image: Image, user, decision: str | None
 
 
 def _lock(image: Image) -> Image:
-    return Image.objects.select_for_update(of=("self",)).select_related("submitted_by", "reviewed_by").get(pk=image.pk)
+    frame_lock(image)  # the frame row first, in the one mode every frame writer uses (services/locking.py)
+    return Image.objects.select_related("submitted_by", "reviewed_by").get(pk=image.pk)
 
 
 def _require_second_pair_of_eyes(*, image: Image, user) -> None:
@@ -77,7 +77,7 @@ def _require_second_pair_of_eyes(*, image: Image, user) -> None:
         )
 
 
-@transaction.atomic
+@frame_write
 def image_submit(*, image: Image, user) -> Image:
     """Hand a frame to the reviewers (annotator or above); records `submit`, broadcasts on commit."""
     require_role(user=user, project_id=image.project_id, role=Role.ANNOTATOR)
@@ -97,7 +97,7 @@ def image_submit(*, image: Image, user) -> Image:
     return locked
 
 
-@transaction.atomic
+@frame_write
 def image_review(*, image: Image, user, decision: str, comment: str = "") -> Image:
     """Approve or reject a frame (reviewer or above); see the module docstring for which moves are allowed."""
     require_role(user=user, project_id=image.project_id, role=Role.REVIEWER)

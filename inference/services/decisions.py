@@ -5,9 +5,12 @@ action="accept")`, so the box has history, versioning and live fan-out like any 
 The Prediction keeps the model's geometry; a correction lives only in the Box (status
 `corrected`). Every decision is an AnnotationEvent and undoable (handlers registered below):
 undoing an accept deletes the box and puts the prediction back to pending.
+
+Locks follow annotations/services/locking.py: the frame row first, then the prediction, then
+boxes — the same order as every other write to the frame, so a single decision, a whole-frame
+decision and an undo queue at the frame instead of deadlocking.
 """
 
-from django.db import transaction
 from django.utils import timezone
 
 from annotations.broadcast import broadcast_on_commit, image_group
@@ -16,6 +19,7 @@ from annotations.models import Box, BoxSource, EventAction, Image, Label
 from annotations.selectors.boxes import user_brief
 from annotations.services.boxes import COORDS, box_create, box_restore, ensure_frame_editable
 from annotations.services.history import event_record, register_action
+from annotations.services.locking import frame_write
 from annotations.signals import box_changed
 from inference.models import Prediction, PredictionStatus
 from inference.selectors import labels_by_prompt, prediction_to_dict
@@ -31,9 +35,11 @@ def _decided_broadcast(*, image_id: int, predictions, user, action: str) -> None
     broadcast_on_commit(image_group(image_id), "detection.decided", payload)
 
 
-def _lock(pk: int) -> Prediction:
-    list(Prediction.objects.select_for_update().filter(pk=pk).values_list("pk"))
-    return Prediction.objects.select_related("image", "label").get(pk=pk)
+def _lock(prediction: Prediction, *, user) -> Prediction:
+    """The frame (which the user must be allowed to edit), then the prediction; returns it as committed."""
+    ensure_frame_editable(image=prediction.image, user=user)
+    list(Prediction.objects.select_for_update().filter(pk=prediction.pk).values_list("pk"))
+    return Prediction.objects.select_related("image", "label").get(pk=prediction.pk)
 
 
 def _decide(prediction: Prediction, status: str, user) -> None:
@@ -68,7 +74,7 @@ def _require_pending(prediction: Prediction) -> None:
         raise Conflict(f"This AI box was already {prediction.status}.", prediction=prediction_to_dict(prediction))
 
 
-@transaction.atomic
+@frame_write
 def prediction_accept(*, prediction: Prediction, user, coords: dict | None = None, label: Label | None = None):
     """Accept an AI box as a human-owned Box; returns `(prediction, box)`.
 
@@ -76,7 +82,7 @@ def prediction_accept(*, prediction: Prediction, user, coords: dict | None = Non
     the prediction becomes `corrected` and keeps the model's geometry; the Box holds the
     corrected one. A prediction already decided → Conflict (409).
     """
-    locked = _lock(prediction.pk)
+    locked = _lock(prediction, user=user)
     _require_pending(locked)
     chosen = _label_for(locked, label)
     unknown = set(coords or {}) - set(COORDS)
@@ -92,12 +98,11 @@ def prediction_accept(*, prediction: Prediction, user, coords: dict | None = Non
     return locked, box
 
 
-@transaction.atomic
+@frame_write
 def prediction_reject(*, prediction: Prediction, user) -> Prediction:
     """Reject an AI box; recorded in history (undo puts it back to pending). Already decided → 409."""
-    locked = _lock(prediction.pk)
+    locked = _lock(prediction, user=user)
     _require_pending(locked)
-    ensure_frame_editable(image=locked.image, user=user)
     _decide(locked, PredictionStatus.REJECTED, user)
     event_record(
         image=locked.image, user=user, action=EventAction.REJECT,
@@ -114,18 +119,20 @@ def _pending_ids(image: Image) -> list[int]:
     )
 
 
-@transaction.atomic
+@frame_write
 def predictions_accept_all(*, image: Image, user) -> dict:
     """Accept every pending AI box of the frame that has a label; one history step per box.
 
     Returns `{"accepted": [(prediction, box), ...], "skipped": [prediction, ...]}` — skipped are
-    those whose prompt matches no label of the project.
+    those whose prompt matches no label of the project. AI boxes someone decided meanwhile are
+    left out, not a reason to refuse the rest: the pending ones are read under the frame lock.
     """
     ensure_frame_editable(image=image, user=user)
     accepted, skipped = [], []
     project_labels = labels_by_prompt(project_id=image.project_id)
     for pk in _pending_ids(image):
         prediction = Prediction.objects.select_related("image", "label").get(pk=pk)
+        prediction.image = image  # the locked frame (its status is current)
         if prediction.label is None and prediction.prompt not in project_labels:
             skipped.append(prediction)
             continue
@@ -133,11 +140,11 @@ def predictions_accept_all(*, image: Image, user) -> dict:
     return {"accepted": accepted, "skipped": skipped}
 
 
-@transaction.atomic
+@frame_write
 def predictions_reject_all(*, image: Image, user) -> list[Prediction]:
-    """Reject every pending AI box of the frame; one history step per box."""
+    """Reject every AI box of the frame still pending (read under the frame lock); one history step per box."""
     ensure_frame_editable(image=image, user=user)
-    return [prediction_reject(prediction=Prediction(pk=pk), user=user) for pk in _pending_ids(image)]
+    return [prediction_reject(prediction=Prediction(pk=pk, image=image), user=user) for pk in _pending_ids(image)]
 
 
 def prediction_follow_box(*, box: Box, user, **kwargs) -> None:
