@@ -157,7 +157,7 @@ def _step(*, image: Image, user, direction: str) -> HistoryStep:
     box, was_live = None, False
     if target.box_id is not None:
         box = box_lock(target.box_id)
-        _check_unchanged_since(box=box, user=user, direction=direction)
+        _check_unchanged_since(box=box, user=user, target=target, direction=direction)
         was_live = not box.deleted
 
     before = box_snapshot(box) if box is not None else None
@@ -176,11 +176,26 @@ def _step(*, image: Image, user, direction: str) -> HistoryStep:
     return HistoryStep(event=event, target=target, box=result)
 
 
-def _check_unchanged_since(*, box: Box, user, direction: str) -> None:
-    """The locking rule: the box's last change is this user's and left the current version."""
+def _check_unchanged_since(*, box: Box, user, target: AnnotationEvent, direction: str) -> None:
+    """The locking rule: the box's last change is this user's and left the current version, and the
+    box is exactly as the target left it (undo) or found it (redo) — so a step only ever reverts
+    or re-applies the change it names, never one that an edit has since overtaken."""
     last = AnnotationEvent.objects.filter(box_id=box.pk).order_by("-id").values("user_id", "after").first()
     after = (last or {}).get("after") or {}
-    if last is None or last["user_id"] != user.pk or after.get("version", box.version) != box.version:
+    changed = last is None or last["user_id"] != user.pk or after.get("version", box.version) != box.version
+    expected = target.after if direction == EventAction.UNDO else target.before
+    if changed or not _box_matches(box, expected):
         raise StaleVersion(
             current=box, detail=f"Someone else changed this box since; it cannot be {direction}ne automatically."
         )
+
+
+SNAPSHOT_STATE = ("label", "x_min", "y_min", "x_max", "y_max")
+
+
+def _box_matches(box: Box, snapshot: dict | None) -> bool:
+    """Whether the box is in the state a snapshot recorded (None or `deleted`: deleted; versions aside)."""
+    if snapshot is None or snapshot.get("deleted"):
+        return box.deleted
+    current = box_snapshot(box)
+    return not box.deleted and all(current[key] == snapshot.get(key, current[key]) for key in SNAPSHOT_STATE)
