@@ -83,7 +83,7 @@ def test_review_racing_an_edit_never_lets_an_annotator_edit_land_after_the_appro
 
 def test_the_same_file_uploaded_twice_at_once_is_stored_once():
     def one_round(index):
-        frame = frame_make(roles=(Role.ANNOTATOR, Role.ANNOTATOR))
+        frame = frame_make(roles=(Role.MANAGER, Role.MANAGER))
         data = png_bytes(32, 24, color=(index % 256, 7, 9))
 
         def upload(client, name):
