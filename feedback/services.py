@@ -35,7 +35,10 @@ def _record_and_notify(*, image: Image, user, before: int | None, after: int | N
         image=image, user=user, action=EventAction.FEEDBACK, before={"rating": before}, after={"rating": after}
     )
     payload = {"image": image.pk, "user": user_brief(user), "rating": after}
-    broadcast_on_commit(image_group(image.pk), "feedback.updated", payload)
+    # The frame's tally, read after commit, so every viewer's "Ratings of this frame" follows live.
+    broadcast_on_commit(
+        image_group(image.pk), "feedback.updated", lambda: {**payload, "summary": feedback_summary(image=image)}
+    )
 
 
 @transaction.atomic

@@ -20,6 +20,8 @@ def image_status_dict(image: Image) -> dict:
         "review_comment": image.review_comment,
         "submitted_by": user_brief(image.submitted_by) if image.submitted_by_id else None,
         "reviewed_by": user_brief(image.reviewed_by) if image.reviewed_by_id else None,
+        # When the frame last changed (its status, for a submitted or reviewed frame): the banner's date.
+        "status_at": image.updated_at.isoformat() if image.updated_at else None,
     }
 
 

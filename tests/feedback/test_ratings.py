@@ -56,6 +56,9 @@ def test_each_change_is_an_event_and_a_broadcast_after_commit(
     assert [payload["rating"] for _, _, payload in sent] == [1, -1, None]
     assert sent[0][2]["user"] == {"id": annotator.pk, "username": annotator.username}
     assert sent[0][2]["image"] == image.pk
+    # The frame's tally, read when the message leaves (here all after the final clear), so every
+    # viewer's "Ratings of this frame" shows what is committed.
+    assert [payload["summary"]["total"] for _, _, payload in sent] == [0, 0, 0]
 
 
 def test_ratings_are_not_undoable(client_for, annotator, image):

@@ -127,11 +127,25 @@ async function boot() {
   }).observe($("stage"));
   fit();
 
+  // A submitted or approved frame is read-only here (review.js shows why and offers to reopen):
+  // edits are refused at the source instead of failing on the server later.
+  let readOnly = false;
+  const READ_ONLY = "This frame is read-only while it is submitted or approved; reopen it to edit.";
+  const editable = () => {
+    if (readOnly) app.emit("notice", { text: READ_ONLY, level: "info" });
+    return !readOnly;
+  };
+  app.on("review.status", ({ status }) => {
+    readOnly = status === "submitted" || status === "approved";
+    root.dataset.readonly = String(readOnly);
+    if (readOnly) tools?.cancel();
+  });
+
   const pickLabel = (id) => {
     currentLabel = id;
     ui.labelPicker(currentLabel, pickLabel);
     const b = app.selected();
-    if (b && b.label !== id) {
+    if (b && b.label !== id && !readOnly) {
       store.patch(b.cid, { label: id });
       app.saves.update(b.cid);
       ui.selection(b);
@@ -178,6 +192,12 @@ async function boot() {
     ui.feedback(body);
     refreshCounts();
   });
+  // Someone else's rating: the frame's tally follows (this user's own rating is theirs to set).
+  app.on("live:feedback", (m) => {
+    if (!m.summary || Number(m.image) !== Number(imageId)) return;
+    rated = { ...rated, summary: m.summary };
+    ui.feedback(rated);
+  });
   for (const b of document.querySelectorAll("[data-feedback]")) {
     b.onclick = () => rate(b.dataset.feedback === "" ? null : Number(b.dataset.feedback));
   }
@@ -211,14 +231,14 @@ async function boot() {
   tools = installTools({
     canvas, store, layers: app.layers, saves: app.saves, getView: () => view, setView,
     imageSize: () => imageSize, currentLabel: () => currentLabel, selectedCid: () => selectedCid,
-    select: app.select, requestRender: app.render, spaceHeld: () => spaceHeld, emit: app.emit,
+    select: app.select, requestRender: app.render, spaceHeld: () => spaceHeld, emit: app.emit, editable,
   });
   const nav = installNav(app, { image: app.image, ui });
   app.on("box.drawn", () => nav.stop()); // editing stops playback
   app.on("box.changed", () => nav.stop());
 
   const actions = installKeys({
-    app, canvas, imageSize, fit, pickLabel, rate, nav, tools, ui,
+    app, canvas, imageSize, fit, pickLabel, rate, nav, tools, ui, editable,
     getView: () => view, setView, setSpace: (on) => (spaceHeld = on),
   });
   $("help-button").onclick = () => ui.helpOverlay();

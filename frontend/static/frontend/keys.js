@@ -6,8 +6,10 @@
 import { SHORTCUTS, isTyping, matchShortcut } from "./shortcuts.js";
 import { moveBox, zoomAt } from "./canvas/geometry.js";
 
-export function installKeys({ app, canvas, imageSize, getView, setView, fit, pickLabel, rate, nav, tools, ui, setSpace }) {
+export function installKeys({ app, canvas, imageSize, getView, setView, fit, pickLabel, rate, nav, tools, ui, setSpace, editable = () => true }) {
   const { store } = app;
+  /** An action that changes the frame: refused (with a notice) while the frame is read-only. */
+  const edit = (fn) => (...args) => (editable() ? fn(...args) : undefined);
 
   const nudge = (dx, dy, e) => {
     const b = app.selected();
@@ -29,19 +31,19 @@ export function installKeys({ app, canvas, imageSize, getView, setView, fit, pic
   };
 
   const actions = {
-    undo: () => app.history.undo(),
-    redo: () => app.history.redo(),
-    delete: () => {
+    undo: edit(() => app.history.undo()),
+    redo: edit(() => app.history.redo()),
+    delete: edit(() => {
       const b = app.selected();
       if (!b) return;
       app.saves.remove(b.cid);
       app.select(null);
-    },
+    }),
     label: (n) => store.labels()[n - 1] && pickLabel(store.labels()[n - 1].id),
-    "nudge-left": (_, e) => nudge(-1, 0, e),
-    "nudge-right": (_, e) => nudge(1, 0, e),
-    "nudge-up": (_, e) => nudge(0, -1, e),
-    "nudge-down": (_, e) => nudge(0, 1, e),
+    "nudge-left": edit((_, e) => nudge(-1, 0, e)),
+    "nudge-right": edit((_, e) => nudge(1, 0, e)),
+    "nudge-up": edit((_, e) => nudge(0, -1, e)),
+    "nudge-down": edit((_, e) => nudge(0, 1, e)),
     "select-next": (_, e) => cycle(e.shiftKey ? -1 : 1),
     deselect: () => tools.cancel() || app.select(null),
     "feedback-positive": () => rate(1),

@@ -5,6 +5,20 @@
 import { h, clear } from "./lib/dom.js";
 import { STATUS_LABELS, roleRank } from "./lib/constants.js";
 
+/** A submitted or approved frame opens read-only: it has to be reopened to be changed. */
+export function isReadOnly(status) {
+  return status === "submitted" || status === "approved";
+}
+
+/** The banner over the frame for a status (pure): null when there is nothing to say. */
+export function bannerText({ status, reviewedBy, submittedBy, comment, at }) {
+  const when = at ? ` on ${at}` : "";
+  if (status === "approved") return `Approved${reviewedBy ? ` by ${reviewedBy}` : ""}${when} — read-only; a reviewer or manager can reopen it to edit.`;
+  if (status === "submitted") return `Submitted${submittedBy ? ` by ${submittedBy}` : ""}${when} — read-only while it waits for review.`;
+  if (status === "rejected") return `Rejected${reviewedBy ? ` by ${reviewedBy}` : ""}${when}: ${comment || "no comment"} — fix it and submit again.`;
+  return null;
+}
+
 /** Which actions a role may take on a frame in a status (pure; unit-tested). */
 export function reviewActions(status, role) {
   const rank = roleRank(role);
@@ -26,9 +40,23 @@ export function installReview(app, { role, panel: host }) {
   const error = h("span", { class: "error-text", role: "alert" });
   const panel = h("div", { class: "review-panel", "data-testid": "review-panel" }, badge, buttons, error, comment);
   host.append(panel);
-  const state = { status: null, comment: "", role, reviewedBy: null };
+  const state = { status: null, comment: "", role, reviewedBy: null, submittedBy: null, at: null };
+  const banner = document.getElementById("review-banner");
+  const bannerLine = h("span", { "data-role": "text" });
+  const reopen = h("button", { type: "button", class: "btn", "data-testid": "reopen", onclick: () => openReject("Reopen with a note for the annotator") }, "Reopen to edit…");
+  banner?.append(bannerLine, reopen);
+
+  function renderBanner() {
+    if (!banner) return;
+    const text = bannerText(state);
+    banner.hidden = !text;
+    banner.dataset.status = state.status || "";
+    bannerLine.textContent = text || "";
+    reopen.hidden = !(isReadOnly(state.status) && roleRank(state.role) >= roleRank("reviewer"));
+  }
 
   function render() {
+    renderBanner();
     badge.className = `badge status-${state.status}`;
     badge.textContent = STATUS_LABELS[state.status] || state.status || "…";
     const rejected = state.status === "rejected" && state.comment;
@@ -38,7 +66,7 @@ export function installReview(app, { role, panel: host }) {
     clear(buttons);
     if (can.submit) buttons.append(h("button", { type: "button", class: "btn btn-primary", onclick: submit }, "Submit for review"));
     if (can.approve) buttons.append(h("button", { type: "button", class: "btn btn-approve", onclick: () => review("approve", "") }, "Approve"));
-    if (can.reject) buttons.append(h("button", { type: "button", class: "btn btn-reject", onclick: openReject }, "Reject…"));
+    if (can.reject) buttons.append(h("button", { type: "button", class: "btn btn-reject", onclick: () => openReject() }, "Reject…"));
   }
 
   function update(message) {
@@ -46,6 +74,8 @@ export function installReview(app, { role, panel: host }) {
     state.status = message.status;
     if ("review_comment" in message) state.comment = message.review_comment || "";
     if (message.reviewed_by) state.reviewedBy = message.reviewed_by.username;
+    if (message.submitted_by) state.submittedBy = message.submitted_by.username;
+    if (message.status_at) state.at = new Date(message.status_at).toLocaleString();
     render();
     app.emit("review.status", { status: state.status, comment: state.comment });
   }
@@ -61,13 +91,14 @@ export function installReview(app, { role, panel: host }) {
   const submit = () => act(`/api/images/${app.imageId}/submit/`, {});
   const review = (decision, text) => act(`/api/images/${app.imageId}/review/`, { decision, comment: text });
 
-  function openReject() {
+  function openReject(action = "Reject with comment") {
+    panel.querySelector("[data-testid=reject-form]")?.remove();
     const text = h("textarea", { name: "comment", "aria-label": "What needs fixing", placeholder: "What needs fixing?", maxlength: 2000, required: true });
     const form = h(
       "form",
       { class: "review-form", "data-testid": "reject-form" },
       text,
-      h("span", {}, h("button", { type: "submit", class: "btn btn-reject" }, "Reject with comment"), " ", h("button", { type: "button", class: "btn btn-quiet", onclick: () => form.remove() }, "Cancel")),
+      h("span", {}, h("button", { type: "submit", class: "btn btn-reject" }, typeof action === "string" ? action : "Reject with comment"), " ", h("button", { type: "button", class: "btn btn-quiet", onclick: () => form.remove() }, "Cancel")),
     );
     form.addEventListener("submit", async (event) => {
       event.preventDefault();

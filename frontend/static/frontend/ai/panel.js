@@ -15,6 +15,7 @@
 import { h } from "../lib/dom.js";
 import { hitHandle, moveBox, preferMove, resizeBox, roundBox, toImage } from "../canvas/geometry.js";
 import { createJobView } from "./job.js";
+import { isReadOnly } from "../review.js";
 import {
   defaultPrompts, detectorLine, hasLabel, hitPrediction, isPending, nextPending, pendingOf, pendingSummary, selectedSummary, splitSupported,
 } from "./predictions.js";
@@ -42,6 +43,12 @@ export function installAi(app) {
   body.append(h("div", { class: "ai-row" }, promptInput, detectButton), job.list, h("div", { class: "ai-row" }, acceptAll, rejectAll), summary, backend);
 
   let selectedId = null;
+  let readOnly = false; // a submitted or approved frame takes no decisions until it is reopened
+  app.on("review.status", ({ status }) => (readOnly = isReadOnly(status)));
+  const refuse = () => {
+    if (readOnly) app.notify("This frame is read-only while it is submitted or approved; reopen it to edit.", "info");
+    return readOnly;
+  };
   const pending = () => pendingOf(store.predictions());
   const selectedPrediction = () => (selectedId === null ? null : store.prediction(selectedId));
 
@@ -132,7 +139,7 @@ export function installAi(app) {
 
   // --- decisions ------------------------------------------------------------------
   async function decide(prediction, action, { coords = null, label = null } = {}) {
-    if (!prediction) return;
+    if (!prediction || refuse()) return;
     if (action === "accept" && !label && !hasLabel(store.labels(), prediction)) {
       const chosen = await pickLabel(prediction.prompt);
       return chosen ? decide(prediction, action, { coords, label: chosen }) : undefined;
@@ -162,6 +169,7 @@ export function installAi(app) {
   }
 
   async function decideAll(action) {
+    if (refuse()) return;
     const r = await api.request("POST", `/api/images/${enc(imageId)}/predictions/${action}-all/`, { body: {} });
     if (!r.ok) return app.notify(r.body?.detail || `Could not ${action} all (${r.status}).`, "error");
     if (action === "accept") {

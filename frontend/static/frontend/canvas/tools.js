@@ -4,7 +4,9 @@
 // image pixels; every finished gesture is saved at once through `saves`.
 //
 // ctx: {canvas, store, layers, saves, getView, setView, imageSize, currentLabel,
-//       selectedCid, select(cid|null), requestRender, spaceHeld, emit}
+//       selectedCid, select(cid|null), requestRender, spaceHeld, emit, editable}
+// `editable()` says whether the frame may be changed (and tells the user why not); on a
+// read-only frame a click still selects and the view still pans and zooms.
 
 import { hitBox, hitHandle, handleCursor, moveBox, preferMove, rectFromPoints, resizeBox, roundBox, toImage, zoomAt } from "./geometry.js";
 
@@ -43,18 +45,21 @@ export function installTools(ctx) {
     const sel = selectedBox();
     let handle = sel && pickable(sel) ? hitHandle(view, sel, p.sx, p.sy) : null;
     if (handle && preferMove(view, sel, p.ix, p.iy)) handle = null;
+    const editable = ctx.editable ? ctx.editable : () => true;
+    if (handle && !editable()) return;
     if (handle) {
       gesture = { mode: "resize", ...p, cid: sel.cid, handle, start: { ...sel }, moved: false };
       return;
     }
     const hit = hitBox(store.list(), p.ix, p.iy, pickable);
     if (hit) {
-      ctx.select(hit.cid);
+      ctx.select(hit.cid); // selecting is fine on a read-only frame; moving is checked when the drag starts
       gesture = { mode: "move", ...p, cid: hit.cid, start: { ...hit }, moved: false };
       canvas.style.cursor = "move";
       return;
     }
     ctx.select(null);
+    if (!editable()) return;
     const label = ctx.currentLabel();
     if (label === null) {
       ctx.emit("notice", { text: "Create a label for this project first.", level: "info" });
@@ -76,6 +81,7 @@ export function installTools(ctx) {
       const dx = p.ix - g.ix;
       const dy = p.iy - g.iy;
       if (!g.moved && Math.hypot(p.sx - g.sx, p.sy - g.sy) < 2) return;
+      if (!g.moved && ctx.editable && !ctx.editable()) return void (gesture = null);
       g.moved = true;
       const next = g.mode === "move" ? moveBox(g.start, dx, dy, w, h) : resizeBox(g.start, g.handle, dx, dy, w, h);
       const b = store.patch(g.cid, next, false);
