@@ -154,6 +154,11 @@ class StatusApi(APIView):
                 "reason": serializers.CharField(),
                 "execution": serializers.CharField(),
                 "source": serializers.CharField(help_text="worker: as reported by a worker; web: this process"),
+                "loaded": serializers.BooleanField(required=False, help_text="moondream: whether its model is loaded"),
+                "error": serializers.CharField(
+                    required=False, allow_null=True,
+                    help_text="moondream: why its model failed to load or its self-check, with the fix; null once loaded",
+                ),
                 "project_config": serializers.DictField(
                     required=False, allow_null=True,
                     help_text="With ?project=ID: the project's active configuration (set by promoting an "
