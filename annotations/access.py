@@ -1,6 +1,10 @@
 """Who may see and do what. Everything outside a user's projects is NotFound, never Forbidden."""
 
+from importlib import import_module
+from types import SimpleNamespace
+
 from django.conf import settings
+from django.contrib.auth import get_user
 from django.db.models import QuerySet
 
 from annotations.errors import Forbidden, NotFound
@@ -91,3 +95,18 @@ def _get(queryset, pk):
         return queryset.get(pk=int(pk))
     except (TypeError, ValueError, OverflowError, queryset.model.DoesNotExist):
         raise NotFound() from None
+
+
+def session_user(session_key: str | None):
+    """The user a session belongs to *now*: anonymous once it was logged out or flushed, its
+    password changed (the session hash no longer matches) or the account was deactivated."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return get_user(SimpleNamespace(session=session))
+
+
+def live_access_allowed(*, session_key: str | None, image_id=None, project_id=None) -> bool:
+    """May the socket opened with this session still see this frame (or project)? Read afresh each time."""
+    user = session_user(session_key)
+    if image_id is not None:
+        return can_view_image(user, image_id)
+    return can_view_project(user, project_id)

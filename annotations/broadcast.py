@@ -22,6 +22,16 @@ def project_group(project_id: int) -> str:
     return f"project.{project_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every live socket of one user, whatever it views: access changes reach them here."""
+    return f"user.{user_id}"
+
+
+def project_access_group(project_id: int) -> str:
+    """Every live socket inside one project (its frames and its page), for access changes only."""
+    return f"access.project.{project_id}"
+
+
 def broadcast(group: str, message_type: str, payload: dict) -> None:
     """Send now; a message type like `box.updated` reaches the consumer method `box_updated`."""
     layer = get_channel_layer()

@@ -17,6 +17,9 @@ foreign Origin is refused at the handshake, and the session cookie gives `scope[
   frame, `box.dragging {box, x_min, y_min, x_max, y_max[, label]}` — ephemeral, relayed to the
   other viewers with the sender's `user`, at most `DRAG_RATE` per second (the excess is dropped).
   Anything else, or malformed JSON, is answered with `{type: "error", detail}`; the connection stays.
+- Access is not only checked at connect (`annotations.consumer_access.AccessGuard`): removing
+  the member, deleting the project, logging out or deactivating the account closes the socket
+  with 4403 within a second, and every inbound message is re-authorised.
 """
 
 import asyncio
@@ -30,14 +33,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from annotations.access import can_view_image, can_view_project
 from annotations.api.parsers import loads
-from annotations.broadcast import image_group, project_group
+from annotations.broadcast import image_group, project_access_group, project_group, user_group
+from annotations.consumer_access import FORBIDDEN, AccessGuard
 from annotations.selectors.boxes import user_brief
 from annotations.selectors import live as live_selectors
 from annotations.services import presence as presence_service
 
 logger = logging.getLogger(__name__)
 
-FORBIDDEN = 4403
 RELAYED = (
     "box.created",
     "box.updated",
@@ -102,10 +105,18 @@ class RateLimit:
         return False
 
 
-class _LiveConsumer(AsyncJsonWebsocketConsumer):
+class _LiveConsumer(AccessGuard, AsyncJsonWebsocketConsumer):
     group: str | None = None
 
+    async def start_guarded(self):
+        """Join the user's group before the access check, so no revocation after it can be missed."""
+        self.guard_init()
+        self.user = self.scope.get("user")
+        if self.user is not None and self.user.is_authenticated:
+            await self.join(user_group(self.user.pk))
+
     async def refuse(self):
+        await self.release()
         await self.accept()
         await self.close(code=FORBIDDEN)
 
@@ -113,7 +124,12 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
     async def decode_json(cls, text_data):
         return loads(text_data)  # the API's decoder: nesting is bounded, every failure a ValueError
 
+    async def disconnect(self, code):
+        await self.release()
+
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if not await self.inbound_allowed():
+            return None
         if text_data and len(text_data) > MAX_CLIENT_MESSAGE:
             return await self.send_error(f"Messages are at most {MAX_CLIENT_MESSAGE} characters.")
         try:
@@ -129,7 +145,11 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def dispatch(self, message):
         kind = message.get("type", "")
+        if kind == "access.changed":
+            return await self.access_changed(message)
         if kind in RELAYED:
+            if self.revoked:  # events already queued for a socket that has just lost access
+                return None
             # Relays touch no database: skip the base dispatch's close_old_connections hop through
             # the shared sync thread, which every viewer would otherwise queue on for every event.
             return await getattr(self, get_handler_name(message))(message)
@@ -153,25 +173,33 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
 class ImageConsumer(_LiveConsumer):
     """`/ws/images/<image_id>/`: one frame's boxes, status, detections and viewers."""
 
+    present = False
+
+    def access_target(self) -> dict:
+        return {"image_id": self.image_id}
+
     async def connect(self):
-        self.user = self.scope.get("user")
+        await self.start_guarded()
         self.image_id = self.scope["url_route"]["kwargs"]["image_id"]
-        self.heartbeat = None
         if self.user is None or not await database_sync_to_async(can_view_image)(self.user, self.image_id):
             return await self.refuse()
+        self.access_checked_at = time.monotonic()
         self.image_id = int(self.image_id)
         self.group = image_group(self.image_id)
         self.drags = RateLimit(DRAG_RATE)
         # Join before reading the state, so no change committed in between can be missed.
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(self.group)
         await self.accept()
         state = await database_sync_to_async(live_selectors.image_live_state)(image_id=self.image_id)
         if state is None:  # deleted since the check
-            return await self.close(code=FORBIDDEN)
+            return await self.revoke()
         self.project_id = state["image"]["project"]
+        await self.join(project_access_group(self.project_id))
         viewers = await database_sync_to_async(presence_service.presence_join)(**self._presence_args())
+        self.present = True
         await self.send_json({"type": "state", **state, "viewers": viewers})
-        self.heartbeat = asyncio.create_task(self._beat())
+        self.start(self._beat())
+        self.start(self.watch_access())
 
     def _presence_args(self) -> dict:
         return {
@@ -189,13 +217,9 @@ class ImageConsumer(_LiveConsumer):
             except Exception:  # a missed heartbeat only shortens the presence; keep the socket
                 logger.exception("Presence heartbeat failed")
 
-    async def disconnect(self, code):
-        if self.group is None:
-            return
-        if self.heartbeat is not None:
-            self.heartbeat.cancel()
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-        if hasattr(self, "project_id"):
+    async def on_release(self):
+        if self.present:
+            self.present = False
             await database_sync_to_async(presence_service.presence_leave)(
                 project_id=self.project_id, image_id=self.image_id, channel_name=self.channel_name
             )
@@ -227,22 +251,24 @@ class ImageConsumer(_LiveConsumer):
 class ProjectConsumer(_LiveConsumer):
     """`/ws/projects/<project_id>/`: progress counts, status changes and who views which frame."""
 
+    def access_target(self) -> dict:
+        return {"project_id": self.project_id}
+
     async def connect(self):
-        self.user = self.scope.get("user")
+        await self.start_guarded()
         project_id = self.scope["url_route"]["kwargs"]["project_id"]
         if self.user is None or not await database_sync_to_async(can_view_project)(self.user, project_id):
             return await self.refuse()
+        self.access_checked_at = time.monotonic()
         self.project_id = int(project_id)
         self.group = project_group(self.project_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(self.group)
+        await self.join(project_access_group(self.project_id))
         await self.accept()
+        self.start(self.watch_access())
         progress = await database_sync_to_async(live_selectors.project_progress)(project_id=self.project_id)
         viewers = await database_sync_to_async(presence_service.viewers_for_project)(self.project_id)
         await self.send_json({"type": "state", "progress": progress, "viewers": viewers})
-
-    async def disconnect(self, code):
-        if self.group is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
         if content["type"] == "presence.ping":
