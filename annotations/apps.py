@@ -9,7 +9,9 @@ class AnnotationsConfig(AppConfig):
     def ready(self):
         # Before any URLconf is imported: every route of every app writes its ids as `<id:…>`.
         converters.register()
-
-        from annotations.services.live_access import connect_receivers  # models are ready only now
+        # Services import models, so they load once the app registry is ready, not with this module.
+        from annotations.services.boxes import box_actions_register
+        from annotations.services.live_access import connect_receivers
 
         connect_receivers()
+        box_actions_register()  # create/update/delete are undoable before the first request

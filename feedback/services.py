@@ -13,7 +13,7 @@ from annotations.broadcast import broadcast_on_commit, image_group
 from annotations.errors import InvalidInput
 from annotations.models import EventAction, Image
 from annotations.selectors.boxes import user_brief
-from annotations.services.history import event_record
+from annotations.services.events import event_record
 from feedback.models import FrameFeedback, Rating
 
 

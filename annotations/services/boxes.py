@@ -9,49 +9,18 @@ write is never broadcast, and a stale `version` changes nothing.
 import math
 
 from django.db import IntegrityError
-from django.utils import timezone
 
-from annotations.access import role_in_project
 from annotations.broadcast import broadcast_on_commit, image_group
 from annotations.errors import Conflict, InvalidInput, StaleVersion
-from annotations.models import ROLE_RANK, Box, BoxSource, EventAction, Image, ImageStatus, Label, Role
+from annotations.models import Box, BoxSource, EventAction, Image, Label
 from annotations.selectors.boxes import box_snapshot, box_to_dict, user_brief
-from annotations.services.history import event_record, register_action
-from annotations.services.locking import frame_lock, frame_write
+from annotations.services.events import event_record, register_action
+from annotations.services.frames import ensure_frame_editable, frame_start
+from annotations.services.locking import frame_write
 from annotations.signals import box_changed
-from annotations.services.review import image_status_broadcast_on_commit
 
 COORDS = ("x_min", "y_min", "x_max", "y_max")
 EDITABLE_FIELDS = frozenset(("label", *COORDS))
-APPROVED_LOCKED = "This frame is approved and locked; ask a reviewer to reopen it."
-
-
-def ensure_frame_editable(*, image: Image, user) -> None:
-    """Lock the frame (`frame_lock`, first in the lock order) and refuse (409) an annotator's change
-    to an approved frame; reviewers, managers and staff may edit.
-
-    The status is read under the frame lock, held until commit, so a concurrent approval waits
-    for this write instead of being overtaken by it. Every service that changes a frame's
-    annotations (boxes, undo/redo, accepting AI boxes) calls this before locking anything else.
-    """
-    if frame_lock(image) != ImageStatus.APPROVED:
-        return
-    role = role_in_project(user=user, project_id=image.project_id)
-    if role is None or ROLE_RANK[role] < ROLE_RANK[Role.REVIEWER]:
-        raise Conflict(APPROVED_LOCKED)
-
-
-def frame_start(*, image: Image, user) -> bool:
-    """Move a frame from `new` to `in_progress` (first edit); True when this call moved it."""
-    # Decided by the database, not by `image.status`: the instance may hold a status from a
-    # transaction that was rolled back since.
-    moved = Image.objects.filter(pk=image.pk, status=ImageStatus.NEW).update(
-        status=ImageStatus.IN_PROGRESS, updated_at=timezone.now()
-    )
-    if moved:
-        image.status = ImageStatus.IN_PROGRESS
-        image_status_broadcast_on_commit(image=image, user=user)
-    return bool(moved)
 
 
 def box_broadcast(*, box: Box, user, message_type: str, action: str) -> None:
@@ -237,5 +206,7 @@ def _restored(box: Box, user) -> Box:
     return box
 
 
-for _action in (EventAction.CREATE, EventAction.UPDATE, EventAction.DELETE):
-    register_action(_action, undo=_undo_box_change, redo=_redo_box_change)
+def box_actions_register() -> None:
+    """Make create, update and delete undoable (called from AnnotationsConfig.ready())."""
+    for action in (EventAction.CREATE, EventAction.UPDATE, EventAction.DELETE):
+        register_action(action, undo=_undo_box_change, redo=_redo_box_change)

@@ -18,10 +18,10 @@ the last event on that box must be this user's and carry the box's current versi
 someone else changed the box since, and the step is refused with StaleVersion (409, with the
 current box). Handlers therefore never need to, and cannot, skip it.
 
-**Registry: making another app's actions undoable.** Call, once at start-up (e.g. from your
-AppConfig.ready(), so the action is known before the first undo)::
+**Registry: making another app's actions undoable.** Call, once at start-up from your
+AppConfig.ready(), so the action is known before the first undo::
 
-    from annotations.services.history import register_action
+    from annotations.services.events import register_action
     register_action("accept", undo=prediction_accept_undo, redo=prediction_accept_redo)
 
 Each handler is called as ``handler(*, event, box, user)`` inside the undo/redo transaction:
@@ -38,53 +38,15 @@ box=box, after=box_snapshot(box))` so the locking rule can see the version they 
 `feedback` is deliberately not undoable: a rating is set by choosing another one.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
-
 
 from annotations.errors import InvalidInput, StaleVersion
 from annotations.models import AnnotationEvent, Box, EventAction, Image
 from annotations.selectors.boxes import box_snapshot
+from annotations.services.boxes import box_broadcast, box_lock
+from annotations.services.events import action_handler, event_record, undoable_actions
+from annotations.services.frames import ensure_frame_editable
 from annotations.services.locking import frame_write
-
-
-@dataclass(frozen=True)
-class UndoableAction:
-    undo: Callable
-    redo: Callable
-
-
-_REGISTRY: dict[str, UndoableAction] = {}
-
-
-def register_action(action: str, *, undo: Callable, redo: Callable) -> None:
-    """Make events with this `action` undoable; see the module docstring for the handler contract."""
-    _REGISTRY[str(action)] = UndoableAction(undo=undo, redo=redo)
-
-
-def undoable_actions() -> tuple[str, ...]:
-    _ensure_box_actions()
-    return tuple(_REGISTRY)
-
-
-def _ensure_box_actions() -> None:
-    import annotations.services.boxes  # noqa: F401  (registers create/update/delete on import)
-
-
-def event_record(
-    *,
-    image: Image,
-    user,
-    action: str,
-    box: Box | None = None,
-    before: dict | None = None,
-    after: dict | None = None,
-    reverts: AnnotationEvent | None = None,
-) -> AnnotationEvent:
-    """Record one change to a frame. Call it inside the write's transaction."""
-    return AnnotationEvent.objects.create(
-        image=image, box=box, user=user, action=action, before=before, after=after, reverts=reverts
-    )
 
 
 @dataclass(frozen=True)
@@ -141,8 +103,6 @@ def history_redo(*, image: Image, user) -> HistoryStep:
 
 @frame_write
 def _step(*, image: Image, user, direction: str) -> HistoryStep:
-    from annotations.services.boxes import box_broadcast, box_lock, ensure_frame_editable
-
     # The frame first (the lock order of annotations/services/locking.py), the same lock every
     # edit of this frame takes: the target chosen below is the user's latest change as committed,
     # and no edit can land between choosing it and reverting it. (A double-clicked undo queues
@@ -152,7 +112,7 @@ def _step(*, image: Image, user, direction: str) -> HistoryStep:
     target = find(image=image, user=user)
     if target is None:
         raise InvalidInput(f"Nothing to {direction}.")
-    handler = getattr(_REGISTRY[target.action], direction)
+    handler = action_handler(target.action, direction)
 
     box, was_live = None, False
     if target.box_id is not None:

@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from annotations.errors import InvalidInput, PayloadTooLarge
 from annotations.models import Box, BoxSource, EventAction, Image, Label, Project
 from annotations.selectors.boxes import box_snapshot
-from annotations.services.history import event_record
+from annotations.services.events import event_record
 from annotations.services.ingest import images_ingest, stored_files_guard
 
 SAFE_GLOBALS = frozenset(

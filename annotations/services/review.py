@@ -31,7 +31,7 @@ from annotations.errors import Conflict, Forbidden, InvalidInput
 from annotations.models import EventAction, Image, ImageStatus, Membership, Project, Role
 from annotations.selectors.boxes import user_brief
 from annotations.selectors.live import image_status_dict, project_progress
-from annotations.services.history import event_record
+from annotations.services.events import event_record
 from annotations.services.locking import frame_lock, frame_write
 
 APPROVE, REJECT = "approve", "reject"

@@ -17,8 +17,9 @@ from annotations.broadcast import broadcast_on_commit, image_group
 from annotations.errors import Conflict, InvalidInput
 from annotations.models import Box, BoxSource, EventAction, Image, Label
 from annotations.selectors.boxes import user_brief
-from annotations.services.boxes import COORDS, box_create, box_restore, ensure_frame_editable
-from annotations.services.history import event_record, register_action
+from annotations.services.boxes import COORDS, box_create, box_restore
+from annotations.services.events import event_record, register_action
+from annotations.services.frames import ensure_frame_editable
 from annotations.services.locking import frame_write
 from annotations.signals import box_changed
 from inference.models import Prediction, PredictionStatus
@@ -215,6 +216,8 @@ def _redo_reject(*, event, box, user):
     return _set_rejected(event=event, user=user, rejected=True, action="redo")
 
 
-register_action(EventAction.ACCEPT, undo=_undo_accept, redo=_redo_accept)
-box_changed.connect(prediction_follow_box, sender=Box, dispatch_uid="inference.prediction_follow_box")
-register_action(EventAction.REJECT, undo=_undo_reject, redo=_redo_reject)
+def decisions_register() -> None:
+    """Make accept/reject undoable and let an AI box follow its box's edits (InferenceConfig.ready())."""
+    register_action(EventAction.ACCEPT, undo=_undo_accept, redo=_redo_accept)
+    register_action(EventAction.REJECT, undo=_undo_reject, redo=_redo_reject)
+    box_changed.connect(prediction_follow_box, sender=Box, dispatch_uid="inference.prediction_follow_box")

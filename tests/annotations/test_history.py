@@ -3,7 +3,7 @@
 import pytest
 
 from annotations.models import AnnotationEvent, Box, EventAction
-from annotations.services import history
+from annotations.services import events
 from annotations.services.boxes import box_create, box_restore
 from inference.models import DetectionJob, Prediction, PredictionStatus
 from tests.factories import BoxFactory
@@ -187,7 +187,7 @@ def test_other_apps_register_undoable_actions(monkeypatch, client_for, annotator
         Prediction.objects.filter(pk=event.after["prediction"]).update(status=PredictionStatus.ACCEPTED)
         return box_restore(box=box, user=user, snapshot=event.after)
 
-    monkeypatch.setitem(history._REGISTRY, EventAction.ACCEPT, history.UndoableAction(accept_undo, accept_redo))
+    monkeypatch.setitem(events._REGISTRY, EventAction.ACCEPT, events.UndoableAction(accept_undo, accept_redo))
     job = DetectionJob.objects.create(image=image, prompts=["person"], status="done")
     prediction = Prediction.objects.create(
         job=job, image=image, label=label, prompt="person", x_min=1, y_min=1, x_max=9, y_max=9, score=0.9,

@@ -1,0 +1,43 @@
+"""A frame's editability: the frame lock every edit takes first, the approved-frame rule, and the
+first edit's move from `new` to `in_progress` (broadcast on commit).
+
+Shared by every service that changes a frame's annotations (boxes, undo/redo, AI decisions).
+"""
+
+from django.utils import timezone
+
+from annotations.access import role_in_project
+from annotations.errors import Conflict
+from annotations.models import ROLE_RANK, Image, ImageStatus, Role
+from annotations.services.locking import frame_lock
+from annotations.services.review import image_status_broadcast_on_commit
+
+APPROVED_LOCKED = "This frame is approved and locked; ask a reviewer to reopen it."
+
+
+def ensure_frame_editable(*, image: Image, user) -> None:
+    """Lock the frame (`frame_lock`, first in the lock order) and refuse (409) an annotator's change
+    to an approved frame; reviewers, managers and staff may edit.
+
+    The status is read under the frame lock, held until commit, so a concurrent approval waits
+    for this write instead of being overtaken by it. Every service that changes a frame's
+    annotations (boxes, undo/redo, accepting AI boxes) calls this before locking anything else.
+    """
+    if frame_lock(image) != ImageStatus.APPROVED:
+        return
+    role = role_in_project(user=user, project_id=image.project_id)
+    if role is None or ROLE_RANK[role] < ROLE_RANK[Role.REVIEWER]:
+        raise Conflict(APPROVED_LOCKED)
+
+
+def frame_start(*, image: Image, user) -> bool:
+    """Move a frame from `new` to `in_progress` (first edit); True when this call moved it."""
+    # Decided by the database, not by `image.status`: the instance may hold a status from a
+    # transaction that was rolled back since.
+    moved = Image.objects.filter(pk=image.pk, status=ImageStatus.NEW).update(
+        status=ImageStatus.IN_PROGRESS, updated_at=timezone.now()
+    )
+    if moved:
+        image.status = ImageStatus.IN_PROGRESS
+        image_status_broadcast_on_commit(image=image, user=user)
+    return bool(moved)
