@@ -33,6 +33,9 @@ def main() -> int:
     import django
 
     django.setup()
+    import logging
+
+    logging.getLogger("django.request").setLevel(logging.ERROR)  # every 4xx is expected; a 500 still logs
     from django.conf import settings
     from django.db import connection, transaction
     from django.test.utils import setup_test_environment

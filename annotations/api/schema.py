@@ -33,6 +33,7 @@ class ApiSchema(AutoSchema):
             codes["404"] = "Not found, or outside the caller's projects (the two are never told apart)."
         if self.method in WRITES:
             codes["409"] = "Conflicts with the current state or with existing data."
+            codes["415"] = "The body's media type is not one the operation accepts."
         if view.get_throttles():
             codes["429"] = "Too many requests; `Retry-After` says when to try again."
         return codes
