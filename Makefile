@@ -37,7 +37,7 @@ run: install
 		$(BIN)/daphne -b $(HOST) -p $(PORT) hitl_project.asgi:application
 
 # The whole suite on PostgreSQL and Redis; DATABASE_URL / REDIS_URL in the environment override.
-test: install browser-deps
+test: install browser-deps proxy-deps
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -51,6 +51,12 @@ browser-deps:
 	@test -x $(CHROMIUM) || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
+
+# Debian's nginx (and openssl) for the test of the project's proxy configuration, like chromium above.
+proxy-deps:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } > /dev/null && command -v openssl > /dev/null || { \
+		echo "Installing Debian's nginx for the proxy tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx openssl > /dev/null; }
 
 clean:
 	rm -rf $(VENV) var

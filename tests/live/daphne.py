@@ -35,7 +35,7 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
-def _wait_until_listening(port: int, process: subprocess.Popen, timeout: float, log: Path) -> None:
+def wait_until_listening(port: int, process: subprocess.Popen, timeout: float, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -62,7 +62,7 @@ def daphne_processes(ports: list[int], env: dict, log_dir: Path, timeout: float 
             )
             processes.append((port, process, log))
         for port, process, log in processes:
-            _wait_until_listening(port, process, timeout, log)
+            wait_until_listening(port, process, timeout, log)
         yield processes
     finally:
         for _, process, _ in processes:
