@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from django.db import connection
 
 from inference.detectors.memory import MemoryDetector
 from inference.models import DetectionJob, Prediction
+from tests.live.daphne import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [
@@ -74,16 +74,6 @@ def workers(tmp_path, settings):
         log.close()
         if os.environ.get("SHOW_WORKER_LOGS"):
             print(Path(log.name).read_text())
-
-
-def wait_for(predicate, *, timeout: float = 90, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def job_state(job_id):

@@ -28,6 +28,17 @@ def free_ports(count: int, first: int = 8401, last: int = 8419) -> list[int]:
     raise RuntimeError(f"No {count} free ports in {first}-{last}.")
 
 
+def wait_for(predicate, *, timeout: float = 90, what: str = "condition"):
+    """Poll `predicate` every 0.1 s until it returns something true (returned), else fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
 def database_url(settings_dict: dict) -> str:
     user, password = settings_dict.get("USER") or "", settings_dict.get("PASSWORD") or ""
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from contextlib import contextmanager
 
@@ -26,7 +25,7 @@ from feedback.models import TrackingOutbox
 from feedback.tracking.runs import project_experiment
 from inference.models import DetectionJob
 from tests.factories import ImageFactory, LabelFactory
-from tests.live.daphne import ROOT, daphne_processes, database_url, free_ports
+from tests.live.daphne import ROOT, daphne_processes, database_url, free_ports, wait_for
 from tests.live.mlflow_server import MlflowServer
 
 pytestmark = [
@@ -34,16 +33,6 @@ pytestmark = [
     pytest.mark.timeout(600),  # an `mlflow server` takes seconds to start, minutes on a loaded machine
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the processes share the test database"),
 ]
-
-
-def wait_for(predicate, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def api(port: int, path: str, token: str, body: dict | None = None) -> tuple[int, dict]:
