@@ -134,9 +134,10 @@ def run_due_work(*, schedule: Schedule | None = None, now: float | None = None, 
 class PeriodicRunner:
     """A daemon thread that calls `run_due_work()` every `tick` seconds until `stop()`."""
 
-    def __init__(self, *, tick: float | None = None, schedule: Schedule | None = None):
+    def __init__(self, *, tick: float | None = None, schedule: Schedule | None = None, warm_up: bool = False):
         self.tick = interval("PERIODIC_WORK_SECONDS") if tick is None else tick
         self.schedule = schedule or Schedule()
+        self.warm_up = warm_up
         self.rounds = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -167,6 +168,21 @@ class PeriodicRunner:
             finally:
                 close_old_connections()
             self.rounds += 1
+            if self.warm_up:
+                self.warm_up = False
+                _tracking_warm_up()
+
+
+def _tracking_warm_up() -> None:
+    """Import the MLflow client after the first round instead of at the first run to send.
+
+    The import takes seconds (more on a busy machine); done while a worker's first job still
+    runs, that job's run reaches MLflow one tick after the job ends rather than seconds later.
+    """
+    try:
+        import mlflow.tracking  # noqa: F401  (heavy and optional: only in the runner's thread)
+    except Exception:  # the flush reports it properly when it needs the client
+        logger.exception("Importing the MLflow client failed")
 
 
 _runner: PeriodicRunner | None = None
@@ -180,5 +196,5 @@ def periodic_start() -> PeriodicRunner | None:
         return None
     with _runner_lock:
         if _runner is None:
-            _runner = PeriodicRunner()
+            _runner = PeriodicRunner(warm_up=True)
         return _runner.start()
