@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from feedback.evaluation.models import Evaluation
 from inference.detectors import get_detector
 from inference.models import DetectionJob
 from inference.services import job_run, job_submit
@@ -42,8 +43,9 @@ def busy_project(project, manager, annotator, settings, client_for):
     DetectionJob.objects.filter(pk=stale.pk).update(
         status="running", attempts=1, heartbeat_at=timezone.now() - timedelta(seconds=600)
     )
+    evaluation = Evaluation.objects.create(project=project, backend="memory", prompts=["person"], created_by=manager)
     yield {"project": project, "frame": done_frame, "box": box["id"], "job": done.pk, "stale_job": stale.pk,
-           "label": project.labels.get().pk}
+           "label": project.labels.get().pk, "evaluation": evaluation.pk}
     get_detector.cache_clear()
 
 
@@ -64,7 +66,8 @@ def test_no_get_request_writes_a_row(busy_project, manager):
         f"/api/projects/{p}/review-queue/", f"/api/projects/{p}/datasets/", f"/api/jobs/{ids['job']}/",
         f"/api/jobs/{ids['stale_job']}/", f"/api/images/{f}/predictions/", "/api/inference/status/",
         f"/api/images/{f}/feedback/", f"/api/projects/{p}/metrics/", f"/api/projects/{p}/next/",
-        "/", f"/projects/{p}/", f"/images/{f}/", f"/projects/{p}/dashboard/",
+        f"/api/projects/{p}/evaluations/", f"/api/evaluations/{ids['evaluation']}/", "/api/schema/", "/api/docs/",
+        "/", f"/projects/{p}/", f"/images/{f}/", f"/projects/{p}/dashboard/", "/accounts/password_change/",
     ]
     client = Client()
     client.force_login(manager)  # the session row is written here, before the reads
