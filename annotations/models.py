@@ -68,9 +68,10 @@ class Label(models.Model):
     name = models.CharField(max_length=100)
     color = models.CharField(max_length=7, default="#1f77b4", validators=[hex_color])
     prompt = models.CharField(max_length=32, blank=True, validators=[prompt_text])
+    position = models.PositiveIntegerField(default=0, help_text="Order in the project's label list (then id).")
 
     class Meta:
-        ordering = ["project_id", "id"]
+        ordering = ["project_id", "position", "id"]
         constraints = [
             models.UniqueConstraint(F("project"), Lower("name"), name="label_name_unique_ignoring_case_per_project"),
             models.CheckConstraint(condition=~Q(name=""), name="label_name_not_empty"),

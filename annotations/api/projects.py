@@ -12,7 +12,10 @@
   or an e-mail address, and an unknown or inactive account gets one and the same 400, so a
   manager learns nothing about accounts outside their projects. `{user: id, role}` adds anyone
   for staff; for a manager it only names someone already in the project. PATCH `{role}`.
-- `GET, POST /api/projects/{id}/labels/` · `GET, PATCH, DELETE /api/labels/{id}/`.
+- `GET, POST /api/projects/{id}/labels/` · `GET, PATCH, DELETE /api/labels/{id}/` — listed by
+  `position` (then id); `POST /api/projects/{id}/labels/order/ {labels: [ids]}` reorders them.
+  DELETE of a label boxes use is a 409 with `boxes` (their count) unless `?move_to=<label id>`
+  moves those boxes (and their history) to another label first.
 Frame routes live in `annotations.api.images` and are included here.
 """
 
@@ -29,12 +32,14 @@ from annotations.access import label_get_for_user, project_get_for_user
 from annotations.api import images
 from annotations.api.pagination import Pagination
 from annotations.converters import MAX_ID
+from annotations.errors import InvalidInput
 from annotations.filters import ProjectFilter
 from annotations.models import Label, Membership, Role
 from annotations.selectors.images import project_with_counts, projects_with_counts, status_counts
 from annotations.services.projects import (
     label_create,
     label_delete,
+    label_reorder,
     label_update,
     member_add,
     member_remove,
@@ -237,6 +242,7 @@ class LabelOutput(serializers.Serializer):
     name = serializers.CharField()
     color = serializers.CharField()
     prompt = serializers.CharField(source="effective_prompt", help_text="The noun sent to the detector.")
+    position = serializers.IntegerField(help_text="Order in the project's label list.")
 
 
 class LabelUpdateInput(LabelInput):
@@ -248,7 +254,7 @@ class LabelListApi(APIView):
     def get(self, request, project_id):
         project = project_get_for_user(pk=project_id, user=request.user)
         paginator = Pagination()
-        page = paginator.paginate_queryset(Label.objects.filter(project=project).order_by("id"), request, view=self)
+        page = paginator.paginate_queryset(Label.objects.filter(project=project).order_by("position", "id"), request, view=self)
         return paginator.get_paginated_response(LabelOutput(page, many=True).data)
 
     @extend_schema(request=LabelInput, responses={201: LabelOutput})
@@ -273,11 +279,35 @@ class LabelDetailApi(APIView):
         label = label_update(label=label, user=request.user, **data.validated_data)
         return Response(LabelOutput(label).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        parameters=[OpenApiParameter("move_to", int, description="Move this label's boxes to that label first.")],
+        responses={204: None},
+    )
     def delete(self, request, pk):
         label = label_get_for_user(pk=pk, user=request.user, role=Role.MANAGER)
-        label_delete(label=label, user=request.user)
+        target = request.query_params.get("move_to")
+        move_to = None
+        if target is not None:
+            if not target.isdigit() or int(target) > MAX_ID:
+                raise InvalidInput("move_to must be a label id.", move_to=["A label id is required."])
+            move_to = Label.objects.filter(pk=int(target), project_id=label.project_id).first()
+            if move_to is None:
+                raise InvalidInput("move_to must be a label of this project.", move_to=["Unknown label."])
+        label_delete(label=label, user=request.user, move_to=move_to)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LabelOrderApi(APIView):
+    @extend_schema(
+        request=inline_serializer("LabelOrderInput", {"labels": serializers.ListField(child=serializers.IntegerField())}),
+        responses=LabelOutput(many=True),
+    )
+    def post(self, request, project_id):
+        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
+        order = request.data.get("labels") if isinstance(request.data, dict) else None
+        if not isinstance(order, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in order):
+            raise InvalidInput("Send {labels: [label ids in the new order]}.", labels=["A list of label ids."])
+        return Response(LabelOutput(label_reorder(project=project, user=request.user, order=order), many=True).data)
 
 
 urlpatterns = [
@@ -288,5 +318,6 @@ urlpatterns = [
     path("projects/<id:project_id>/members/<id:user_id>/", MemberDetailApi.as_view(), name="project-member"),
     path("projects/<id:project_id>/labels/", LabelListApi.as_view(), name="project-labels"),
     path("labels/<id:pk>/", LabelDetailApi.as_view(), name="label-detail"),
+    path("projects/<id:project_id>/labels/order/", LabelOrderApi.as_view(), name="project-labels-order"),
     *images.urlpatterns,
 ]

@@ -6,10 +6,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 
 from annotations.access import require_project_creator
 from annotations.errors import Conflict, InvalidInput, NotFound
-from annotations.models import Box, Image, Label, Membership, Project, Role
+from annotations.models import AnnotationEvent, Box, Image, Label, Membership, Project, Role
+from annotations.services.boxes import box_broadcast
 from annotations.services.thumbnails import thumbnails_delete
 
 
@@ -260,12 +262,59 @@ def label_update(*, label: Label, user, **changes) -> Label:
 
 
 @transaction.atomic
-def label_delete(*, label: Label, user) -> None:
-    """Delete a label no box uses (deleted boxes count: their history still names it)."""
+def label_delete(*, label: Label, user, move_to: Label | None = None) -> int:
+    """Delete a label; returns how many boxes were moved.
+
+    A label boxes use (deleted boxes count: their history names it) is refused (409, with the
+    count in `boxes`) unless `move_to` names another label of the project: then every box of
+    it, and every recorded state of those boxes in the history, is moved to that label first —
+    a merge, so undo and redo keep working — and each live box goes out as `box.updated`.
+    """
     used = Box.objects.filter(label=label).count()
-    if used:
+    if used and move_to is None:
         raise Conflict(
             f"The label {label.name!r} is used by {used} box{'es' if used != 1 else ''}; "
-            "relabel or delete those boxes first, or rename the label instead."
+            "move them to another label, or rename the label instead.",
+            boxes=used,
         )
+    if move_to is not None and (move_to.project_id != label.project_id or move_to.pk == label.pk):
+        raise InvalidInput("Move the boxes to another label of the same project.", move_to=["Choose another label."])
+    if used:
+        _boxes_move(label=label, target=move_to, user=user)
     label.delete()
+    return used
+
+
+def _boxes_move(*, label: Label, target: Label, user) -> None:
+    frames = sorted(set(Box.objects.filter(label=label).values_list("image_id", flat=True)))
+    # The frames first, in id order (services/locking.py's order), then their boxes.
+    list(Image.objects.filter(pk__in=frames).order_by("pk").select_for_update(no_key=True).values_list("pk"))
+    live = list(Box.objects.filter(label=label, deleted=False).values_list("pk", flat=True))
+    # Live boxes get a new version (an open page holding the old one gets a 409, not a silent
+    # overwrite with a label that is gone); deleted ones keep theirs, so undoing a delete still works.
+    Box.objects.filter(pk__in=live).update(label=target, version=F("version") + 1, updated_by=user)
+    Box.objects.filter(label=label, deleted=True).update(label=target)
+    events = AnnotationEvent.objects.filter(image_id__in=frames).filter(
+        Q(before__label=label.pk) | Q(after__label=label.pk)
+    )
+    changed = []
+    for event in events.iterator(chunk_size=2000):
+        for state in (event.before, event.after):
+            if isinstance(state, dict) and state.get("label") == label.pk:
+                state["label"] = target.pk
+        changed.append(event)
+    AnnotationEvent.objects.bulk_update(changed, ["before", "after"], batch_size=2000)
+    for box in Box.objects.filter(pk__in=live).select_related("label", "created_by", "updated_by"):
+        box_broadcast(box=box, user=user, message_type="box.updated", action="relabel")
+
+
+@transaction.atomic
+def label_reorder(*, project: Project, user, order: list[int]) -> list[Label]:
+    """Put the project's labels in `order` (label ids; each exactly once). Returns them in order."""
+    labels = {label.pk: label for label in Label.objects.select_for_update().filter(project=project)}
+    if sorted(order) != sorted(labels) or len(set(order)) != len(order):
+        raise InvalidInput("Send every label of the project exactly once.", labels=["Every label id, once each."])
+    for position, pk in enumerate(order):
+        labels[pk].position = position
+    Label.objects.bulk_update(labels.values(), ["position"])
+    return [labels[pk] for pk in order]
