@@ -81,3 +81,48 @@ def test_a_manager_changes_a_role_and_removes_a_member_and_the_panel_lays_out(ne
     assert overflow["outside"] == 0 and overflow["scroll"] <= 0 and overflow["pageRight"] <= overflow["width"]
     screenshot(page, f"members_panel_{width}")
     assert page.js_errors == []
+
+
+def test_a_manager_renames_recolours_reorders_and_deletes_labels_moving_their_boxes(new_page, wait_for_js, screenshot):
+    from annotations.models import Box
+    from tests.factories import BoxFactory, ImageFactory, LabelFactory
+
+    lead = UserFactory(username="lead")
+    project = ProjectFactory(name="Street")
+    MembershipFactory(project=project, user=lead, role=Role.MANAGER)
+    auto, car, bike = (LabelFactory(project=project, name=n) for n in ("auto", "car", "bike"))
+    frame = ImageFactory(project=project, width=160, height=120)
+    box = BoxFactory(image=frame, label=auto)
+
+    page = new_page(lead)
+    page.goto(f"/projects/{project.pk}/")
+    panel = page.locator("[data-testid=labels-panel]")
+    row = panel.locator(f"li[data-label-id='{bike.pk}']")
+    row.wait_for()
+    row.get_by_label("Name of bike").fill("bicycle")
+    row.get_by_label("Name of bike").press("Enter")
+    saved = "() => document.querySelectorAll(\"[data-testid=labels-panel] input[data-saved=true]\").length"
+    wait_for_js(page, f"{saved} === 1")
+    row.get_by_label("Colour of bike").fill("#00aa55")
+    wait_for_js(page, f"{saved} === 2")
+    row.get_by_label("Prompt of bike").fill("bike")
+    row.get_by_label("Prompt of bike").press("Tab")
+    wait_for_js(page, f"{saved} === 3")
+    bike.refresh_from_db()
+    assert (bike.name, bike.color, bike.prompt) == ("bicycle", "#00aa55", "bike")
+
+    row.get_by_role("button", name="Move bike up").click()
+    wait_for_js(page, f"() => document.querySelectorAll('[data-testid=labels-panel] li[data-label-id]')[1].dataset.labelId === '{bike.pk}'")
+
+    panel.locator(f"li[data-label-id='{auto.pk}']").get_by_role("button", name="Delete auto").click()
+    move = panel.locator("[data-testid=label-move]")
+    move.get_by_text("1 box use “auto”").wait_for()
+    move.get_by_label("Move the boxes of auto to").select_option(str(car.pk))
+    screenshot(page, "labels_move_boxes")
+    move.get_by_role("button", name="Move boxes and delete").click()
+    wait_for_js(page, f"() => !document.querySelector(\"li[data-label-id='{auto.pk}']\")")
+    assert Box.objects.get(pk=box.pk).label_id == car.pk
+    names = panel.locator("li[data-label-id] .label-name-input")
+    assert [names.nth(i).input_value() for i in range(names.count())] == ["bicycle", "car"]
+    # The refused DELETE (409 with the count) is how the panel learns that boxes use the label.
+    assert [e for e in page.js_errors if "409 (Conflict)" not in e] == []

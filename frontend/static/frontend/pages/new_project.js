@@ -4,7 +4,7 @@
 import { pageHttp } from "../lib/http.js";
 import { h, clear } from "../lib/dom.js";
 import { autoColors, parseLabelNames } from "../lib/colors.js";
-import { fieldErrors } from "./project_panels.js";
+import { fieldErrors } from "./form_errors.js";
 
 export function newProjectForm() {
   const name = h("input", { type: "text", name: "name", required: true, maxlength: 200, id: "np-name", autocomplete: "off" });

@@ -1,8 +1,10 @@
-// Side panels of the project page: the review queue (reviewers), labels (everyone; managers add),
+// Side panels of the project page: the review queue (reviewers), labels (labels_panel.js),
 // members (managers add and remove). Every name, label and comment is rendered as text.
 import { pageHttp } from "../lib/http.js";
 import { h, clear } from "../lib/dom.js";
 import { ROLES, roleRank } from "../lib/constants.js";
+import { labelsPanel } from "./labels_panel.js";
+import { fieldErrors } from "./form_errors.js";
 
 function panel(title, testid, ...children) {
   return h("section", { class: "card panel", "data-testid": testid }, h("h2", {}, title), ...children);
@@ -38,56 +40,6 @@ function reviewQueue(projectId) {
   }
   load();
   return { section, reload: load };
-}
-
-function labelsPanel(projectId, canEdit) {
-  const list = h("ul", { class: "plain-list", "data-role": "labels" });
-  const error = errorLine();
-  const section = panel("Labels", "labels-panel", list);
-  async function load() {
-    try {
-      const labels = await pageHttp.getAll(`/api/projects/${projectId}/labels/?page_size=1000`);
-      clear(list);
-      if (!labels.length) list.append(h("li", { class: "muted" }, "No labels yet."));
-      for (const label of labels) {
-        const prompt = label.prompt && label.prompt !== label.name ? h("span", { class: "muted" }, `prompt: ${label.prompt}`) : null;
-        list.append(
-          h("li", { dataset: { labelId: label.id } }, h("span", { class: "swatch", style: { background: label.color } }), h("span", { class: "label-name" }, label.name), prompt),
-        );
-      }
-    } catch (e) {
-      error.textContent = `Could not load labels: ${e.message}`;
-    }
-  }
-  if (canEdit) {
-    const name = h("input", { type: "text", name: "name", required: true, maxlength: 100, "aria-label": "Label name", placeholder: "Name" });
-    const color = h("input", { type: "color", name: "color", value: "#1f77b4", "aria-label": "Colour" });
-    const prompt = h("input", { type: "text", name: "prompt", maxlength: 32, "aria-label": "Prompt for the model", placeholder: "Prompt (optional)" });
-    const form = h(
-      "form",
-      { class: "form-row", "data-testid": "label-form" },
-      name, color, prompt,
-      h("button", { type: "submit", class: "btn btn-primary" }, "Add label"),
-    );
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      error.textContent = "";
-      const body = { name: name.value.trim(), color: color.value };
-      if (prompt.value.trim()) body.prompt = prompt.value.trim();
-      try {
-        await pageHttp.sendJSON("POST", `/api/projects/${projectId}/labels/`, body);
-        form.reset();
-        load();
-      } catch (e) {
-        error.textContent = fieldErrors(e);
-      }
-    });
-    section.append(h("h3", {}, "Add a label"), form, error);
-  } else {
-    section.append(error);
-  }
-  load();
-  return { section };
 }
 
 function membersPanel(projectId, me) {
@@ -151,21 +103,6 @@ function membersPanel(projectId, me) {
   });
   load();
   return { section };
-}
-
-function flatten(value) {
-  if (Array.isArray(value)) return value.map(flatten).filter(Boolean).join(" ");
-  if (value && typeof value === "object") return Object.entries(value).map(([k, v]) => `${k}: ${flatten(v)}`).join("; ");
-  return value === null || value === undefined ? "" : String(value);
-}
-
-/** "name: must be unique" lines from a DRF 400 body (nested lists flattened), else its detail. */
-export function fieldErrors(error) {
-  const body = error.body || {};
-  const parts = Object.entries(body)
-    .filter(([key]) => key !== "detail")
-    .map(([key, value]) => `${key}: ${flatten(value)}`);
-  return parts.length ? parts.join("; ") : error.message;
 }
 
 export function installPanels({ side, projectId, role, me }) {
