@@ -108,7 +108,7 @@ def main():
     django.setup()
     from django.utils import timezone
 
-    from feedback.tracking.runs import project_experiment
+    from tracking.runs import project_experiment
 
     project, images, token = seed(args.jobs + args.outage_jobs)
     experiment = project_experiment(project)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from feedback.models import AnnotationSession, FrameFeedback, TrackingOutbox
+from feedback.models import AnnotationSession, FrameFeedback
 
 
 @admin.register(FrameFeedback)
@@ -18,11 +18,3 @@ class AnnotationSessionAdmin(admin.ModelAdmin):
     list_filter = ["project", "ended_at"]
     search_fields = ["user__username", "mlflow_run_id"]
     list_select_related = ["project", "user"]
-
-
-@admin.register(TrackingOutbox)
-class TrackingOutboxAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "key", "attempts", "sent_at", "run_id", "created_at"]
-    list_filter = ["kind", "sent_at"]
-    search_fields = ["key", "run_id", "last_error"]
-    readonly_fields = ["payload", "last_error", "created_at"]

@@ -5,5 +5,8 @@ class FeedbackConfig(AppConfig):
     name = "feedback"
 
     def ready(self):
-        # Connects the logout receiver that closes annotation sessions.
-        from feedback.tracking import signals  # noqa: F401
+        # Services import models, so they load once the app registry is ready, not with this module.
+        from feedback.tracking import signals  # noqa: F401  (connects the logout receiver that closes sessions)
+        from feedback.tracking.sessions import sessions_chore_register
+
+        sessions_chore_register()

@@ -1,4 +1,4 @@
-"""Human judgements of frames, annotation sessions, and MLflow writes waiting to be sent."""
+"""Human judgements of frames and annotation sessions."""
 
 from django.conf import settings
 from django.db import models
@@ -49,25 +49,8 @@ class AnnotationSession(models.Model):
         return f"{self.user} on {self.project} from {self.started_at:%Y-%m-%d %H:%M}"
 
 
-class TrackingOutbox(models.Model):
-    """An MLflow write that could not be sent yet; `flush_tracking` sends it exactly once."""
-
-    kind = models.CharField(max_length=32)
-    key = models.CharField(max_length=100, unique=True, help_text="Idempotency key: one run per key.")
-    payload = models.JSONField(default=dict)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    run_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [models.Index(fields=["sent_at", "id"], name="outbox_pending_idx")]
-
-    def __str__(self):
-        return f"{self.kind} {self.key} ({'sent' if self.sent_at else 'pending'})"
-
+# Moved to the tracking app (same table); named here for the branches that still import it from feedback.
+from tracking.models import TrackingOutbox  # noqa: E402, F401
 
 # Evaluation models live with their services in `feedback.evaluation`; imported here so Django finds them.
 from feedback.evaluation.models import Evaluation, EvaluationFrame  # noqa: E402, F401

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "tracking",
     "annotations",
     "inference",  # before channels: its `runworker` (which starts the inference worker) wins
     "channels",

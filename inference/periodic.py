@@ -4,8 +4,8 @@
 
 - `reap` (`PERIODIC_REAP_SECONDS`, 5): re-queue or fail jobs whose worker stopped beating or
   that run past `INFERENCE_JOB_TIMEOUT_SECONDS` (`jobs_reap_stale`).
-- `sessions` (`PERIODIC_SESSIONS_SECONDS`, 60): close idle annotation sessions; their MLflow
-  runs go to the outbox.
+- `sessions` (`PERIODIC_SESSIONS_SECONDS`, 60; registered by the feedback app): close idle
+  annotation sessions; their MLflow runs go to the outbox.
 - `tracking` (`PERIODIC_TRACKING_SECONDS`, 2): send the tracking outbox to MLflow. While MLflow
   is unreachable the interval doubles up to `PERIODIC_TRACKING_MAX_SECONDS` (15), so a dead
   server costs one failed ping every 15 s, and the rows wait in the outbox.
@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import close_old_connections
 
-from feedback.tracking import outbox_flush, sessions_close_idle
 from inference.execution import execution_mode
 from inference.services import jobs_reap_stale
 from inference.status import worker_status_publish
+from tracking.outbox import outbox_flush
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +46,6 @@ def _reap() -> dict:
     if any(outcome.values()):
         logger.warning("Reaped stale detection jobs: %s", outcome)
     return outcome
-
-
-def _sessions() -> dict:
-    return {"closed": len(sessions_close_idle())}
 
 
 def _tracking() -> dict:
@@ -79,13 +75,21 @@ class Chore:
     max_setting: str | None = None
 
 
-# Order matters within a round: sessions closed now have their runs sent in the same round.
-CHORES = (
+# Order matters within a round: apps above register theirs before `tracking` (chore_register), so
+# e.g. annotation sessions closed now have their runs sent in the same round.
+CHORES: list[Chore] = [
     Chore("reap", _reap, "PERIODIC_REAP_SECONDS"),
-    Chore("sessions", _sessions, "PERIODIC_SESSIONS_SECONDS"),
     Chore("tracking", _tracking, "PERIODIC_TRACKING_SECONDS", _mlflow_down, "PERIODIC_TRACKING_MAX_SECONDS"),
     Chore("status", _status, "PERIODIC_STATUS_SECONDS"),
-)
+]
+
+
+def chore_register(chore: Chore, *, before: str = "tracking") -> None:
+    """Add an app's periodic chore (from its AppConfig.ready()), run just before `before` each round;
+    registering a name again replaces it."""
+    CHORES[:] = [c for c in CHORES if c.name != chore.name]
+    index = next((i for i, c in enumerate(CHORES) if c.name == before), len(CHORES))
+    CHORES.insert(index, chore)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from annotations.errors import InvalidInput
 from annotations.exports import dvc as dvc_repo
 from annotations.exports import rows
 from annotations.exports.coco import coco_write
+from annotations.exports.tracking import dataset_export_track
 from annotations.exports.voc import voc_write
 from annotations.exports.yolo import yolo_write
 from annotations.models import DatasetVersion
@@ -94,9 +95,6 @@ def dataset_export(
 
 
 def _track(dataset: DatasetVersion) -> None:
-    # Imported here: the tracking package belongs to the feedback app and loads MLflow lazily.
-    from feedback.tracking import dataset_export_track
-
     key = dataset_export_track(dataset=dataset)
     if key and not dataset.mlflow_run_id:
         dataset.mlflow_run_id = key[:64]

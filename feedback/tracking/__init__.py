@@ -1,20 +1,18 @@
 """MLflow tracking through an outbox: nothing here may block or fail a request.
 
-Callers enqueue (`detection_job_track`, `dataset_export_track`, sessions closing); the
-worker's periodic `tracking_tick()` and `manage.py flush_tracking` send to MLflow.
+The feedback app's runs (annotation sessions, audits, evaluations); the outbox and the MLflow
+client are the `tracking` app's. The worker's periodic work and `manage.py flush_tracking` send them.
 """
 
 import logging
 
-from feedback.tracking.outbox import outbox_enqueue, outbox_flush
-from feedback.tracking.runs import dataset_export_track, detection_job_track, session_track
+from feedback.tracking.runs import session_track
 from feedback.tracking.sessions import sessions_close_for_user, sessions_close_idle
+from tracking.outbox import outbox_enqueue, outbox_flush
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "dataset_export_track",
-    "detection_job_track",
     "outbox_enqueue",
     "outbox_flush",
     "session_track",

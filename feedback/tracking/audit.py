@@ -11,8 +11,8 @@ from pathlib import Path
 import orjson
 from django.conf import settings
 
-from feedback.tracking.outbox import outbox_enqueue
-from feedback.tracking.runs import _user_tag, project_experiment
+from tracking.outbox import outbox_enqueue
+from tracking.runs import project_experiment, user_tag
 
 # Lists in the metrics dict that are not per-label/per-revision figures: artifacts only.
 SKIPPED = {"per_label", "per_revision", "progress_over_time", "disagreement_by_frame", "filters", "project"}
@@ -96,7 +96,7 @@ def project_audit_enqueue(*, project, user=None) -> str:
                    "labels": ", ".join(row["name"] for row in metrics.get("per_label", []))},
         "metrics": {**audit_metrics(metrics), "export.images": counts["images"], "export.boxes": counts["boxes"]},
         "tags": {"hitl.kind": "project_audit", "project": project.name, "project_id": project.pk,
-                 "user": _user_tag(user)},
+                 "user": user_tag(user)},
         "artifacts": [
             {"path": str(staging / "per_label.png"), "dir": "plots"},
             {"path": str(staging / "metrics.json"), "dir": "metrics"},

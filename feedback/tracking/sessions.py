@@ -17,6 +17,8 @@ from django.utils import timezone
 from annotations.models import AnnotationEvent, EventAction, Image, ImageStatus
 from feedback.models import AnnotationSession
 from feedback.tracking.runs import session_track
+from inference.models import Prediction
+from inference.periodic import Chore, chore_register
 
 # Events committed this long after their timestamp are still folded in (a slow transaction).
 LATE_COMMIT_SLACK = timedelta(minutes=5)
@@ -114,8 +116,6 @@ def session_close(*, session: AnnotationSession, ended_at) -> AnnotationSession:
 
 
 def session_counts(*, session: AnnotationSession) -> dict:
-    from inference.models import Prediction
-
     window = (session.started_at, session.last_activity_at)
     events = AnnotationEvent.objects.filter(
         user_id=session.user_id, image__project_id=session.project_id, created_at__range=window
@@ -154,3 +154,8 @@ def session_counts(*, session: AnnotationSession) -> dict:
         "seconds_per_frame": round(seconds / frames, 3) if frames else 0.0,
         "progress_pct": round(100.0 * done / total, 2) if total else 0.0,
     }
+
+
+def sessions_chore_register() -> None:
+    """Close idle sessions in the worker's periodic work, before the outbox is sent (FeedbackConfig.ready())."""
+    chore_register(Chore("sessions", lambda: {"closed": len(sessions_close_idle())}, "PERIODIC_SESSIONS_SECONDS"))

@@ -5,6 +5,8 @@ import logging
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
+from feedback.tracking.sessions import sessions_close_for_user
+
 logger = logging.getLogger(__name__)
 
 
@@ -12,8 +14,6 @@ logger = logging.getLogger(__name__)
 def sessions_close_on_logout(sender, request, user, **kwargs):
     if user is None or not user.is_authenticated:
         return
-    from feedback.tracking.sessions import sessions_close_for_user
-
     try:  # bookkeeping must never break a logout
         sessions_close_for_user(user=user)
     except Exception:

@@ -21,7 +21,6 @@ from PIL import Image as PILImage
 from annotations.broadcast import broadcast_on_commit, image_group
 from annotations.errors import Conflict, InvalidInput
 from annotations.models import Image, Label
-from feedback.tracking import detection_job_track
 from inference.detectors import get_detector
 from inference.detectors.base import UnsupportedPrompt
 from inference.execution import Heartbeat, job_dispatch
@@ -29,6 +28,7 @@ from inference.models import DetectionJob, JobStatus, Prediction
 from inference.prompts import prompts_default, prompts_parse
 from inference.selectors import job_active_for_image, job_to_dict, labels_by_prompt, prediction_to_dict
 from inference.status import detector_status
+from inference.tracking import detection_job_track
 
 logger = logging.getLogger(__name__)
 QUEUED_GIVE_UP_FACTOR = 10  # a job nobody picked up for 10 stale periods is failed, not retried forever

@@ -12,7 +12,7 @@ from annotations.exports.service import dataset_export
 from annotations.models import DatasetVersion, ImageStatus
 from feedback.evaluation.models import Evaluation, EvaluationFrame
 from feedback.evaluation.services import evaluation_cancel, evaluation_create, evaluation_resume, evaluation_run
-from feedback.models import TrackingOutbox
+from tracking.models import TrackingOutbox
 from inference.models import DetectionJob, Prediction
 from tests.factories import BoxFactory, ImageFactory, LabelFactory
 from tests.feedback.coco_reference import pycocotools_scores

@@ -82,7 +82,7 @@ def test_roles_annotators_cannot_start_outsiders_see_nothing(verified, annotator
 
 def test_using_an_evaluated_configuration_sets_label_prompts_records_it_and_the_status_shows_it(
         verified, manager, annotator, client_for):
-    from feedback.models import TrackingOutbox
+    from tracking.models import TrackingOutbox
     from inference.models import DetectorConfig
 
     LabelFactory(project=verified, name="pedestrian")

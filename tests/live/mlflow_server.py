@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 MLFLOW = Path(sys.executable).with_name("mlflow")
-OUTBOX_TAG = "hitl.outbox_key"  # feedback.tracking.client.OUTBOX_TAG, without importing Django
+OUTBOX_TAG = "hitl.outbox_key"  # tracking.client.OUTBOX_TAG, without importing Django
 
 
 def free_port() -> int:

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from feedback.models import TrackingOutbox
-from feedback.tracking.runs import project_experiment
+from tracking.models import TrackingOutbox
+from tracking.runs import project_experiment
 from inference.models import DetectionJob
 from tests.factories import ImageFactory, LabelFactory
 from tests.live.daphne import ROOT, daphne_processes, database_url, free_ports, wait_for

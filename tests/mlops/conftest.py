@@ -36,7 +36,7 @@ def live_boxes(project, statuses=None):
 
 def runs_of(project, uri, kind=None):
     """The project's active runs as the real `mlflow` client sees them (optionally of one kind)."""
-    from feedback.tracking.runs import project_experiment
+    from tracking.runs import project_experiment
 
     mlflow.set_tracking_uri(uri)
     runs = mlflow.search_runs(experiment_names=[project_experiment(project)], output_format="list")

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from mlflow.tracking import MlflowClient
 from PIL import Image as PILImage
 
-from feedback.models import TrackingOutbox
+from tracking.models import TrackingOutbox
 from feedback.selectors import metrics_for_project
 from inference.models import DetectionJob, JobStatus, Prediction
 from tests.mlops.conftest import runs_of

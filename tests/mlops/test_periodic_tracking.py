@@ -4,8 +4,8 @@ each run once when it is back — with the real `mlflow` client on a real store.
 import pytest
 from django.utils import timezone
 
-from feedback.models import TrackingOutbox
-from feedback.tracking import detection_job_track
+from tracking.models import TrackingOutbox
+from inference.tracking import detection_job_track
 from inference.models import DetectionJob, JobStatus
 from inference.periodic import CHORES, Schedule, run_due_work
 from tests.mlops.conftest import runs_of

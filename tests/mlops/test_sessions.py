@@ -8,7 +8,8 @@ from django.test import Client
 from django.utils import timezone
 
 from annotations.models import AnnotationEvent, EventAction, ImageStatus
-from feedback.models import AnnotationSession, TrackingOutbox
+from feedback.models import AnnotationSession
+from tracking.models import TrackingOutbox
 from feedback.tracking import outbox_flush, sessions_close_idle, tracking_tick
 from inference.models import DetectionJob, JobStatus, Prediction
 from tests.factories import ImageFactory, MembershipFactory, ProjectFactory

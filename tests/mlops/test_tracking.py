@@ -8,10 +8,12 @@ from django.utils import timezone
 
 from annotations.exports.service import dataset_export
 from annotations.models import DatasetVersion
-from feedback.models import TrackingOutbox
-from feedback.tracking import detection_job_track, outbox_flush
-from feedback.tracking.client import OUTBOX_TAG, Tracker
-from feedback.tracking.runs import detection_job_payload, project_experiment
+from tracking.models import TrackingOutbox
+from inference.tracking import detection_job_track
+from tracking.outbox import outbox_flush
+from tracking.client import OUTBOX_TAG, Tracker
+from inference.tracking import detection_job_payload
+from tracking.runs import project_experiment
 from inference.models import DetectionJob, JobStatus, Prediction
 from tests.mlops.conftest import runs_of
 

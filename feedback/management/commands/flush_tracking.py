@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from feedback.tracking.outbox import outbox_flush, outbox_pending
+from tracking.outbox import outbox_flush, outbox_pending
 from feedback.tracking.sessions import sessions_close_idle
 
 

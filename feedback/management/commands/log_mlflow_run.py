@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from annotations.management.commands.export_dataset import project_lookup
 from feedback.models import TrackingOutbox
 from feedback.tracking.audit import project_audit_enqueue
-from feedback.tracking.outbox import outbox_flush
+from tracking.outbox import outbox_flush
 
 
 class Command(BaseCommand):

@@ -12,7 +12,8 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from feedback.models import TrackingOutbox
+from tracking.client import Tracker
+from tracking.models import TrackingOutbox
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +46,6 @@ def outbox_flush(*, limit: int | None = None, keys=None, tracker=None, progress=
     if ids:
         try:
             if tracker is None:
-                from feedback.tracking.client import Tracker
-
                 tracker = Tracker()
             tracker.ping()
         except Exception as exc:  # the store is down: leave every row as it is
