@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from annotations.models import Role
 from inference.models import DetectionJob, JobStatus, Prediction
 from tests.factories import ImageFactory, LabelFactory, MembershipFactory, ProjectFactory, UserFactory
+from tests.races.harness import api_client
 
 
 @dataclass
@@ -15,6 +16,10 @@ class Frame:
     label: object
     users: list = field(default_factory=list)
     predictions: list = field(default_factory=list)
+
+    def clients(self) -> list:
+        """One API client per member, in the order of `users`."""
+        return [api_client(user) for user in self.users]
 
 
 def frame_make(*, roles=(Role.ANNOTATOR, Role.ANNOTATOR), predictions: int = 0) -> Frame:

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.races.frames import boxes_of, frame_make, history_of, predictions_of
-from tests.races.harness import api_client, race, run_rounds
+from tests.races.harness import race, run_rounds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +36,7 @@ def test_accept_all_racing_a_single_accept_of_one_of_its_boxes():
 
     def one_round(_):
         frame = frame_make(predictions=3)
-        everyone, one = api_client(frame.users[0]), api_client(frame.users[1])
+        everyone, one = frame.clients()
         target = frame.predictions[1]
         all_answer, one_answer = race(_all(everyone, frame.image, "accept"), _accept(one, target))
         assert all_answer.status == 200 and one_answer.status in (200, 409)
@@ -54,7 +54,7 @@ def test_accept_all_racing_a_single_accept_of_one_of_its_boxes():
 def test_two_accept_alls_on_one_frame_share_the_boxes_out():
     def one_round(_):
         frame = frame_make(predictions=3)
-        first, second = api_client(frame.users[0]), api_client(frame.users[1])
+        first, second = frame.clients()
         answers = race(_all(first, frame.image, "accept"), _all(second, frame.image, "accept"))
         assert [a.status for a in answers] == [200, 200]
         taken = [item["prediction"]["id"] for a in answers for item in a.body["accepted"]]
@@ -67,7 +67,7 @@ def test_two_accept_alls_on_one_frame_share_the_boxes_out():
 def test_reject_all_racing_a_single_accept():
     def one_round(_):
         frame = frame_make(predictions=3)
-        everyone, one = api_client(frame.users[0]), api_client(frame.users[1])
+        everyone, one = frame.clients()
         target = frame.predictions[0]
         all_answer, one_answer = race(_all(everyone, frame.image, "reject"), _accept(one, target))
         assert all_answer.status == 200 and one_answer.status in (200, 409)
@@ -82,12 +82,13 @@ def test_two_accepts_of_one_ai_box_make_one_box_and_a_409():
     def one_round(_):
         frame = frame_make(predictions=1)
         target = frame.predictions[0]
-        answers = race(_accept(api_client(frame.users[0]), target), _accept(api_client(frame.users[1]), target))
+        first, second = frame.clients()
+        answers = race(_accept(first, target), _accept(second, target))
         assert sorted(a.status for a in answers) == [200, 409]
         winner = next(a for a in answers if a.status == 200)
         loser = next(a for a in answers if a.status == 409)
         assert loser.body["prediction"]["status"] == "accepted"
         assert loser.body["prediction"]["decided_by"] == winner.body["prediction"]["decided_by"]
-        _assert_decided_once(api_client(frame.users[0]), frame, accepted_ids=[target.pk])
+        _assert_decided_once(first, frame, accepted_ids=[target.pk])
 
     run_rounds("accept vs accept", one_round)

@@ -11,7 +11,7 @@ from annotations.services.review import image_submit
 from inference.models import DetectionJob
 from tests.factories import png_bytes
 from tests.races.frames import boxes_of, frame_make, history_of, listed
-from tests.races.harness import Answer, api_client, race, run_rounds
+from tests.races.harness import Answer, race, run_rounds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +23,7 @@ def test_a_patch_storm_keeps_every_acknowledged_write_in_order():
 
     def one_round(index):
         frame = frame_make(roles=(Role.ANNOTATOR,) * CLIENTS)
-        clients = [api_client(user) for user in frame.users]
+        clients = frame.clients()
         body = {"label": frame.label.pk, "x_min": 0, "y_min": 10, "x_max": 300, "y_max": 100}
         box = clients[0].post(f"/api/images/{frame.image.pk}/boxes/", body, format="json").json()
         acknowledged, lock = [], threading.Lock()
@@ -62,7 +62,7 @@ def test_a_patch_storm_keeps_every_acknowledged_write_in_order():
 def test_review_racing_an_edit_never_lets_an_annotator_edit_land_after_the_approval():
     def one_round(_):
         frame = frame_make(roles=(Role.ANNOTATOR, Role.REVIEWER))
-        annotator, reviewer = api_client(frame.users[0]), api_client(frame.users[1])
+        annotator, reviewer = frame.clients()
         body = {"label": frame.label.pk, "x_min": 10, "y_min": 10, "x_max": 100, "y_max": 100}
         box = annotator.post(f"/api/images/{frame.image.pk}/boxes/", body, format="json").json()
         image_submit(image=frame.image, user=frame.users[0])
@@ -92,11 +92,12 @@ def test_the_same_file_uploaded_twice_at_once_is_stored_once():
             return lambda: client.post(f"/api/projects/{frame.project.pk}/images/", {"file": [stream]},
                                        format="multipart")  # fmt: skip
 
-        answers = race(upload(api_client(frame.users[0]), "a.png"), upload(api_client(frame.users[1]), "b.png"))
+        first, second = frame.clients()
+        answers = race(upload(first, "a.png"), upload(second, "b.png"))
         assert [a.status for a in answers] == [201, 201]
         assert sorted(len(a.body["images"]) for a in answers) == [0, 1]
         assert sorted(len(a.body["duplicates"]) for a in answers) == [0, 1]
-        images = listed(api_client(frame.users[0]), f"/api/projects/{frame.project.pk}/images/")
+        images = listed(first, f"/api/projects/{frame.project.pk}/images/")
         assert len(images) == 2  # the frame of the set-up and the uploaded one
 
     run_rounds("duplicate uploads", one_round)
@@ -109,13 +110,13 @@ def test_two_detect_requests_at_once_queue_one_job(settings):
     def one_round(_):
         frame = frame_make(roles=(Role.ANNOTATOR, Role.ANNOTATOR))
         path = f"/api/images/{frame.image.pk}/detect/"
-        answers = race(*(lambda c=api_client(u): c.post(path, {"prompts": ["person"]}, format="json")
-                         for u in frame.users))  # fmt: skip
+        clients = frame.clients()
+        answers = race(*(lambda c=c: c.post(path, {"prompts": ["person"]}, format="json") for c in clients))
         assert sorted(a.status for a in answers) == [202, 409]
         queued = next(a for a in answers if a.status == 202).body
         refused = next(a for a in answers if a.status == 409).body
         assert refused["job"] == queued["id"]
-        job = api_client(frame.users[0]).get(f"/api/jobs/{queued['id']}/").json()
+        job = clients[0].get(f"/api/jobs/{queued['id']}/").json()
         assert job["status"] == "queued"
         assert DetectionJob.objects.filter(image=frame.image).count() == 1
 

@@ -6,7 +6,7 @@ import pytest
 
 from annotations.models import Role
 from tests.races.frames import frame_make, listed
-from tests.races.harness import api_client, race, run_rounds
+from tests.races.harness import race, run_rounds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ def test_case_variant_label_names_created_at_once_make_one_label():
     def one_round(_):
         frame = frame_make(roles=(Role.MANAGER, Role.MANAGER))
         path = f"/api/projects/{frame.project.pk}/labels/"
-        first, second = api_client(frame.users[0]), api_client(frame.users[1])
+        first, second = frame.clients()
         answers = race(lambda: first.post(path, {"name": "CaseX"}, format="json"),
                        lambda: second.post(path, {"name": "casex"}, format="json"))  # fmt: skip
         _one_created(answers)
@@ -35,7 +35,7 @@ def test_case_variant_label_renames_at_once_leave_the_names_distinct():
     def one_round(_):
         frame = frame_make(roles=(Role.MANAGER, Role.MANAGER))
         path = f"/api/projects/{frame.project.pk}/labels/"
-        first, second = api_client(frame.users[0]), api_client(frame.users[1])
+        first, second = frame.clients()
         a = first.post(path, {"name": "a"}, format="json").json()
         b = first.post(path, {"name": "b"}, format="json").json()
         answers = race(lambda: first.patch(f"/api/labels/{a['id']}/", {"name": "Same"}, format="json"),
@@ -51,7 +51,7 @@ def test_case_variant_project_names_created_at_once_make_one_project():
     def one_round(_):
         frame = frame_make(roles=(Role.MANAGER, Role.MANAGER))
         name = f"CaseX {uuid.uuid4().hex[:8]}"
-        first, second = api_client(frame.users[0]), api_client(frame.users[1])
+        first, second = frame.clients()
         answers = race(lambda: first.post("/api/projects/", {"name": name}, format="json"),
                        lambda: second.post("/api/projects/", {"name": name.lower()}, format="json"))  # fmt: skip
         _one_created(answers)
