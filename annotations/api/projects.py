@@ -22,10 +22,10 @@ Frame routes live in `annotations.api.images` and are included here.
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from annotations.access import label_get_for_user, project_get_for_user
@@ -34,6 +34,7 @@ from annotations.api.pagination import Pagination
 from annotations.converters import MAX_ID
 from annotations.errors import InvalidInput
 from annotations.filters import ProjectFilter
+from annotations.login_throttle import ClientAddressThrottle, lockout_message, retry_after
 from annotations.models import Label, Membership, Role
 from annotations.selectors.images import project_with_counts, projects_with_counts, status_counts
 from annotations.services.projects import (
@@ -51,10 +52,15 @@ from annotations.services.projects import (
 
 
 class TokenApi(ObtainAuthToken):
-    """`{username, password}` → `{token}`; wrong credentials are a 400 JSON error, throttled per IP."""
+    """`{username, password}` → `{token}`; wrong credentials are a 400 JSON error.
+
+    Throttled twice (annotations.login_throttle): 20 requests a minute per client address, and
+    failed logins per username and per address (django-axes) — a locked-out login, even with the
+    right password, is a 429 saying when to retry.
+    """
 
     permission_classes = [AllowAny]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientAddressThrottle]
     throttle_scope = "token"
 
     @extend_schema(
@@ -65,7 +71,17 @@ class TokenApi(ObtainAuthToken):
         auth=[],
     )
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid() and getattr(request, "axes_locked_out", False):
+            seconds, _ = retry_after(request)
+            return Response(
+                {"detail": lockout_message(request)},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(seconds)},
+            )
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
 
 
 # --- projects ------------------------------------------------------------------------------
