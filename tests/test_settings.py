@@ -177,12 +177,14 @@ def test_make_run_binds_loopback_unless_told(host, bind):
 @pytest.mark.parametrize(("redirect", "secure"), [("1", "True 31536000"), ("0", "False 0")])
 def test_the_https_setting_decides_secure_cookies_and_hsts(tmp_path, redirect, secure):
     """Plain-HTTP mode (compose's default) must not set Secure cookies, which a browser would never send back."""
-    code = "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE and s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
-    result = manage(
-        "shell", "-c", code,
-        env_extra={"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": secrets.token_urlsafe(60), "DJANGO_ALLOWED_HOSTS": "a.example",
-                   "DJANGO_SECURE_SSL_REDIRECT": redirect},
-        tmp_path=tmp_path,
-    )
+    code = "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE and s.CSRF_COOKIE_SECURE, " \
+        "s.SECURE_HSTS_SECONDS)"
+    env = {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+        "DJANGO_ALLOWED_HOSTS": "a.example",
+        "DJANGO_SECURE_SSL_REDIRECT": redirect,
+    }
+    result = manage("shell", "-c", code, env_extra=env, tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[-2] == secure

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.deploy.production import ROOT
-from tests.live.daphne import wait_until_listening
+from tests.live.daphne import stop, wait_until_listening
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 TEMPLATES = ROOT / "docker" / "nginx"
@@ -87,14 +87,11 @@ def running(wrapper: Path, ports: list[int]):
     try:
         for port in ports:
             wait_until_listening(port, process, 20, wrapper.parent / "error.log")
+        time.sleep(0.3)  # a port someone else took answers too: nginx must still be running after binding
+        assert process.poll() is None, (wrapper.parent / "error.log").read_text()
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop([process], timeout=5)
 
 
 def upstreams_of(wrapper: Path, path_prefix: str) -> list[str]:

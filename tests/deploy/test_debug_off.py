@@ -20,7 +20,8 @@ pytestmark = [
 
 @pytest.fixture
 def env(tmp_path, collected_static, media_root):
-    return production_env(tmp_path, static_root=collected_static, media_root=media_root, redis_url=os.environ["REDIS_URL"])
+    redis_url = os.environ["REDIS_URL"]
+    return production_env(tmp_path, static_root=collected_static, media_root=media_root, redis_url=redis_url)
 
 
 def test_deploy_checks_pass_with_the_environment_a_deployment_sets(env):

@@ -57,6 +57,18 @@ def wait_until_listening(port: int, process: subprocess.Popen, timeout: float, l
     raise RuntimeError(f"daphne on {port} did not listen within {timeout} s: {log.read_text()[-2000:]}")
 
 
+def stop(processes: list[subprocess.Popen], timeout: float = 3) -> None:
+    """Terminate, then kill what is still running after `timeout` (a test is done with it: no graceful drain)."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @contextlib.contextmanager
 def daphne_processes(ports: list[int], env: dict, log_dir: Path, timeout: float = 60):
     """Start one Daphne per port with `env` added to this environment; stop them all on exit."""
@@ -76,11 +88,4 @@ def daphne_processes(ports: list[int], env: dict, log_dir: Path, timeout: float 
             wait_until_listening(port, process, timeout, log)
         yield processes
     finally:
-        for _, process, _ in processes:
-            process.terminate()
-        for _, process, _ in processes:
-            try:
-                process.wait(timeout=3)  # a test or benchmark is done with it: no graceful drain needed
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop([process for _, process, _ in processes])

@@ -1,10 +1,14 @@
 """Helpers for websocket tests: session cookies, communicators, reading past presence chatter."""
 
+import asyncio
+import json
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.test import Client
+from websockets.asyncio.client import connect as ws_connect
 
 from annotations.services.presence import presence_clear
 
@@ -70,3 +74,24 @@ async def drain(comm: WebsocketCommunicator, *, skip=("presence",), wait: float 
     while not await comm.receive_nothing(timeout=wait):
         messages.append(await comm.receive_json_from())
     return [m for m in messages if m["type"] not in skip]
+
+
+async def live_viewer(base: str, image_id: int, cookie: str, origin: str, ssl=None):
+    """A `websockets` client on a real server's `/ws/images/<id>/` (`base`: ws://… or wss://…), by session cookie."""
+    return await ws_connect(
+        f"{base}/ws/images/{image_id}/",
+        origin=origin,
+        additional_headers=[("Cookie", f"sessionid={cookie}")],
+        ssl=ssl,
+        proxy=None,
+        open_timeout=20,
+    )
+
+
+async def next_of(ws, kind: str, timeout: float = 20) -> dict:
+    """The next message of type `kind` on a `websockets` client, skipping the others."""
+    async with asyncio.timeout(timeout):
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] == kind:
+                return message

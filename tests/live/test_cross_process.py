@@ -10,10 +10,9 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
-from websockets.asyncio.client import connect
 
 from tests.live.daphne import daphne_processes, database_url, free_ports
-from tests.live.helpers import clean_presence, session_cookie  # noqa: F401
+from tests.live.helpers import clean_presence, live_viewer, next_of, session_cookie  # noqa: F401
 
 pytestmark = [
     pytest.mark.redis,
@@ -41,21 +40,7 @@ def servers(transactional_db, tmp_path, media_root):
 
 
 async def viewer(port: int, image_id: int, cookie: str):
-    return await connect(
-        f"ws://127.0.0.1:{port}/ws/images/{image_id}/",
-        origin=f"http://127.0.0.1:{port}",
-        additional_headers=[("Cookie", f"sessionid={cookie}")],
-        proxy=None,
-        open_timeout=20,
-    )
-
-
-async def next_of(ws, kind: str, timeout: float = 20) -> dict:
-    async with asyncio.timeout(timeout):
-        while True:
-            message = json.loads(await ws.recv())
-            if message["type"] == kind:
-                return message
+    return await live_viewer(f"ws://127.0.0.1:{port}", image_id, cookie, origin=f"http://127.0.0.1:{port}")
 
 
 def post_json(url: str, body: dict, token: str) -> dict:
