@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
-from annotations.models import AnnotationEvent, Box, DatasetVersion, Image, Label, Membership, Project
+from annotations.models import AnnotationEvent, Box, DatasetVersion, FrameFeedback, Image, Label, Membership, Project
 
 THUMB_WIDTH = 240
 
@@ -168,3 +168,12 @@ class DatasetVersionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(FrameFeedback)
+class FrameFeedbackAdmin(admin.ModelAdmin):
+    list_display = ["image", "user", "rating", "updated_at"]
+    list_filter = ["rating", "image__project"]
+    search_fields = ["user__username"]
+    list_select_related = ["image__project", "user"]
+    raw_id_fields = ["image"]

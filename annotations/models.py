@@ -285,3 +285,29 @@ class DatasetVersion(models.Model):
 
     def __str__(self):
         return f"{self.project} {self.format} {self.git_rev[:8] or self.pk}"
+
+
+class Rating(models.IntegerChoices):
+    POSITIVE = 1, "Positive"
+    NEUTRAL = 0, "Neutral"
+    NEGATIVE = -1, "Negative"
+
+
+class FrameFeedback(models.Model):
+    """A user's rating of a frame; clearing the rating deletes the row."""
+
+    image = models.ForeignKey(Image, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="frame_feedback")
+    rating = models.SmallIntegerField(choices=Rating.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "feedback_framefeedback"  # created by the feedback app; moved without moving data
+        constraints = [
+            models.UniqueConstraint(fields=["image", "user"], name="feedback_one_per_user_per_image"),
+            models.CheckConstraint(condition=Q(rating__in=[-1, 0, 1]), name="feedback_rating_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} rated {self.image_id}: {self.rating:+d}"

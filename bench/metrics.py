@@ -49,7 +49,7 @@ def load(project_name: str, fresh: bool):
     from django.db import connection, transaction
 
     from annotations.models import AnnotationEvent, Box, Image, Label, Membership, Project
-    from feedback.models import FrameFeedback
+    from annotations.models import FrameFeedback
     from inference.models import DetectionJob, Prediction
 
     existing = Project.objects.filter(name=project_name).first()

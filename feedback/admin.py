@@ -1,15 +1,6 @@
 from django.contrib import admin
 
-from feedback.models import AnnotationSession, FrameFeedback
-
-
-@admin.register(FrameFeedback)
-class FrameFeedbackAdmin(admin.ModelAdmin):
-    list_display = ["image", "user", "rating", "updated_at"]
-    list_filter = ["rating", "image__project"]
-    search_fields = ["user__username"]
-    list_select_related = ["image__project", "user"]
-    raw_id_fields = ["image"]
+from feedback.models import AnnotationSession
 
 
 @admin.register(AnnotationSession)

@@ -12,8 +12,7 @@ from django.db import connection
 from django.db.models import Count, F, FloatField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 
-from annotations.models import AnnotationEvent, Box, Image
-from feedback.models import FrameFeedback
+from annotations.models import AnnotationEvent, Box, FrameFeedback, Image
 from inference.models import DetectionJob, JobStatus, Prediction
 
 

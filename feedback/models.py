@@ -1,33 +1,11 @@
-"""Human judgements of frames and annotation sessions."""
+"""Annotation sessions (frame ratings live in annotations, the outbox in tracking)."""
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
-
-class Rating(models.IntegerChoices):
-    POSITIVE = 1, "Positive"
-    NEUTRAL = 0, "Neutral"
-    NEGATIVE = -1, "Negative"
-
-
-class FrameFeedback(models.Model):
-    """A user's rating of a frame; clearing the rating deletes the row."""
-
-    image = models.ForeignKey("annotations.Image", on_delete=models.CASCADE, related_name="feedback")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="frame_feedback")
-    rating = models.SmallIntegerField(choices=Rating.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["image", "user"], name="feedback_one_per_user_per_image"),
-            models.CheckConstraint(condition=Q(rating__in=[-1, 0, 1]), name="feedback_rating_valid"),
-        ]
-
-    def __str__(self):
-        return f"{self.user} rated {self.image_id}: {self.rating:+d}"
+# Ratings are facts about a frame: they moved to the annotations app (same table). Named here for
+# the branches that still import them from feedback.
+from annotations.models import FrameFeedback, Rating  # noqa: F401
 
 
 class AnnotationSession(models.Model):

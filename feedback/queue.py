@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef
 
 from annotations.models import AnnotationEvent, Box, Image, ImageStatus
 from annotations.services.presence import viewers_for_project
-from feedback.models import FrameFeedback
+from annotations.models import FrameFeedback
 from feedback.selectors import frame_disagreements
 from inference.models import DetectionJob, JobStatus, Prediction, PredictionStatus
 

@@ -14,7 +14,7 @@ from annotations.errors import InvalidInput
 from annotations.models import EventAction, Image
 from annotations.selectors.boxes import user_brief
 from annotations.services.events import event_record
-from feedback.models import FrameFeedback, Rating
+from annotations.models import FrameFeedback, Rating
 
 
 def feedback_summary(*, image: Image) -> dict:

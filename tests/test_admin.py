@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 
 from annotations.models import AnnotationEvent, Box, DatasetVersion, Image, Label, Membership, Project
-from feedback.models import AnnotationSession, FrameFeedback
+from annotations.models import FrameFeedback
+from feedback.models import AnnotationSession
 from tracking.models import TrackingOutbox
 from inference.models import DetectionJob, Prediction
 from tests.factories import BoxFactory, UserFactory

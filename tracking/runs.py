@@ -3,6 +3,9 @@
 Duck-typed on purpose: the tracking app knows no domain model.
 """
 
+from pathlib import Path
+
+from django.conf import settings
 from django.utils.text import slugify
 
 from tracking.client import experiment_name
@@ -19,3 +22,8 @@ def ms(value) -> int | None:
 
 def user_tag(user) -> str:
     return getattr(user, "username", "") or ""
+
+
+def staging_root() -> Path:
+    """Where a run's artifacts wait on disk until its outbox row is sent (then they are removed)."""
+    return Path(settings.MLFLOW_ARTIFACT_ROOT).parent / "tracking-staging"

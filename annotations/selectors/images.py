@@ -8,7 +8,7 @@ from django.db.models import CharField, Count, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 
 from annotations.access import projects_for_user
-from annotations.models import Box, Image, ImageStatus, Membership, Project, Role
+from annotations.models import Box, FrameFeedback, Image, ImageStatus, Membership, Project, Role
 
 STATUSES = [status.value for status in ImageStatus]
 
@@ -42,8 +42,6 @@ def images_for_project(*, project: Project, user=None) -> QuerySet[Image]:
 
 
 def images_annotated(queryset: QuerySet[Image], *, user=None) -> QuerySet[Image]:
-    from feedback.models import FrameFeedback  # late: the feedback app builds on this one
-
     live_boxes = Box.objects.filter(image=OuterRef("pk"), deleted=False)
     extra = {}
     if user is not None and user.is_authenticated:

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from annotations.errors import InvalidInput, PayloadTooLarge
-from annotations.models import Box, BoxSource, EventAction, Image, Label, Project
+from annotations.models import Box, BoxSource, EventAction, FrameFeedback, Image, Label, Project
 from annotations.selectors.boxes import box_snapshot
 from annotations.services.events import event_record
 from annotations.services.ingest import images_ingest, stored_files_guard
@@ -112,8 +112,6 @@ def prototype_import(
     Boxes and feedback are imported only for frames that are new to the project, so importing the
     same file twice adds nothing.
     """
-    from feedback.models import FrameFeedback  # late: keep the annotations app importable alone
-
     data = prototype_load(path)
     frames, actions, infos = data["rgb_frames"], data["actions"], data["frame_info"]
     files, metadata = [], {}

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.access import image_get_for_user
-from feedback.models import Rating
+from annotations.models import Rating
 from feedback.services import feedback_clear, feedback_for_user, feedback_set, feedback_summary
 
 

@@ -14,8 +14,8 @@ from annotations.errors import Conflict
 from annotations.models import Label
 from annotations.services.projects import label_update
 from feedback.evaluation.models import Evaluation, EvaluationStatus
-from feedback.tracking import outbox_enqueue
-from feedback.tracking.runs import project_experiment
+from tracking.outbox import outbox_enqueue
+from tracking.runs import project_experiment
 from inference.models import DetectorConfig
 
 

@@ -30,9 +30,11 @@ from feedback.evaluation.models import (
 from feedback.evaluation.options import evaluation_options_check
 from feedback.evaluation.scoring import coco_score
 from feedback.evaluation.selectors import evaluation_progress
-from feedback.models import TrackingOutbox
+from feedback.evaluation.tracking import evaluation_track
 from inference.models import DetectionJob, JobStatus, Prediction
 from inference.services import job_submit
+from tracking.models import TrackingOutbox
+from tracking.outbox import outbox_flush
 
 logger = logging.getLogger(__name__)
 STALE_SECONDS = 30  # a running evaluation whose driver has not beaten for this long may be resumed
@@ -274,8 +276,6 @@ def evaluation_detections(*, evaluation: Evaluation) -> tuple[list[dict], list[i
 
 
 def _finish(evaluation: Evaluation) -> None:
-    from feedback.evaluation.tracking import evaluation_track
-
     evaluation.refresh_from_db()
     detections, done = evaluation_detections(evaluation=evaluation)
     if not done:
@@ -308,8 +308,6 @@ def _finish(evaluation: Evaluation) -> None:
 
 def evaluation_flush(*, key: str) -> None:
     """Send the evaluation's run now (a down MLflow leaves it to the periodic flush)."""
-    from feedback.tracking import outbox_flush
-
     try:
         outbox_flush(keys=[key])
     except Exception:

@@ -16,9 +16,8 @@ from PIL import Image as PILImage
 from PIL import ImageDraw
 
 from annotations.models import Image
-from feedback.tracking import outbox_enqueue
-from feedback.tracking.audit import staging_root
-from feedback.tracking.runs import project_experiment
+from tracking.outbox import outbox_enqueue
+from tracking.runs import project_experiment, staging_root
 
 WORST_FRAMES = 20
 DRAWN_MAX_SIDE = 800

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-from django.conf import settings
 
+from annotations.exports.coco import coco_write
+from feedback.selectors import metrics_for_project
 from tracking.outbox import outbox_enqueue
-from tracking.runs import project_experiment, user_tag
+from tracking.runs import project_experiment, staging_root, user_tag
 
 # Lists in the metrics dict that are not per-label/per-revision figures: artifacts only.
 SKIPPED = {"per_label", "per_revision", "progress_over_time", "disagreement_by_frame", "filters", "project"}
@@ -71,15 +72,8 @@ def audit_plot(per_label: list, path: Path) -> Path:
     return path
 
 
-def staging_root() -> Path:
-    return Path(settings.MLFLOW_ARTIFACT_ROOT).parent / "tracking-staging"
-
-
 def project_audit_enqueue(*, project, user=None) -> str:
     """Compute the audit, stage its artifacts and queue the run; returns the outbox key."""
-    from annotations.exports.coco import coco_write
-    from feedback.selectors import metrics_for_project
-
     stamp = datetime.now(UTC)
     key = f"project_audit:{project.pk}:{stamp:%Y%m%dT%H%M%S%f}"
     staging = staging_root() / key.replace(":", "-")

@@ -88,7 +88,7 @@ def test_box_count_counts_live_boxes_only(client_for, annotator, image):
 
 
 def test_frames_carry_the_callers_own_rating(client_for, annotator, reviewer, project, frames):
-    from feedback.models import FrameFeedback
+    from annotations.models import FrameFeedback
 
     FrameFeedback.objects.create(image=frames[1], user=annotator, rating=-1)  # frame_index 0
     FrameFeedback.objects.create(image=frames[3], user=reviewer, rating=1)  # someone else's
@@ -98,7 +98,7 @@ def test_frames_carry_the_callers_own_rating(client_for, annotator, reviewer, pr
 
 
 def test_list_queries_do_not_grow_with_frames_or_boxes(client_for, annotator, project, django_assert_max_num_queries):
-    from feedback.models import FrameFeedback
+    from annotations.models import FrameFeedback
 
     for i in range(30):
         frame = ImageFactory(project=project, frame_index=i)

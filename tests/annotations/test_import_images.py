@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from annotations.models import AnnotationEvent, Box, Image, Label
 from annotations.services.prototype import prototype_import, prototype_load
-from feedback.models import FrameFeedback
+from annotations.models import FrameFeedback
 from tests.annotations.upload_helpers import fast_password_hasher, jpeg_bytes, media_files, zip_bytes  # noqa: F401
 from tests.factories import UserFactory, png_bytes
 

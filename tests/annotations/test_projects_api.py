@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from annotations.models import ImageStatus, Membership, Project, Role
-from feedback.models import FrameFeedback
+from annotations.models import FrameFeedback
 from tests.annotations.upload_helpers import fast_password_hasher, media_files  # noqa: F401 (autouse fixture)
 from tests.factories import BoxFactory, ImageFactory, MembershipFactory, ProjectFactory, UserFactory
 

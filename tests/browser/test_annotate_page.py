@@ -7,7 +7,7 @@ import time
 import pytest
 from PIL import Image as PILImage, ImageDraw
 
-from feedback.models import FrameFeedback
+from annotations.models import FrameFeedback
 from tests.browser.canvas import to_page
 from tests.factories import ImageFactory, LabelFactory, MembershipFactory, ProjectFactory, UserFactory
 

@@ -3,7 +3,7 @@
 import pytest
 
 from annotations.models import ImageStatus, Label, Membership, Role
-from feedback.models import FrameFeedback
+from annotations.models import FrameFeedback
 from tests.factories import ImageFactory, LabelFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.browser

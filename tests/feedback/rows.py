@@ -9,7 +9,7 @@ import datetime as dt
 from django.utils import timezone
 
 from annotations.models import AnnotationEvent, Box, Image
-from feedback.models import FrameFeedback
+from annotations.models import FrameFeedback
 from inference.models import DetectionJob, JobStatus, Prediction
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 import feedback.selectors as selectors
-from feedback.models import FrameFeedback
+from annotations.models import FrameFeedback
 from feedback.selectors import metrics_for_project
 
 

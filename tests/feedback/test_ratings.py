@@ -4,7 +4,7 @@ import pytest
 
 from annotations.models import AnnotationEvent, EventAction
 from annotations.services.history import undoable_actions
-from feedback.models import FrameFeedback
+from annotations.models import FrameFeedback
 from feedback.services import feedback_clear, feedback_set
 
 

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from annotations.management.commands.export_dataset import project_lookup
-from feedback.models import TrackingOutbox
+from tracking.models import TrackingOutbox
 from feedback.tracking.audit import project_audit_enqueue
 from tracking.outbox import outbox_flush
 
