@@ -8,18 +8,7 @@ from tqdm import tqdm
 from annotations.errors import DomainError
 from annotations.exports import rows
 from annotations.exports.service import WRITERS, dataset_export
-from annotations.models import Project
-
-
-def project_lookup(value: str) -> Project:
-    """A project by id or by exact name."""
-    project = None
-    if value.isdigit():
-        project = Project.objects.filter(pk=int(value)).first()
-    project = project or Project.objects.filter(name=value).first()
-    if project is None:
-        raise CommandError(f"No project with id or name {value!r}.")
-    return project
+from annotations.management import project_argument
 
 
 class Command(BaseCommand):
@@ -36,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-images", action="store_true", help="annotations only, no image files")
 
     def handle(self, *args, **options):
-        project = project_lookup(options["project"])
+        project = project_argument(options["project"])
         if options["push"] and not options["dvc"]:
             raise CommandError("--push needs --dvc.")
         total = rows.image_count(project_id=project.pk, only=options["only"])

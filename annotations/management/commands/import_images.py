@@ -8,23 +8,11 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from annotations.errors import DomainError
-from annotations.models import Project
+from annotations.management import project_argument
 from annotations.services.ingest import images_ingest, natural_key
 from annotations.services.prototype import DEFAULT_LABEL, prototype_import
 
 PICKLE_SUFFIXES = {".pkl", ".pickle"}
-
-
-def project_resolve(value: str) -> Project:
-    """A project by id or by exact name (ids win when a name looks like a number)."""
-    if value.isdigit():
-        project = Project.objects.filter(pk=int(value)).first()
-        if project:
-            return project
-    project = Project.objects.filter(name=value).first()
-    if project is None:
-        raise CommandError(f"No project with id or name {value!r}.")
-    return project
 
 
 class Command(BaseCommand):
@@ -42,7 +30,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, project, path, user=None, label=DEFAULT_LABEL, **options):
-        project = project_resolve(project)
+        project = project_argument(project)
         user = self._user(user)
         if not path.exists():
             raise CommandError(f"{path} does not exist.")

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from annotations.errors import DomainError
 from annotations.exports import rows
-from annotations.management.commands.export_dataset import project_lookup
+from annotations.management import project_argument
 from feedback.evaluation.models import Evaluation
 from feedback.evaluation.options import BACKENDS
 from feedback.evaluation.services import evaluation_cancel, evaluation_create, evaluation_resume, evaluation_run
@@ -43,7 +43,7 @@ class Command(BaseCommand):
                 if not options["project"]:
                     raise CommandError("Give a PROJECT (id or name), or --resume ID.")
                 evaluation = evaluation_create(
-                    project=project_lookup(options["project"]), user=None, backend=options["backend"],
+                    project=project_argument(options["project"]), user=None, backend=options["backend"],
                     model=options["model"], revision=options["revision"], prompts=options["prompt"],
                     only=options["only"], dataset=options["dataset"], limit=options["limit"],
                 )

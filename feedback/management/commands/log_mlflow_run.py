@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from annotations.management.commands.export_dataset import project_lookup
+from annotations.management import project_argument
 from tracking.models import TrackingOutbox
 from feedback.tracking.audit import project_audit_enqueue
 from tracking.outbox import outbox_flush
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("project", help="project id or name")
 
     def handle(self, *args, project, **options):
-        project = project_lookup(project)
+        project = project_argument(project)
         key = project_audit_enqueue(project=project)
         counts = outbox_flush(keys=[key])
         row = TrackingOutbox.objects.get(key=key)
