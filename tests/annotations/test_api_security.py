@@ -88,6 +88,14 @@ def _csp(response) -> dict[str, str]:
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("secure,origin", [(False, "ws://testserver"), (True, "wss://testserver")])
+def test_csp_connect_src_names_the_sites_own_websocket_origin_only(secure, origin, settings):
+    settings.SECURE_SSL_REDIRECT = False
+    response = APIClient().get("/accounts/login/", secure=secure)
+    assert _csp(response)["connect-src"].split()[1:] == ["'self'", origin]
+
+
+@pytest.mark.django_db
 def test_csp_on_an_html_page_forbids_inline_script():
     response = APIClient().get("/accounts/login/")
     assert response.status_code == 200
