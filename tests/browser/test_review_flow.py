@@ -65,3 +65,20 @@ def test_submit_approve_read_only_banner_reopen_and_live_ratings(new_page, wait_
     assert Box.objects.filter(image=frame, deleted=False).count() == 2
     screenshot(annotator, "review-rejected-banner")
     assert annotator.js_errors == [] and reviewer.js_errors == []
+
+
+def test_g_to_a_missing_frame_says_so_once_and_the_header_links_the_dashboard(new_page, live_url):
+    project = ProjectFactory(name="Nav")
+    frame = ImageFactory(project=project, width=640, height=480, frame_index=0, content=frame_png())
+    anna = UserFactory(username="anna")
+    MembershipFactory(project=project, user=anna, role=Role.ANNOTATOR)
+    page = open_frame(new_page(anna), frame.pk)
+    page.keyboard.press("g")
+    page.keyboard.type("99")
+    page.keyboard.press("Enter")
+    page.get_by_text("There is no frame 99 in this project.").wait_for()
+    page.keyboard.press("Tab")  # leaving the field must not ask (and complain) a second time
+    page.wait_for_timeout(400)
+    assert page.get_by_text("There is no frame 99 in this project.").count() == 1
+    page.get_by_test_id("dashboard-link").click()
+    page.wait_for_url(f"**/projects/{project.pk}/dashboard/")

@@ -49,14 +49,19 @@ export function installNav(app, { image, ui }) {
     else go(image.next);
   }
 
+  let answered = null; // the number last looked up: Enter then leaving the field ask once, not twice
   async function jump(value) {
     const n = Number.parseInt(value, 10);
     if (!Number.isFinite(n) || n < 0) return ui.toast("Type a frame number (0 or more).", "warn");
-    if (n === image.frame_index) return;
+    if (n === image.frame_index || n === answered) return;
+    answered = n;
     const r = await app.api.findFrame(app.projectId, n);
     const hit = r.ok ? (r.body.results || r.body).find((f) => f.frame_index === n) : null;
     if (hit) go(hit.id);
-    else ui.toast(r.ok ? `There is no frame ${n} in this project.` : "Could not look the frame up.", "warn");
+    else {
+      if (!r.ok) answered = null;
+      ui.toast(r.ok ? `There is no frame ${n} in this project.` : "Could not look the frame up.", "warn");
+    }
   }
 
   function playing() {
@@ -109,6 +114,7 @@ export function installNav(app, { image, ui }) {
       frameBox.blur();
     }
   });
+  frameBox.addEventListener("input", () => (answered = null));
   frameBox.addEventListener("change", () => frameBox.value !== String(image.frame_index) && jump(frameBox.value));
   showPlaying();
   schedule();

@@ -2,7 +2,7 @@
 // comment for reviewers, and the reviewer's comment shown when a frame comes back rejected.
 // annotate.js calls installReview(app, {role, panel}); the status arrives through live.js
 // (`live:image.status`), the actions go through REST (app.api).
-import { h, clear } from "./lib/dom.js";
+import { h, clear, withBusy } from "./lib/dom.js";
 import { STATUS_LABELS, roleRank } from "./lib/constants.js";
 
 /** A submitted or approved frame opens read-only: it has to be reopened to be changed. */
@@ -64,8 +64,8 @@ export function installReview(app, { role, panel: host }) {
     comment.textContent = rejected ? `${state.reviewedBy ? `${state.reviewedBy} rejected this frame: ` : "Rejected: "}${state.comment}` : "";
     const can = reviewActions(state.status, state.role || "annotator");
     clear(buttons);
-    if (can.submit) buttons.append(h("button", { type: "button", class: "btn btn-primary", onclick: submit }, "Submit for review"));
-    if (can.approve) buttons.append(h("button", { type: "button", class: "btn btn-approve", onclick: () => review("approve", "") }, "Approve"));
+    if (can.submit) buttons.append(h("button", { type: "button", class: "btn btn-primary", onclick: (e) => withBusy(e.currentTarget, submit) }, "Submit for review"));
+    if (can.approve) buttons.append(h("button", { type: "button", class: "btn btn-approve", onclick: (e) => withBusy(e.currentTarget, () => review("approve", "")) }, "Approve"));
     if (can.reject) buttons.append(h("button", { type: "button", class: "btn btn-reject", onclick: () => openReject() }, "Reject…"));
   }
 
@@ -103,7 +103,7 @@ export function installReview(app, { role, panel: host }) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       if (!text.value.trim()) return;
-      if (await review("reject", text.value.trim())) form.remove();
+      if (await withBusy(form.querySelector("button[type=submit]"), () => review("reject", text.value.trim()))) form.remove();
     });
     // Keys typed here must not reach the canvas shortcuts.
     form.addEventListener("keydown", (event) => event.stopPropagation());

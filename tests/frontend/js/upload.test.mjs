@@ -81,3 +81,12 @@ test("upload() posts with the CSRF token, reports bytes sent, resolves the JSON 
   FakeXhr.made.at(-1).answer(413, "<html>too big</html>");
   assert.deepEqual(await refused, { ok: false, status: 413, body: { detail: "413 error" } });
 });
+
+import { plural } from "../../../frontend/static/frontend/lib/constants.js";
+
+test("counts agree with their noun", () => {
+  assert.equal(plural(1, "box"), "1 box");
+  assert.equal(plural(2, "box"), "2 boxes");
+  assert.equal(plural(0, "frame"), "0 frames");
+  assert.equal(plural(3, "entry", "entries"), "3 entries");
+});

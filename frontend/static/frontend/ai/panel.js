@@ -12,7 +12,7 @@
 // - The active detector (GET /api/inference/status/) and why it was chosen are shown.
 // The rules (which prompts, which box a click picks, which comes next) are in ai/predictions.js.
 
-import { h } from "../lib/dom.js";
+import { h, withBusy } from "../lib/dom.js";
 import { hitHandle, moveBox, preferMove, resizeBox, roundBox, toImage } from "../canvas/geometry.js";
 import { createJobView } from "./job.js";
 import { isReadOnly } from "../review.js";
@@ -187,8 +187,8 @@ export function installAi(app) {
 
   // --- wiring ---------------------------------------------------------------------
   detectButton.onclick = detect;
-  acceptAll.onclick = () => decideAll("accept");
-  rejectAll.onclick = () => decideAll("reject");
+  acceptAll.onclick = () => withBusy(acceptAll, () => decideAll("accept")).then(refreshSummary);
+  rejectAll.onclick = () => withBusy(rejectAll, () => decideAll("reject")).then(refreshSummary);
   promptInput.addEventListener("keydown", (e) => {
     if (e.key === "Enter") {
       e.preventDefault();

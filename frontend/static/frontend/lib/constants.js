@@ -19,3 +19,8 @@ export const STATUS_LABELS = Object.freeze({
   approved: "Approved",
   rejected: "Rejected",
 });
+
+/** "1 box", "2 boxes", "0 frames": a count with its noun agreeing. */
+export function plural(n, one, many = /(s|x|ch|sh)$/.test(one) ? `${one}es` : `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}

@@ -35,3 +35,27 @@ export function clear(node) {
   node.replaceChildren();
   return node;
 }
+
+const BUSY_AFTER_MS = 300;
+
+/**
+ * Run `fn` (a promise-returning action) with `control` disabled; if it takes longer than
+ * ~300 ms, the control shows that it is working (aria-busy, the `busy` class's spinner).
+ * Resolves what `fn` resolves.
+ */
+export async function withBusy(control, fn) {
+  if (!control) return fn();
+  control.disabled = true;
+  const timer = setTimeout(() => {
+    control.setAttribute("aria-busy", "true");
+    control.classList.add("busy");
+  }, BUSY_AFTER_MS);
+  try {
+    return await fn();
+  } finally {
+    clearTimeout(timer);
+    control.disabled = false;
+    control.removeAttribute("aria-busy");
+    control.classList.remove("busy");
+  }
+}

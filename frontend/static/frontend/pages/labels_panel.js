@@ -5,11 +5,8 @@
 import { pageHttp } from "../lib/http.js";
 import { h, clear } from "../lib/dom.js";
 import { autoColors } from "../lib/colors.js";
+import { plural } from "../lib/constants.js";
 import { fieldErrors } from "./form_errors.js";
-
-function plural(n, one, many = `${one}es`) {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 export function labelsPanel(projectId, canEdit) {
   const list = h("ul", { class: "plain-list label-list", "data-role": "labels" });

@@ -2,7 +2,7 @@
 // members (managers add and remove). Every name, label and comment is rendered as text.
 import { pageHttp } from "../lib/http.js";
 import { h, clear } from "../lib/dom.js";
-import { ROLES, roleRank } from "../lib/constants.js";
+import { ROLES, plural, roleRank } from "../lib/constants.js";
 import { labelsPanel } from "./labels_panel.js";
 import { fieldErrors } from "./form_errors.js";
 
@@ -22,7 +22,7 @@ function reviewQueue(projectId) {
     try {
       const items = await pageHttp.getAll(`/api/projects/${projectId}/review-queue/?page_size=200`);
       clear(list);
-      note.textContent = items.length ? `${items.length} frame${items.length === 1 ? "" : "s"} waiting for review` : "Nothing waits for review.";
+      note.textContent = items.length ? `${plural(items.length, "frame")} waiting for review` : "Nothing waits for review.";
       for (const item of items) {
         const by = item.submitted_by ? ` by ${item.submitted_by.username}` : "";
         list.append(
@@ -30,7 +30,7 @@ function reviewQueue(projectId) {
             "li",
             { dataset: { imageId: item.id } },
             h("a", { href: `/images/${item.id}/` }, `Frame #${item.frame_index}`),
-            h("span", { class: "muted" }, `${item.box_count ?? "?"} boxes${by}`),
+            h("span", { class: "muted" }, `${item.box_count == null ? "? boxes" : plural(item.box_count, "box")}${by}`),
           ),
         );
       }

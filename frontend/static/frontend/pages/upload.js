@@ -4,7 +4,8 @@
 // The rules (order, chunks, plurals) are in upload_plan.js; this module only drives the DOM.
 import { pageHttp } from "../lib/http.js";
 import { h, clear } from "../lib/dom.js";
-import { planChunks, selectFiles, shareProgress, summary, plural } from "./upload_plan.js";
+import { plural } from "../lib/constants.js";
+import { planChunks, selectFiles, shareProgress, summary } from "./upload_plan.js";
 
 const STATUS_TEXT = {
   queued: "waiting",

@@ -1,6 +1,8 @@
 // Pure rules of the browser upload (no DOM): which files to send, in what order, in which
 // requests, and the running totals the progress bars show. Unit-tested with node --test.
 
+import { plural } from "../lib/constants.js";
+
 const DIGITS = /(\d+)/;
 
 /** Compare names so that `frame2` comes before `frame10` (the server's natural_key). */
@@ -82,11 +84,7 @@ export function shareProgress(files, loaded) {
   });
 }
 
-/** "3 frames stored · 1 duplicate · 2 skipped" — counts with the right plurals. */
-export function plural(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
+/** "3 frames stored · 1 duplicate not added again · 2 skipped" — counts with the right plurals. */
 export function summary({ stored = 0, duplicates = 0, skipped = 0, failed = 0 }) {
   const parts = [`${plural(stored, "frame")} stored`];
   if (duplicates) parts.push(`${plural(duplicates, "duplicate")} not added again`);
