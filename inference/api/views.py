@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from annotations.access import image_get_for_user, project_get_for_user
 from annotations.api.pagination import Pagination
+from annotations.api.schema import ErrorOutput
 from annotations.errors import NotFound
 from annotations.selectors.boxes import box_to_dict
 from inference.api.serializers import (
@@ -143,29 +144,35 @@ class StatusQuery(serializers.Serializer):
 class StatusApi(APIView):
     @extend_schema(
         parameters=[StatusQuery],
-        responses=inline_serializer(
-            "InferenceStatus",
-            {
-                "backend": serializers.CharField(),
-                "model": serializers.CharField(),
-                "revision": serializers.CharField(),
-                "device": serializers.CharField(),
-                "supported_prompts": serializers.ListField(child=serializers.CharField(), allow_null=True),
-                "reason": serializers.CharField(),
-                "execution": serializers.CharField(),
-                "source": serializers.CharField(help_text="worker: as reported by a worker; web: this process"),
-                "loaded": serializers.BooleanField(required=False, help_text="moondream: whether its model is loaded"),
-                "error": serializers.CharField(
-                    required=False, allow_null=True,
-                    help_text="moondream: why its model failed to load or its self-check, with the fix; null once loaded",
-                ),
-                "project_config": serializers.DictField(
-                    required=False, allow_null=True,
-                    help_text="With ?project=ID: the project's active configuration (set by promoting an "
-                              "evaluation) and `workers_match`, whether the workers run it.",
-                ),
-            },
-        )
+        responses={
+            404: ErrorOutput,  # ?project= outside the caller's projects
+            200: inline_serializer(
+                "InferenceStatus",
+                {
+                    "backend": serializers.CharField(),
+                    "model": serializers.CharField(),
+                    "revision": serializers.CharField(),
+                    "device": serializers.CharField(),
+                    "supported_prompts": serializers.ListField(child=serializers.CharField(), allow_null=True),
+                    "reason": serializers.CharField(),
+                    "execution": serializers.CharField(),
+                    "source": serializers.CharField(help_text="worker: as reported by a worker; web: this process"),
+                    "loaded": serializers.BooleanField(
+                        required=False, help_text="moondream: whether its model is loaded"
+                    ),
+                    "error": serializers.CharField(
+                        required=False, allow_null=True,
+                        help_text="moondream: why its model failed to load or its self-check, with the fix; "
+                                  "null once loaded",
+                    ),
+                    "project_config": serializers.DictField(
+                        required=False, allow_null=True,
+                        help_text="With ?project=ID: the project's active configuration (set by promoting an "
+                                  "evaluation) and `workers_match`, whether the workers run it.",
+                    ),
+                },
+            ),
+        },
     )
     def get(self, request):
         query = StatusQuery(data=request.query_params)
