@@ -20,6 +20,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
+
+from inference.models import DetectionJob, JobStatus
 
 logger = logging.getLogger(__name__)
 
@@ -71,10 +74,6 @@ class Heartbeat:
         self._thread.join(timeout=self.interval + 5)
 
     def _run(self):
-        from django.utils import timezone
-
-        from inference.models import DetectionJob, JobStatus
-
         try:
             while not self._stop.wait(self.interval):
                 DetectionJob.objects.filter(pk=self.job_id, status=JobStatus.RUNNING, attempts=self.attempt).update(

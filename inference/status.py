@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from inference.detectors import get_detector
 from inference.execution import execution_mode
+from inference.models import DetectorConfig
 
 STATUS_KEY = "inference:worker-status"
 STATUS_TTL = 300  # seconds; workers refresh it at least every reaper round
@@ -46,8 +47,6 @@ def detector_status() -> dict:
 
 def project_detector_config(*, project_id: int) -> dict | None:
     """The project's active configuration (the newest `DetectorConfig`), and whether the workers run it."""
-    from inference.models import DetectorConfig
-
     config = DetectorConfig.objects.filter(project_id=project_id).order_by("-created_at", "-id").first()
     if config is None:
         return None

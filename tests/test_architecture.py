@@ -1,5 +1,6 @@
 """The import contracts in .importlinter hold: apps point down, no app's modules import in a circle."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -15,3 +16,37 @@ def test_import_contracts_are_kept():
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert " 0 broken" in done.stdout
+
+
+PROJECT = {"annotations", "inference", "feedback", "frontend", "hitl_project", "tracking"}
+
+
+def function_level_project_imports() -> list[str]:
+    """`path:line module` of every import of a project module made inside a function, outside
+    AppConfig.ready() (where Django wants them) and without a comment on the line giving a reason."""
+    found = []
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] not in PROJECT or "migrations" in rel.parts:
+            continue
+        source = path.read_text()
+        lines = source.splitlines()
+        for function in ast.walk(ast.parse(source)):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef) or function.name == "ready":
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                elif isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                else:
+                    continue
+                if any(m.split(".")[0] in PROJECT for m in modules) and "#" not in lines[node.end_lineno - 1]:
+                    found.append(f"{rel}:{node.lineno} {' '.join(modules)}")
+    return found
+
+
+def test_project_modules_are_imported_at_module_level():
+    """A function-level import of the project's own code hides a cycle; only heavy libraries
+    (torch, transformers, cv2, mlflow, dvc) load lazily, and the line says why."""
+    assert function_level_project_imports() == []

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from annotations.errors import DomainError, StaleVersion
+from annotations.selectors.boxes import box_to_dict
 from annotations.services.locking import FrameBusy, is_lock_conflict
 
 logger = logging.getLogger(__name__)
@@ -21,9 +22,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         data = {"detail": exc.detail, **exc.extra}
         if isinstance(exc, StaleVersion):
-            from annotations.api.boxes import BoxOutput  # late: the serializer imports models
-
-            data["current"] = BoxOutput(exc.current).data
+            data["current"] = box_to_dict(exc.current)  # BoxOutput's shape
         return Response(data, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):

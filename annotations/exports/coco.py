@@ -17,6 +17,9 @@ from django.db import transaction
 from annotations.errors import InvalidInput
 from annotations.exports import rows
 from annotations.exports.files import FrameFiles
+from annotations.models import AnnotationEvent, Box, EventAction, Label
+from annotations.selectors.boxes import box_snapshot
+from annotations.services.ingest import images_ingest, stored_files_guard
 
 ANNOTATIONS_FILE = "annotations.json"
 IMAGES_DIR = "images"
@@ -99,8 +102,6 @@ def coco_import(*, project, user, path: Path) -> dict:
     The boxes are recorded as one `create` event per box, like boxes drawn by hand, so
     history, undo and the metrics see imported work the same way.
     """
-    from annotations.services.ingest import images_ingest, stored_files_guard
-
     path = Path(path)
     try:
         data = orjson.loads(path.read_bytes())
@@ -164,8 +165,6 @@ def _image_path(folder: Path, file_name: str) -> Path:
 
 
 def _labels_ensure(project, categories) -> dict:
-    from annotations.models import Label
-
     existing = {label.name: label for label in Label.objects.filter(project=project)}
     by_category = {}
     for cat in categories:
@@ -183,9 +182,6 @@ def _labels_ensure(project, categories) -> dict:
 
 
 def _boxes_create(user, images, labels, annotations) -> int:
-    from annotations.models import AnnotationEvent, Box, EventAction
-    from annotations.selectors.boxes import box_snapshot
-
     existing = _live_boxes(images.values())
     boxes, skipped = [], 0
     for ann in annotations:
@@ -225,8 +221,6 @@ def _already_there(box, existing: dict) -> bool:
 
 def _live_boxes(images) -> dict:
     """`{(image id, label id): [coords]}` of the live boxes on these frames."""
-    from annotations.models import Box
-
     rows = Box.objects.filter(image__in=[i.pk for i in images], deleted=False).values_list(
         "image_id", "label_id", "x_min", "y_min", "x_max", "y_max"
     )

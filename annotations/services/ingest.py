@@ -42,6 +42,7 @@ from PIL import UnidentifiedImageError
 
 from annotations.errors import InvalidInput, PayloadTooLarge
 from annotations.models import Image, Project
+from annotations.services.review import project_progress_broadcast_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -152,8 +153,6 @@ def images_ingest(
         result.skipped = skipped
         if result.images:
             # Dashboards watching the project see the new total once (and only if) the rows commit.
-            from annotations.services.review import project_progress_broadcast_on_commit
-
             project_progress_broadcast_on_commit(project_id=project.pk)
         return result
 

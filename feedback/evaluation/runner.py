@@ -11,12 +11,12 @@ import threading
 
 from django.db import close_old_connections, connection, transaction
 
+from feedback.evaluation.services import evaluation_run
+
 logger = logging.getLogger(__name__)
 
 
 def _drive(evaluation_id: int) -> None:
-    from feedback.evaluation.services import evaluation_run
-
     close_old_connections()
     try:
         evaluation_run(evaluation_id=evaluation_id)

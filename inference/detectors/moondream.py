@@ -63,7 +63,7 @@ def self_check(model, *, model_id: str, revision: str) -> None:
     import torch
     from PIL import Image, ImageDraw
 
-    from inference.detectors.hf_compat import non_finite_buffers
+    from inference.detectors.hf_compat import non_finite_buffers  # lazy: imports torch
 
     where = f"moondream2 MOONDREAM_MODEL={model_id!r} (MOONDREAM_REVISION={revision!r})"
     broken = non_finite_buffers(model)
@@ -122,7 +122,7 @@ class MoondreamDetector:
 
     def _load_checked(self):
         try:
-            from inference.detectors.hf_compat import load_remote_model
+            from inference.detectors.hf_compat import load_remote_model  # lazy: imports torch and transformers
         except ImportError as error:  # pragma: no cover - transformers and torch are pinned requirements
             raise DetectorUnavailable(f"transformers/torch are not installed: {error}") from error
         try:

@@ -5,11 +5,14 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
 from tqdm import tqdm
 
 from annotations.errors import DomainError
+from annotations.exports.coco import coco_import
 from annotations.management import project_argument
-from annotations.services.ingest import images_ingest, natural_key
+from annotations.services.ingest import ALLOWED_FORMATS, ZIP_MAGIC, images_ingest, natural_key
 from annotations.services.prototype import DEFAULT_LABEL, prototype_import
 
 PICKLE_SUFFIXES = {".pkl", ".pickle"}
@@ -56,8 +59,6 @@ class Command(BaseCommand):
             )
             return
         if suffix == ".json":
-            from annotations.exports.coco import coco_import  # late: the exports package is optional here
-
             counts = coco_import(project=project, user=user, path=path)
             self.stdout.write(f"{project.name}: COCO import " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
             return
@@ -112,11 +113,6 @@ class _PathReader:
 
 
 def _looks_like_image(path: Path) -> bool:
-    from PIL import Image as PILImage
-    from PIL import UnidentifiedImageError
-
-    from annotations.services.ingest import ALLOWED_FORMATS, ZIP_MAGIC
-
     try:
         with path.open("rb") as handle:
             if handle.read(4).startswith(ZIP_MAGIC[:1]):
