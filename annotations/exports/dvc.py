@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,13 +112,25 @@ def push() -> None:
     run(["dvc", "push", "-q"])
 
 
-def folder_prepare(folder: Path) -> Path:
-    """Empty the version's folder: a new version replaces the files of the previous one."""
+def folder_prepare(folder: Path, *, ours: Callable[[Path], bool]) -> Path:
+    """Empty the version's folder: a new version replaces the files of the previous one.
+
+    The folder must be inside the dataset repository and outside `.git`, `.dvc` and every
+    other dot-folder; an existing one is only emptied when it is empty already or `ours(folder)`
+    says an earlier export made it — a folder someone else made is refused, never deleted.
+    """
     root = repo_ensure().resolve()
     folder = folder.resolve()
     if root not in folder.parents:
         raise InvalidInput(f"{folder} is outside the dataset repository {root}.")
-    if folder.exists():
+    hidden = [part for part in folder.relative_to(root).parts if part.startswith(".")]
+    if hidden:
+        raise InvalidInput(f"{folder} is inside {hidden[0]} of the dataset repository; choose a folder outside it.")
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"{folder} is a file; choose a folder.")
+    if folder.exists() and any(folder.iterdir()):
+        if not ours(folder):
+            raise InvalidInput(f"{folder} exists, is not empty and was not made by an export; choose another folder.")
         shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, exist_ok=True)
     return folder

@@ -36,7 +36,7 @@ def export_folder(*, project, format: str, only: str, out: Path | None, dvc: boo
     commits of it; without, every export gets a fresh timestamped folder."""
     if dvc:
         folder = Path(out) if out else dvc_repo.repo_dir() / project_slug(project) / f"{format}-{only}"
-        return dvc_repo.folder_prepare(folder)
+        return dvc_repo.folder_prepare(folder, ours=_exported_before)
     if out:
         folder = Path(out)
         if folder.exists() and any(folder.iterdir()):
@@ -46,6 +46,22 @@ def export_folder(*, project, format: str, only: str, out: Path | None, dvc: boo
         folder = exports_dir() / project_slug(project) / f"{format}-{only}-{stamp}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _undo_partial(folder: Path, *, created: bool) -> None:
+    """Remove a failed export's files; a folder the caller gave (it was empty) is kept, only emptied."""
+    if created:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _exported_before(folder: Path) -> bool:
+    return DatasetVersion.objects.filter(path=str(folder)).exists()
 
 
 def dataset_export(
@@ -68,12 +84,14 @@ def dataset_export(
     rows.only_check(only)
     if push and not dvc:
         raise InvalidInput("--push needs --dvc.")
-    folder = export_folder(project=project, format=format, only=only, out=Path(out) if out else None, dvc=dvc)
+    given = Path(out) if out else None
+    existed = given is not None and given.exists()
+    folder = export_folder(project=project, format=format, only=only, out=given, dvc=dvc)
     try:
         counts = WRITERS[format](project=project, only=only, out=folder, copy_images=copy_images, progress=progress)
     except BaseException:
         if not dvc:
-            shutil.rmtree(folder, ignore_errors=True)
+            _undo_partial(folder, created=not existed)
         raise
     git_rev = dvc_hash = ""
     if dvc:
