@@ -205,10 +205,10 @@ def _collect(evaluation: Evaluation) -> int:
                 counter = "frames_failed"
             frame.save(update_fields=["detections", "seconds", "status", "error"])
             Evaluation.objects.filter(pk=evaluation.pk).update(**{counter: F(counter) + 1})
-            # The evaluation keeps the boxes: they must not surface as pending AI boxes on the
-            # frame, nor as one MLflow run per frame (the evaluation's run records them).
-            Prediction.objects.filter(job=job, status="pending").delete()
+            # The evaluation keeps the boxes and the time: its job must not count as pre-annotation
+            # in the AI audit, leave pending AI boxes on the frame, or make one MLflow run per frame.
             TrackingOutbox.objects.filter(key=f"detection_job:{job.pk}", sent_at__isnull=True).delete()
+            job.delete()
     _progress_on_commit(evaluation)
     return len(finished)
 

@@ -113,6 +113,9 @@ class DaphneServer:
             "DJANGO_SETTINGS_MODULE": "hitl_project.settings",
             "MEDIA_ROOT": str(self.media_root),
             "DVC_REPO_DIR": str(self.media_root.parent / "datasets"),
+            # Runs the server sends (evaluations) go to a store of the session, never the repo's var/.
+            "MLFLOW_TRACKING_URI": f"sqlite:///{self.media_root.parent / 'mlflow.db'}",
+            "MLFLOW_ARTIFACT_ROOT": str(self.media_root.parent / "mlflow-artifacts"),
             "PYTHONUNBUFFERED": "1",
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

@@ -4,6 +4,7 @@
 // Other apps' pages import only the shared library (frontend/lib/), never a page module.
 import { connectSocket } from "../frontend/lib/socket.js";
 import { pageHttp } from "../frontend/lib/http.js";
+import { installEvaluations } from "./evaluations.js";
 
 const REFRESH_MS = 4000;
 const POLL_MS = 30000;
@@ -213,9 +214,12 @@ document.addEventListener("keydown", (event) => {
       && !["INPUT", "SELECT", "TEXTAREA"].includes(event.target.tagName)) goNext().catch(showError);
 });
 
+const evaluations = installEvaluations({ projectId, draw });
+
 connectSocket(`/ws/projects/${projectId}/`, {
   onMessage: (message) => {
-    if (message.type !== "state") scheduleRefresh();
+    if (message.type === "evaluation.progress") evaluations.onProgress(message.evaluation);
+    else if (message.type !== "state") scheduleRefresh();
   },
   onStatus: (status) => { root.dataset.live = status; },
   pingEvery: 0,
