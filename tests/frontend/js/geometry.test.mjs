@@ -89,3 +89,9 @@ test("a press inside a box too small for its handles moves it; on a big box the 
   assert.equal(preferMove(v, big, 105, 105), false);
   assert.equal(preferMove({ scale: 0.1, tx: 0, ty: 0 }, big, 105, 105), true, "zoomed out, the big box is small on screen");
 });
+
+import { pointerAt } from "../../../frontend/static/frontend/canvas/geometry.js";
+
+test("a pointer's place on the canvas, on screen and in image pixels", () => {
+  assert.deepEqual(pointerAt({ scale: 2, tx: 10, ty: 20 }, { left: 100, top: 50 }, 130, 90), { sx: 30, sy: 40, ix: 10, iy: 10 });
+});

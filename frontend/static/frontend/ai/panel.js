@@ -13,7 +13,7 @@
 // The rules (which prompts, which box a click picks, which comes next) are in ai/predictions.js.
 
 import { h, withBusy } from "../lib/dom.js";
-import { hitHandle, moveBox, preferMove, resizeBox, roundBox, toImage } from "../canvas/geometry.js";
+import { hitHandle, moveBox, pointerAt, preferMove, resizeBox, roundBox } from "../canvas/geometry.js";
 import { createJobView } from "./job.js";
 import { isReadOnly } from "../review.js";
 import {
@@ -221,13 +221,7 @@ export function installAi(app) {
   // accepted: letting go accepts it with the human's geometry, one `corrected` decision
   // (one undo step) that keeps the model's geometry on the prediction.
   let drag = null; // {id, mode, handle, sx, sy, ix, iy, start, moved}
-  function pointOf(e) {
-    const r = canvas.getBoundingClientRect();
-    const sx = e.clientX - r.left;
-    const sy = e.clientY - r.top;
-    const at = toImage(app.view(), sx, sy);
-    return { sx, sy, ix: at.x, iy: at.y };
-  }
+  const pointOf = (e) => pointerAt(app.view(), canvas.getBoundingClientRect(), e.clientX, e.clientY);
   canvas.addEventListener("pointerdown", (e) => {
     if (e.button !== 0) return;
     const p = pointOf(e);

@@ -23,6 +23,14 @@ export function toImage(view, sx, sy) {
   return { x: (sx - view.tx) / view.scale, y: (sy - view.ty) / view.scale };
 }
 
+/** A pointer event's position on the canvas (`rect`: its bounding box): screen {sx, sy} and image {ix, iy}. */
+export function pointerAt(view, rect, clientX, clientY) {
+  const sx = clientX - rect.left;
+  const sy = clientY - rect.top;
+  const p = toImage(view, sx, sy);
+  return { sx, sy, ix: p.x, iy: p.y };
+}
+
 /** Zoom by `factor` keeping the image point under (sx, sy) where it is on screen. */
 export function zoomAt(view, sx, sy, factor) {
   const scale = clamp(view.scale * factor, MIN_SCALE, MAX_SCALE);

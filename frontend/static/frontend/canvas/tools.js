@@ -8,7 +8,7 @@
 // `editable()` says whether the frame may be changed (and tells the user why not); on a
 // read-only frame a click still selects and the view still pans and zooms.
 
-import { hitBox, hitHandle, handleCursor, moveBox, preferMove, rectFromPoints, resizeBox, roundBox, toImage, zoomAt } from "./geometry.js";
+import { hitBox, hitHandle, handleCursor, moveBox, pointerAt, preferMove, rectFromPoints, resizeBox, roundBox, zoomAt } from "./geometry.js";
 
 const MIN_DRAW_PX = 4; // a smaller drag is a click, not a box
 
@@ -18,13 +18,7 @@ export function installTools(ctx) {
 
   const pickable = (b) => !b.doomed && layers.visible(b);
 
-  function point(e) {
-    const r = canvas.getBoundingClientRect();
-    const sx = e.clientX - r.left;
-    const sy = e.clientY - r.top;
-    const p = toImage(ctx.getView(), sx, sy);
-    return { sx, sy, ix: p.x, iy: p.y };
-  }
+  const point = (e) => pointerAt(ctx.getView(), canvas.getBoundingClientRect(), e.clientX, e.clientY);
 
   function selectedBox() {
     const cid = ctx.selectedCid();
