@@ -1,9 +1,10 @@
 """The race suite's long run: every scenario of tests/races for 50 rounds, with the tally of outcomes.
 
-    DATABASE_URL=postgres://… REDIS_URL=redis://… python bench/races.py [--rounds 50] [-k accept]
+    DATABASE_URL=postgres://… REDIS_URL=redis://… python bench/races.py [--rounds 50] [-k accept] [--daphne]
 
 Runs `pytest tests/races` (real PostgreSQL: pytest makes its `test_…` database) with
-RACE_ROUNDS set, then prints per scenario the rounds run, how many ended in a wrong final
+RACE_ROUNDS set (with `--daphne`, through two real Daphne processes on the test database and
+Redis, the racing clients on different processes, instead of the in-process API), then prints per scenario the rounds run, how many ended in a wrong final
 state (checked through the API and the history) and the status codes each round answered
 with, in the order the scenario raced its requests. `make test` runs the same scenarios for
 5 rounds. Exit status: pytest's.
@@ -24,12 +25,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("-k", dest="keyword", help="only the scenarios whose test name matches (pytest -k)")
+    parser.add_argument("--daphne", action="store_true", help="send the requests to two Daphne processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "races.jsonl"
         command = [sys.executable, "-m", "pytest", "tests/races", "-q", "-p", "no:cacheprovider", "--no-header",
                    "-o", "addopts=", *(["-k", args.keyword] if args.keyword else [])]  # fmt: skip
-        env = {**os.environ, "RACE_ROUNDS": str(args.rounds), "RACE_REPORT": str(report)}
+        env = {**os.environ, "RACE_ROUNDS": str(args.rounds), "RACE_REPORT": str(report),
+               **({"RACE_DAPHNE": "1"} if args.daphne else {})}  # fmt: skip
         finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
         rows = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
     if not rows:

@@ -2,18 +2,25 @@
 keep score of what every round ended as.
 
 A scenario is a function that sets up one round, races its requests with `race(...)` and
-asserts the final state through the API and the history; `run_rounds` runs it N times
+asserts the final state through the API and the history. The requests go to the in-process
+API (threads, one database connection each), or, with `RACE_DAPHNE_PORTS` set (`bench/races.py
+--daphne`), over HTTP to real Daphne processes, the members' clients alternating between them
+as behind a proxy. `run_rounds` runs a scenario N times
 (`RACE_ROUNDS`, 5 by default; `bench/races.py` runs 50), keeps going after a wrong round so
 the tally is complete, writes the tally to `RACE_REPORT` when set, and fails listing the
 wrong rounds.
 """
 
+import http.client
+import itertools
 import json
 import os
 import threading
 import traceback
+import uuid
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.db import connection
 from rest_framework.test import APIClient
@@ -38,7 +45,67 @@ class Answer:
 _last: list[Answer] = []
 
 
-def api_client(user) -> APIClient:
+class HttpResponse:
+    def __init__(self, status_code: int, content: bytes):
+        self.status_code, self.content = status_code, content
+
+    def json(self):
+        return json.loads(self.content)
+
+
+class DaphneClient:
+    """The part of APIClient the scenarios use, over HTTP to a Daphne process with a token."""
+
+    def __init__(self, port: int, token: str):
+        self.port, self.headers = port, {"Authorization": f"Token {token}"}
+
+    def _send(self, method, path, data=None, format=None):
+        headers, body = dict(self.headers), None
+        if format == "multipart":
+            body, headers["Content-Type"] = _multipart(data)
+        elif data is not None and method != "GET":
+            body, headers["Content-Type"] = json.dumps(data).encode(), "application/json"
+        elif data:
+            path += ("&" if "?" in path else "?") + urlencode(data)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            return HttpResponse(response.status, response.read())
+        finally:
+            conn.close()
+
+    def get(self, path, data=None):
+        return self._send("GET", path, data)
+
+    def post(self, path, data=None, format=None):
+        return self._send("POST", path, data, format)
+
+    def patch(self, path, data=None, format=None):
+        return self._send("PATCH", path, data, format)
+
+
+def _multipart(data: dict) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in data.items():
+        for stream in value if isinstance(value, list) else [value]:
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{stream.name}"\r\n\r\n'
+            parts.append(head.encode() + stream.read() + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+_next_port = itertools.count()
+
+
+def api_client(user):
+    """An API client authenticated as `user`: in-process, or on the next Daphne process in turn."""
+    ports = [int(p) for p in os.environ.get("RACE_DAPHNE_PORTS", "").split(",") if p]
+    if ports:
+        from rest_framework.authtoken.models import Token
+
+        token, _ = Token.objects.get_or_create(user=user)
+        return DaphneClient(ports[next(_next_port) % len(ports)], token.key)
     # A 500 comes back as a response, as a browser would see it, instead of raising here.
     client = APIClient(raise_request_exception=False)
     client.force_authenticate(user)
