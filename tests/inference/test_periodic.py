@@ -124,7 +124,7 @@ def test_periodic_start_is_off_at_zero_and_starts_one_runner_per_process(setting
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_runner_thread_reaps_a_dead_workers_job_on_its_own(image, annotator, intervals):
+def test_the_runner_thread_reaps_a_dead_workers_job_on_its_own(image, annotator, intervals, mlflow_store):
     # Created directly: job_submit would hand it to this process's executor at once.
     job = DetectionJob.objects.create(image=image, prompts=["person"], created_by=annotator, heartbeat_at=timezone.now())
     stale(job, attempts=2)
