@@ -107,7 +107,6 @@ def main():
 
     django.setup()
     from django.utils import timezone
-
     from mlflow.tracking import MlflowClient  # noqa: F401  (imported before timing: seconds, not the app's cost)
 
     from tracking.runs import project_experiment
