@@ -1,48 +1,64 @@
 """Which detector is active, as the people who submit jobs should see it.
 
-With workers (REDIS_URL), the web process is not the one running the model: each worker
-publishes its detector's status to the cache (Redis) when it starts, after each job and
-every reaper round, and the status endpoint and prompt validation use that report. Without
-workers the web process's own detector is the truth.
+Detectors run only in job-running processes (`runworker inference` workers, or the embedded
+child the web process supervises), so only they know the model's real state: whether it loaded,
+why not, on which device. Each publishes its detector's status when it starts, after each job
+and every `PERIODIC_STATUS_SECONDS`: a worker to the cache (Redis), the embedded child up its
+pipe to the web process, whose supervisor puts it in that process's cache. The status endpoint
+and the prompt checks read that report; until there is one, a web process describes the
+configured backend without building it (`detector_configured`), and says so.
 """
 
 import os
 import socket
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.utils import timezone
 
-from inference.detectors import get_detector
+from inference.detectors import detector_configured, get_detector
 from inference.execution import execution_mode
 from inference.models import DetectorConfig
 
 STATUS_KEY = "inference:worker-status"
 STATUS_TTL = 300  # seconds; workers refresh it at least every reaper round
+# Where this process's report goes instead of the cache: the embedded child's pipe (`inference.worker`).
+_report_to: Callable[[dict], None] | None = None
+
+
+def worker_status_report_to(send: Callable[[dict], None] | None) -> None:
+    global _report_to
+    _report_to = send
+
+
+def worker_status_store(status: dict) -> None:
+    """Record a job-running process's report where `detector_status` reads it."""
+    cache.set(STATUS_KEY, status, timeout=STATUS_TTL)
 
 
 def worker_status_publish() -> dict:
-    """Called in a worker: publish this process's detector status for the web processes."""
+    """Called in a job-running process: publish its detector's status for the web processes."""
     status = {
         **get_detector().status(),
         "worker": f"{socket.gethostname()}:{os.getpid()}",
         "reported_at": timezone.now().isoformat(),
     }
-    cache.set(STATUS_KEY, status, timeout=STATUS_TTL)
+    (_report_to or worker_status_store)(status)
     return status
 
 
 def detector_status() -> dict:
-    """Backend, model, revision, device, supported prompts and why — from the workers when they run the jobs."""
+    """Backend, model, revision, device, supported prompts and why — as the process running the jobs reports it."""
     mode = execution_mode()
+    reported = cache.get(STATUS_KEY)
+    if reported:
+        return {**reported, "execution": mode, "source": "worker"}
     if mode == "worker":
-        reported = cache.get(STATUS_KEY)
-        if reported:
-            return {**reported, "execution": mode, "source": "worker"}
-        local = get_detector().status()
-        hint = " No inference worker has reported yet: start `python manage.py runworker inference`."
-        reason = (local.get("reason") or "").rstrip(".")
-        return {**local, "execution": mode, "source": "web", "reason": (reason + "." if reason else "") + hint}
-    return {**get_detector().status(), "execution": mode, "source": "web"}
+        hint = "No inference worker has reported yet: start `python manage.py runworker inference`."
+    else:
+        hint = "The detector process starts with the first detection job; its model's state shows once it has."
+    configured = detector_configured()
+    return {**configured, "execution": mode, "source": "web", "reason": f"{configured['reason'].rstrip('.')}. {hint}"}
 
 
 def project_detector_config(*, project_id: int) -> dict | None:

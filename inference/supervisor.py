@@ -30,6 +30,7 @@ from django.db import close_old_connections, connection
 from inference.child import main as child_main
 from inference.execution import CHANNEL
 from inference.services.jobs import job_worker_lost, max_attempts
+from inference.status import worker_status_store
 
 logger = logging.getLogger(__name__)
 START_TIMEOUT = 120  # seconds for a fresh child to set Django up and report ready
@@ -203,6 +204,8 @@ class Supervisor:
                 self._pending.append(message[2].get("job_id"))
         elif kind == "send":
             self._send(get_channel_layer().send, message[1], message[2])
+        elif kind == "status":  # the child's detector, for the status endpoint and the prompt checks
+            worker_status_store(message[1])
         elif kind == "idle":
             self._losses.pop(message[1], None)
             return message[1]

@@ -20,7 +20,7 @@ from django.db import close_old_connections
 
 from inference.periodic import periodic_start
 from inference.services import job_run
-from inference.status import worker_status_publish
+from inference.status import worker_status_publish, worker_status_report_to
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,8 @@ def child_serve(conn) -> None:
     """The embedded child's loop: run each job id the web process sends; return when it is gone."""
     _parent.conn = conn
     _parent.send(("ready", os.getpid()))  # first: nothing the start-up sends may come before it
+    # The web process answers the status endpoint with this process's detector (loaded? why not?).
+    worker_status_report_to(lambda status: _parent.send(("status", status)))
     worker_start()
     while True:
         try:

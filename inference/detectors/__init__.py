@@ -27,6 +27,24 @@ def get_detector():
     return import_string(BACKENDS.get(name, name))()
 
 
+def detector_configured() -> dict:
+    """What the configured backend is, for a process that does not run detectors (a web process
+    before a worker reported): its class's name and prompts, found without building it, loading
+    a model or importing cv2 (`auto` makes its offline weights check)."""
+    name = settings.INFERENCE_BACKEND
+    if name == "auto":
+        from inference.detectors.auto import auto_choice
+
+        backend, reason = auto_choice()
+    else:
+        backend, reason = import_string(BACKENDS.get(name, name)), f"INFERENCE_BACKEND={name}"
+    prompts = backend.supported_prompts
+    return {
+        "backend": backend.name, "model": "", "revision": "", "device": "",
+        "supported_prompts": None if prompts is None else list(prompts), "reason": reason,
+    }
+
+
 def _reset(*, setting, **kwargs):
     if setting in {"INFERENCE_BACKEND", "MOONDREAM_MODEL", "MOONDREAM_REVISION", "MOONDREAM_DEVICE",
                    "MOONDREAM_ENDPOINT", "MOONDREAM_API_KEY"}:

@@ -34,16 +34,20 @@ def moondream_weights_local(model: str, revision: str, *, cache_dir: str | None 
     return True, f"{model}@{revision} found in the Hugging Face cache"
 
 
-def auto_detector():
+def auto_choice() -> tuple[type, str]:
+    """The backend class `auto` picks here and why, found without building it (offline checks only)."""
     model, revision = settings.MOONDREAM_MODEL, settings.MOONDREAM_REVISION
     present, where = moondream_weights_local(model, revision)
     if present:
-        detector = MoondreamDetector()
-        detector.reason = f"INFERENCE_BACKEND=auto and the moondream2 weights are present: {where}."
-        return detector
-    detector = OpenCVDetector()
-    detector.reason = (
+        return MoondreamDetector, f"INFERENCE_BACKEND=auto and the moondream2 weights are present: {where}."
+    return OpenCVDetector, (
         f"INFERENCE_BACKEND=auto and the moondream2 weights are not available offline ({where}), so the "
         f"offline OpenCV detector is active. For moondream2 run `{download_command(model, revision)}`."
     )
+
+
+def auto_detector():
+    backend, reason = auto_choice()
+    detector = backend()
+    detector.reason = reason
     return detector

@@ -76,6 +76,12 @@ def post_detect(port: int, image_id: int, prompt: str, token: str) -> dict:
         return json.loads(response.read())
 
 
+def get_json(port: int, path: str, token: str) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Token {token}"})
+    with urllib.request.urlopen(request, timeout=20) as response:
+        return json.loads(response.read())
+
+
 async def messages_until_end(ws, job_id: int, timeout: float = 60) -> list[dict]:
     """This job's `detection.*` messages up to and including `done` or `failed`."""
     seen = []
@@ -115,6 +121,10 @@ async def test_a_crashing_or_hanging_detector_fails_its_job_and_the_server_keeps
     assert [m["type"] for m in messages] == ["detection.started", "detection.result", "detection.done"]
     worker = workers_of(daphne.pid)
     assert len(worker) == 1  # the spawned worker process, started by the first job
+    # The status is the child's own report, relayed up its pipe: the web process built no detector.
+    status = await asyncio.to_thread(get_json, port, "/api/inference/status/", token)
+    assert (status["source"], status["backend"], status["execution"]) == ("worker", "faulty", "embedded")
+    assert int(status["worker"].rsplit(":", 1)[1]) in worker
 
     # A native crash: retried once on a fresh worker, then failed with what happened.
     messages, job = await run(frame, "segfault")
