@@ -33,6 +33,7 @@ from annotations.errors import InvalidInput, PayloadTooLarge
 from annotations.filters import ImageFilter
 from annotations.models import ImageStatus, Role
 from annotations.selectors.images import image_with_details, images_annotated, images_for_project
+from annotations.exports.coco import coco_annotations_import
 from annotations.services.ingest import images_ingest
 from annotations.services.thumbnails import THUMB_SIZES, thumbnail_get
 
@@ -143,6 +144,18 @@ class ProjectImagesApi(APIView):
         )
 
 
+class ProjectCocoApi(APIView):
+    """`POST /api/projects/{id}/coco/` — a COCO JSON's labels and boxes onto frames already uploaded."""
+
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        responses={201: inline_serializer("CocoImportOutput", {k: serializers.IntegerField() for k in ("images", "labels", "boxes", "boxes_already_there")})},
+    )
+    def post(self, request, project_id):
+        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
+        return Response(coco_annotations_import(project=project, user=request.user, data=request.data), status=status.HTTP_201_CREATED)
+
+
 class ImageDetailApi(APIView):
     @extend_schema(responses=ImageOutput)
     def get(self, request, pk):
@@ -180,6 +193,7 @@ class ImageFileApi(APIView):
 
 urlpatterns = [
     path("projects/<id:project_id>/images/", ProjectImagesApi.as_view(), name="project-images"),
+    path("projects/<id:project_id>/coco/", ProjectCocoApi.as_view(), name="project-coco"),
     path("images/<id:pk>/", ImageDetailApi.as_view(), name="image-detail"),
     path("images/<id:pk>/file/", ImageFileApi.as_view(), name="image-file"),
 ]

@@ -128,6 +128,37 @@ def coco_import(*, project, user, path: Path) -> dict:
             "boxes_already_there": skipped}  # fmt: skip
 
 
+@transaction.atomic
+def coco_annotations_import(*, project, user, data) -> dict:
+    """Import a COCO file's labels and boxes onto frames already in `project` (the browser
+    uploads the images first, then the JSON). Each COCO image is found by its `file_name`
+    (or that name without folders) among the frames' original names; all or nothing, and a
+    box already on its frame is not added twice.
+    """
+    from annotations.models import Image
+
+    _shape_check(data)
+    wanted = {img["file_name"] for img in data["images"] if isinstance(img.get("file_name"), str)}
+    names = wanted | {name.rsplit("/", 1)[-1] for name in wanted}
+    frames = {}
+    for image in Image.objects.filter(project=project, original_name__in=names).order_by("id"):
+        frames.setdefault(image.original_name, image)
+    images, missing = {}, []
+    for img in data["images"]:
+        name = str(img["file_name"])
+        frame = frames.get(name) or frames.get(name.rsplit("/", 1)[-1])
+        if frame is None:
+            missing.append(name)
+        else:
+            images[img["id"]] = frame
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise InvalidInput(f"Upload these images before their annotations: {shown}.", missing=missing[:100])
+    labels = _labels_ensure(project, data["categories"])
+    boxes, skipped = _boxes_create(user, images, labels, data.get("annotations") or [])
+    return {"images": len(images), "labels": len(labels), "boxes": boxes, "boxes_already_there": skipped}
+
+
 def _shape_check(data) -> None:
     """Refuse a file that is not COCO-shaped before touching anything; the error names the field."""
     if not isinstance(data, dict):

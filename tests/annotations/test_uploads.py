@@ -363,3 +363,31 @@ def test_a_zip_upload_is_read_entry_by_entry_never_whole(project, manager):
     assert len(result.images) == 30
     assert stream.largest <= max(len(d) for d in frames.values()) + 4096  # one entry (plus a header read)
     assert stream.largest < len(archive) // 10
+
+
+def test_a_coco_file_sent_after_its_images_adds_labels_and_boxes_once(manager_client, project, client_for, annotator):
+    from annotations.models import Box, Label
+
+    upload(manager_client, project, ("a.png", png_bytes(64, 48, (1, 0, 0))), ("b.png", png_bytes(64, 48, (2, 0, 0))))
+    coco = {
+        "images": [{"id": 1, "file_name": "frames/a.png"}, {"id": 2, "file_name": "b.png"}],
+        "categories": [{"id": 7, "name": "gull"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 7, "bbox": [1, 2, 10, 10]},
+            {"id": 2, "image_id": 2, "category_id": 7, "bbox": [5, 5, 20, 20]},
+        ],
+    }
+    url = f"/api/projects/{project.pk}/coco/"
+    first = manager_client.post(url, coco, format="json")
+    assert first.status_code == 201, first.json()
+    assert first.json() == {"images": 2, "labels": 1, "boxes": 2, "boxes_already_there": 0}
+    assert Label.objects.filter(project=project, name="gull").exists()
+    again = manager_client.post(url, coco, format="json").json()
+    assert (again["boxes"], again["boxes_already_there"]) == (0, 2)
+    assert Box.objects.filter(image__project=project).count() == 2
+
+    missing = manager_client.post(url, {**coco, "images": [*coco["images"], {"id": 3, "file_name": "c.png"}]}, format="json")
+    assert missing.status_code == 400 and "c.png" in missing.json()["detail"]
+    assert manager_client.post(url, ["not", "coco"], format="json").status_code == 400
+    assert client_for(annotator).post(url, coco, format="json").status_code == 403
+    assert Box.objects.filter(image__project=project).count() == 2

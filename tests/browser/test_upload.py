@@ -141,3 +141,26 @@ def test_cancel_stops_the_upload_and_keeps_nothing_half_sent(manager_on_empty_pr
     assert page.locator("[data-testid=upload-cancel]").is_hidden()
     assert Image.objects.filter(project=project).count() == 0
     assert os.path.exists(archive)
+
+
+def test_images_with_their_coco_file_arrive_with_their_boxes(manager_on_empty_project, wait_for_js, tmp_path):
+    import json
+
+    from annotations.models import Box
+
+    project, open_page = manager_on_empty_project
+    page = open_page()
+    page.locator("[data-testid=drop-zone]").wait_for()
+    (tmp_path / "f1.png").write_bytes(png_bytes(64, 48, (1, 0, 0)))
+    (tmp_path / "f2.png").write_bytes(png_bytes(64, 48, (2, 0, 0)))
+    coco = {
+        "images": [{"id": 1, "file_name": "f1.png"}, {"id": 2, "file_name": "f2.png"}],
+        "categories": [{"id": 1, "name": "gull"}],
+        "annotations": [{"id": 1, "image_id": 2, "category_id": 1, "bbox": [4, 4, 20, 20]}],
+    }
+    (tmp_path / "instances.json").write_text(json.dumps(coco))
+    page.set_input_files("[data-testid=upload-files]", [str(tmp_path / n) for n in ("instances.json", "f2.png", "f1.png")])
+    coco_item = page.locator("[data-testid=upload-item][data-name='instances.json']")
+    wait_for_js(page, "() => document.querySelector(\"[data-testid=upload-item][data-name='instances.json']\").dataset.status === 'stored'")
+    assert coco_item.locator(".upload-status").inner_text() == "COCO: 1 box added, 1 label"
+    assert Box.objects.get(image__project=project).image.original_name == "f2.png"

@@ -90,3 +90,9 @@ test("counts agree with their noun", () => {
   assert.equal(plural(0, "frame"), "0 frames");
   assert.equal(plural(3, "entry", "entries"), "3 entries");
 });
+
+test("a COCO file goes after the images and in no upload request", () => {
+  const { send } = selectFiles([file("coco.json"), file("f2.png"), file("f1.png")]);
+  assert.deepEqual(send.map((f) => f.name), ["f1.png", "f2.png", "coco.json"]);
+  assert.deepEqual(planChunks(send).map((c) => c.files.map((f) => f.name)), [["f1.png", "f2.png"]]);
+});

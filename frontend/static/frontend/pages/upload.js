@@ -5,7 +5,7 @@
 import { pageHttp } from "../lib/http.js";
 import { h, clear } from "../lib/dom.js";
 import { plural } from "../lib/constants.js";
-import { planChunks, selectFiles, shareProgress, summary } from "./upload_plan.js";
+import { kindOf, planChunks, selectFiles, shareProgress, summary } from "./upload_plan.js";
 
 const STATUS_TEXT = {
   queued: "waiting",
@@ -64,7 +64,7 @@ function wrap(file, path) {
  * @returns {{section: HTMLElement, setEmpty: (empty: boolean) => void}}
  */
 export function uploadPanel({ projectId, empty, onStored }) {
-  const pick = h("input", { type: "file", multiple: true, accept: "image/*,.zip", hidden: true, "data-testid": "upload-files" });
+  const pick = h("input", { type: "file", multiple: true, accept: "image/*,.zip,.json", hidden: true, "data-testid": "upload-files" });
   const pickFolder = h("input", { type: "file", multiple: true, webkitdirectory: true, hidden: true, "data-testid": "upload-folder" });
   const overall = bar("upload-overall");
   const overallText = h("p", { class: "muted", "data-testid": "upload-summary", "aria-live": "polite" });
@@ -75,7 +75,7 @@ export function uploadPanel({ projectId, empty, onStored }) {
     "div",
     { class: "drop-zone", tabindex: 0, role: "button", "data-testid": "drop-zone", "aria-label": "Drop images, a zip or a folder here, or press Enter to choose files" },
     h("strong", {}, "Drop images, a zip or a folder here"),
-    h("span", { class: "muted" }, "JPEG, PNG, GIF, WebP, BMP, TIFF · frames are ordered by file name (frame2 before frame10)"),
+    h("span", { class: "muted" }, "JPEG, PNG, GIF, WebP, BMP, TIFF, a zip of them, plus a COCO .json for their boxes · frames are ordered by file name (frame2 before frame10)"),
     h(
       "span",
       { class: "form-row" },
@@ -190,6 +190,22 @@ export function uploadPanel({ projectId, empty, onStored }) {
     renderOverall();
   }
 
+  /** A COCO file: its labels and boxes onto the frames just uploaded (POST …/coco/). */
+  async function sendCoco(item) {
+    setStatus(item, "sending");
+    let data;
+    try {
+      data = JSON.parse(await item.file.text());
+    } catch {
+      return setStatus(item, "failed", "not a JSON file");
+    }
+    const r = await pageHttp.request("POST", `/api/projects/${projectId}/coco/`, { body: data });
+    setSent(item, r.ok ? item.size : 0);
+    if (!r.ok) return setStatus(item, "failed", (r.body && r.body.detail) || `failed (${r.status})`);
+    const { boxes, labels, boxes_already_there: there } = r.body;
+    setStatus(item, "stored", `COCO: ${plural(boxes, "box")} added${there ? `, ${there} already there` : ""}, ${plural(labels, "label")}`);
+  }
+
   async function run(work) {
     controller = new AbortController();
     const { signal } = controller;
@@ -199,6 +215,10 @@ export function uploadPanel({ projectId, empty, onStored }) {
     for (const chunk of planChunks(work)) {
       if (signal.aborted) break;
       await send(chunk.files, signal, { split: true });
+    }
+    for (const item of work.filter((i) => kindOf(i).kind === "coco")) {
+      if (signal.aborted) break;
+      await sendCoco(item);
     }
     for (const item of work) if (item.status === "queued") setStatus(item, "cancelled");
     controller = null;

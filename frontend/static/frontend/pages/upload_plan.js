@@ -27,9 +27,10 @@ export function naturalCompare(a, b) {
 
 const IMAGE_EXT = /\.(jpe?g|png|gif|webp|bmp|tiff?)$/i;
 
-/** "image" | "zip" | null (not sent; the reason says why). */
+/** "image" | "zip" | "coco" (a COCO .json, sent after the images) | null (not sent; the reason says why). */
 export function kindOf(file) {
   const name = file.name || "";
+  if (/\.json$/i.test(name) || file.type === "application/json") return { kind: "coco" };
   if (/\.zip$/i.test(name) || file.type === "application/zip" || file.type === "application/x-zip-compressed") return { kind: "zip" };
   if (IMAGE_EXT.test(name) || (file.type || "").startsWith("image/")) return { kind: "image" };
   if (name.startsWith(".")) return { kind: null, reason: "hidden file" };
@@ -49,7 +50,9 @@ export function selectFiles(files) {
     if (kind) send.push(file);
     else ignored.push({ name: file.path || file.name, reason });
   }
-  send.sort((a, b) => naturalCompare(a.path || a.name, b.path || b.name));
+  // Natural name order; COCO files last, so the frames they name are there when they are read.
+  const coco = (f) => (kindOf(f).kind === "coco" ? 1 : 0);
+  send.sort((a, b) => coco(a) - coco(b) || naturalCompare(a.path || a.name, b.path || b.name));
   return { send, ignored };
 }
 
@@ -62,6 +65,7 @@ export function planChunks(files, { maxFiles = 16, maxBytes = 8 * 1024 * 1024 } 
   const chunks = [];
   let current = null;
   for (const file of files) {
+    if (kindOf(file).kind === "coco") continue; // posted as JSON once the images are up
     const alone = kindOf(file).kind === "zip" || file.size >= maxBytes;
     if (alone || !current || current.files.length >= maxFiles || current.bytes + file.size > maxBytes) {
       current = { files: [], bytes: 0 };
