@@ -33,7 +33,7 @@ def detector_configured() -> dict:
     a model or importing cv2 (`auto` makes its offline weights check)."""
     name = settings.INFERENCE_BACKEND
     if name == "auto":
-        from inference.detectors.auto import auto_choice
+        from inference.detectors.auto import auto_choice  # like BACKENDS: a backend module loads only when chosen
 
         backend, reason = auto_choice()
     else:
