@@ -312,9 +312,9 @@ class ExistingBoxes:
             self.cells[(image_id, label_id, *(math.floor(c / self.CELL) for c in coords))].append(tuple(coords))
 
     def has(self, box) -> bool:
-        coords = (box.x_min, box.y_min, box.x_max, box.y_max)
+        coords, tolerance = (box.x_min, box.y_min, box.x_max, box.y_max), SAME_BOX_TOLERANCE
         spans = [  # two cells per coordinate; a third when rounding puts an edge a hair off
-            range(math.floor((c - SAME_BOX_TOLERANCE) / self.CELL), math.floor((c + SAME_BOX_TOLERANCE) / self.CELL) + 1)
+            range(math.floor((c - tolerance) / self.CELL), math.floor((c + tolerance) / self.CELL) + 1)
             for c in coords
         ]
         for cell in itertools.product(*spans):

@@ -1,4 +1,5 @@
-"""`import_images PROJECT file.json`: a malformed COCO file is a CommandError naming the field; re-imports are linear."""
+"""`import_images PROJECT file.json`: a malformed COCO file is a CommandError naming the field; re-imports
+are linear."""
 
 import io
 import json
