@@ -39,6 +39,7 @@ EvaluationOutput = inline_serializer(
         "model": serializers.CharField(),
         "revision": serializers.CharField(),
         "prompts": serializers.DictField(child=serializers.CharField()),
+        "prompt_candidates": serializers.DictField(),
         "only": serializers.CharField(),
         "limit": serializers.IntegerField(allow_null=True),
         "dataset_version": serializers.IntegerField(allow_null=True),
@@ -69,6 +70,9 @@ class EvaluationInput(serializers.Serializer):
     revision = serializers.CharField(required=False, max_length=100, allow_blank=True, default="")
     prompts = serializers.DictField(child=serializers.CharField(max_length=64, allow_blank=True), required=False,
                                     default=dict, help_text="{label name: prompt}; other labels use their own.")
+    prompt_candidates = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=64), max_length=20), required=False,
+        default=dict, help_text="Prompt search: {label name: [prompt, ...]} scored in the same pass.")
     only = serializers.ChoiceField(choices=list(rows.ONLY_STATUSES), required=False, default="approved")
     dataset_version = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
     limit = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=1_000_000)

@@ -25,6 +25,8 @@ class Evaluation(models.Model):
     model = models.CharField(max_length=200, blank=True)
     revision = models.CharField(max_length=100, blank=True)
     prompts = models.JSONField(default=dict, help_text="{label name: prompt}.")
+    prompt_candidates = models.JSONField(default=dict, blank=True,
+                                         help_text="{label name: [prompt, ...]} to compare (prompt search).")
     only = models.CharField(max_length=16, default="approved")
     limit = models.PositiveIntegerField(null=True, blank=True)
     dataset_version = models.ForeignKey(
@@ -75,7 +77,7 @@ class EvaluationFrame(models.Model):
     job = models.ForeignKey(
         "inference.DetectionJob", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    detections = models.JSONField(default=list, blank=True, help_text="[[label id, x, y, w, h, score], ...]")
+    detections = models.JSONField(default=list, blank=True, help_text="[[prompt, x, y, w, h, score], ...]")
     seconds = models.FloatField(null=True, blank=True, help_text="The detector's time on the frame.")
     error = models.TextField(blank=True)
 

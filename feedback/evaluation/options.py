@@ -26,6 +26,7 @@ class EvaluationOptions:
     dataset_version: DatasetVersion | None
     detector: dict = field(default_factory=dict)  # the active detector's status
     unsupported: list[str] = field(default_factory=list)  # labels a closed vocabulary cannot find
+    prompt_candidates: dict[str, list[str]] = field(default_factory=dict)  # label -> prompts to compare
 
 
 def _backend_check(backend: str | None, model: str, revision: str) -> tuple[str, dict]:
@@ -107,6 +108,30 @@ def _prompts_check(project, overrides: dict[str, str]) -> dict[str, str]:
     return prompts
 
 
+def _candidates_check(items, prompt_map: dict[str, str], supported) -> dict[str, list[str]]:
+    """`["person=person,pedestrian,human"]` or `{"person": [...]}` → {label: [prompt, ...]}; 400 naming a bad one."""
+    if isinstance(items, dict):
+        raw = {label: value if isinstance(value, str) else ",".join(map(str, value)) for label, value in items.items()}
+    else:
+        raw = prompt_overrides_parse(items)
+    out = {}
+    for label, text in raw.items():
+        if label not in prompt_map:
+            raise InvalidInput(f"Unknown label {label!r} in the prompt candidates.",
+                               prompt_candidates=[f"Unknown label {label!r}."])
+        try:
+            candidates = prompts_parse([text], defaults=[])
+        except (InvalidInput, ValueError) as error:
+            raise InvalidInput(f"Prompt candidates for {label!r}: {getattr(error, 'detail', error)}",
+                               prompt_candidates=[f"Invalid candidates for {label!r}."]) from None
+        unknown = [c for c in candidates if supported is not None and c not in supported]
+        if unknown:
+            raise InvalidInput(f"The detector cannot find {', '.join(map(repr, unknown))}; it supports: "
+                               f"{', '.join(supported)}.", prompt_candidates=[f"Unsupported for {label!r}."])
+        out[label] = candidates
+    return out
+
+
 def _dataset_check(project, dataset) -> DatasetVersion | None:
     if dataset in (None, ""):
         return None
@@ -123,7 +148,8 @@ def _dataset_check(project, dataset) -> DatasetVersion | None:
 
 
 def evaluation_options_check(
-    *, project, backend=None, model="", revision="", prompts=None, only="approved", dataset=None, limit=None
+    *, project, backend=None, model="", revision="", prompts=None, only="approved", dataset=None, limit=None,
+    prompt_candidates=None,
 ) -> EvaluationOptions:
     """All options checked against the project and the active detector (see module docstring)."""
     model, revision = (model or "").strip(), (revision or "").strip()
@@ -134,6 +160,7 @@ def evaluation_options_check(
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise InvalidInput("--limit must be a positive number of frames.", limit=["A positive integer."])
     supported = status.get("supported_prompts")
+    candidates = _candidates_check(prompt_candidates or {}, prompt_map, supported)
     unsupported = [name for name, p in prompt_map.items() if supported is not None and p not in supported]
     if len(unsupported) == len(prompt_map):
         raise InvalidInput(
@@ -151,5 +178,5 @@ def evaluation_options_check(
         backend=backend, model=model or str(status.get("model", "") or ""),
         revision=revision or str(status.get("revision", "") or ""), prompts=prompt_map, only=only, limit=limit,
         dataset_version=version, detector={k: v for k, v in status.items() if k != "supported_prompts"},
-        unsupported=unsupported,
+        unsupported=unsupported, prompt_candidates=candidates,
     )

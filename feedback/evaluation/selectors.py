@@ -36,6 +36,7 @@ def evaluation_to_dict(evaluation: Evaluation) -> dict:
         "model": evaluation.model,
         "revision": evaluation.revision,
         "prompts": evaluation.prompts,
+        "prompt_candidates": evaluation.prompt_candidates,
         "only": evaluation.only,
         "limit": evaluation.limit,
         "dataset_version": evaluation.dataset_version_id,

@@ -51,17 +51,18 @@ def _progress_on_commit(evaluation: Evaluation) -> None:
 
 @transaction.atomic
 def evaluation_create(*, project, user, backend=None, model="", revision="", prompts=None, only="approved",
-                      dataset=None, limit=None) -> Evaluation:
+                      dataset=None, limit=None, prompt_candidates=None) -> Evaluation:
     """Check every option (400 naming the bad one, nothing created) and queue the evaluation.
 
     The frames, the dataset version (a DVC export made now when none is given) and the jobs
     come when it runs (`evaluation_run`).
     """
     options = evaluation_options_check(project=project, backend=backend, model=model, revision=revision,
-                                       prompts=prompts, only=only, dataset=dataset, limit=limit)
+                                       prompts=prompts, only=only, dataset=dataset, limit=limit,
+                                       prompt_candidates=prompt_candidates)
     evaluation = Evaluation.objects.create(
         project=project, backend=options.backend, model=options.model, revision=options.revision,
-        prompts=options.prompts, only=options.only, limit=options.limit, dataset_version=options.dataset_version,
+        prompts=options.prompts, prompt_candidates=options.prompt_candidates, only=options.only, limit=options.limit, dataset_version=options.dataset_version,
         detector={**options.detector, "unsupported_labels": options.unsupported}, created_by=user,
     )
     _progress_on_commit(evaluation)
@@ -164,13 +165,22 @@ def evaluation_step(*, evaluation: Evaluation, progress=None) -> bool:
     return False
 
 
-def _prompts_by_label_id(evaluation: Evaluation) -> dict[str, list[int]]:
+def _prompts_by_label_id(evaluation: Evaluation, prompts: dict | None = None) -> dict[str, list[int]]:
+    """{prompt: [label ids]} for the label → prompt map `prompts` (default: the evaluation's)."""
     ids = dict(Label.objects.filter(project_id=evaluation.project_id).values_list("name", "id"))
     by_prompt: dict[str, list[int]] = {}
-    for name, prompt in evaluation.prompts.items():
+    for name, prompt in (prompts or evaluation.prompts).items():
         if name in ids and name not in evaluation.detector.get("unsupported_labels", ()):
             by_prompt.setdefault(prompt, []).append(ids[name])
     return by_prompt
+
+
+def _prompts_to_run(evaluation: Evaluation) -> list[str]:
+    """Every prompt a frame's job asks: the configuration's, then the prompt-search candidates."""
+    prompts = list(_prompts_by_label_id(evaluation))
+    for candidates in evaluation.prompt_candidates.values():
+        prompts.extend(c for c in candidates if c not in prompts)
+    return prompts
 
 
 def _collect(evaluation: Evaluation) -> int:
@@ -182,7 +192,6 @@ def _collect(evaluation: Evaluation) -> int:
     )
     if not finished:
         return 0
-    by_prompt = _prompts_by_label_id(evaluation)
     for frame in finished:
         with transaction.atomic():
             job = frame.job
@@ -192,11 +201,10 @@ def _collect(evaluation: Evaluation) -> int:
                 continue
             _detector_check(evaluation, job)
             if job.status == JobStatus.DONE:
-                frame.detections = [
-                    [label_id, x0, y0, x1 - x0, y1 - y0, score]
+                frame.detections = [  # per prompt: the labels are assigned when scoring (prompt search)
+                    [prompt, x0, y0, x1 - x0, y1 - y0, score]
                     for prompt, x0, y0, x1, y1, score in Prediction.objects.filter(job=job).order_by("prompt", "rank")
                     .values_list("prompt", "x_min", "y_min", "x_max", "y_max", "score")
-                    for label_id in by_prompt.get(prompt, ())
                 ]
                 frame.seconds, frame.status = (job.timings or {}).get("total"), FrameStatus.DONE
                 counter = "frames_done"
@@ -240,7 +248,7 @@ def _submit(evaluation: Evaluation) -> None:
     room = _window() - in_flight
     if room <= 0:
         return
-    prompts = list(_prompts_by_label_id(evaluation))
+    prompts = _prompts_to_run(evaluation)
     pending = EvaluationFrame.objects.filter(evaluation=evaluation, status=FrameStatus.PENDING).select_related("image")
     for frame in pending.order_by("position")[: room * 2]:  # some frames may be busy with someone's job
         if room <= 0:
@@ -262,17 +270,38 @@ def _fail(evaluation: Evaluation, reason: str) -> None:
         _progress_on_commit(evaluation)
 
 
-def evaluation_detections(*, evaluation: Evaluation) -> tuple[list[dict], list[int]]:
-    """(COCO results of the done frames, score 1.0 where the model gave none; their image ids)."""
+def evaluation_detections(*, evaluation: Evaluation, prompts: dict | None = None) -> tuple[list[dict], list[int]]:
+    """(COCO results of the done frames under the label → prompt map `prompts` (default: the
+    evaluation's), score 1.0 where the model gave none; their image ids)."""
+    labels = _prompts_by_label_id(evaluation, prompts)
     detections, done = [], []
     rows = EvaluationFrame.objects.filter(evaluation=evaluation, status=FrameStatus.DONE).order_by("position")
     for image_id, boxes in rows.values_list("image_id", "detections"):
         done.append(image_id)
         detections.extend(
             {"image_id": image_id, "category_id": label_id, "bbox": [x, y, w, h], "score": 1.0 if score is None else score}
-            for label_id, x, y, w, h, score in boxes
+            for prompt, x, y, w, h, score in boxes
+            for label_id in labels.get(prompt, ())
         )
     return detections, done
+
+
+def prompt_search(*, evaluation: Evaluation, truth: dict, scores: dict) -> dict:
+    """Per label with candidates: AP50 of each candidate prompt (the other labels as configured),
+    the best one and its gain over the configured prompt. Every candidate ran on every frame in
+    the same jobs, so this costs scoring only."""
+    out = {}
+    for label, candidates in evaluation.prompt_candidates.items():
+        current = evaluation.prompts[label]
+        aps = {current: scores["ap_50"].get(label)}
+        for candidate in candidates:
+            if candidate not in aps:
+                found, _ = evaluation_detections(evaluation=evaluation, prompts={**evaluation.prompts, label: candidate})
+                aps[candidate] = coco_score(ground_truth=truth, detections=found)["ap_50"].get(label)
+        best = max(aps, key=lambda p: (aps[p] if aps[p] is not None else -1, p == current))
+        gain = aps[best] - aps[current] if aps[best] is not None and aps[current] is not None else None
+        out[label] = {"current": current, "ap_50": aps, "best": best, "gain": gain}
+    return out
 
 
 def _finish(evaluation: Evaluation) -> None:
@@ -287,6 +316,8 @@ def _finish(evaluation: Evaluation) -> None:
                                                   seconds__isnull=False).values_list("seconds", flat=True))
     now = timezone.now()
     wall = (now - evaluation.started_at).total_seconds() if evaluation.started_at else None
+    if evaluation.prompt_candidates:
+        scores["prompt_search"] = prompt_search(evaluation=evaluation, truth=truth, scores=scores)
     scores.update(
         seconds_per_frame=sum(seconds) / len(seconds) if seconds else None,
         wall_seconds=wall,

@@ -114,6 +114,9 @@ def evaluation_track(*, evaluation, scores: dict, ground_truth: dict, detections
                                       "wall_seconds", "tp", "fp", "fn", "frames", "frames_failed")}
     metrics.update({f"ap_50/{metric_label(n)}": v for n, v in scores["ap_50"].items()})
     metrics.update({f"ap/{metric_label(n)}": v for n, v in scores["ap"].items()})
+    for label, search in (scores.get("prompt_search") or {}).items():
+        metrics.update({f"prompt_search/{metric_label(label)}/{metric_label(p)}": ap
+                        for p, ap in search["ap_50"].items()})
     project = evaluation.project
     payload = {
         "experiment": project_experiment(project),
@@ -125,6 +128,8 @@ def evaluation_track(*, evaluation, scores: dict, ground_truth: dict, detections
             "backend_requested": evaluation.backend,
             "device": evaluation.detector.get("device"),
             **{f"prompt.{metric_label(n)}": p for n, p in evaluation.prompts.items()},
+            **{f"prompt_candidates.{metric_label(n)}": ", ".join(c) for n, c in evaluation.prompt_candidates.items()},
+            **{f"prompt_search.best.{metric_label(n)}": s["best"] for n, s in (scores.get("prompt_search") or {}).items()},
             "only": evaluation.only,
             "limit": evaluation.limit,
             "dataset_version_id": evaluation.dataset_version_id,

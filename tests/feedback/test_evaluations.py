@@ -29,15 +29,18 @@ TRUTH = {  # frame size -> [(label, box)]; 220x100 has no human box
 ANSWERS = {  # what the detector says per frame and prompt; `bus` is never found, `car` has no score
     (200, 100): {"person": [(12, 10, 52, 78, 0.9), (150, 50, 190, 95, 0.3)], "vehicle": [(100, 20, 175, 90)]},
     (210, 100): {"person": [(25, 10, 60, 88, 0.8)]},
-    (220, 100): {"person": [(5, 5, 40, 40, 0.7)]},
+    (220, 100): {"person": [(5, 5, 40, 40, 0.95)]},  # a confident false alarm: AP50 of `person` < 1
     (230, 100): {"vehicle": [(10, 10, 100, 90, 0.6)]},
     (240, 100): {"person": [(1, 1, 20, 20, 0.9)]},
+}
+HUMAN = {  # the prompt `human` finds exactly the people: the better prompt for the label `person`
+    size: [(*box, 0.9) for name, box in boxes if name == "person"] for size, boxes in TRUTH.items()
 }
 
 
 @pytest.fixture
 def verified(project, manager, known_detector):  # noqa: F811
-    known_detector.answers = ANSWERS
+    known_detector.answers = {size: {**answers, "human": HUMAN.get(size, [])} for size, answers in ANSWERS.items()}
     labels = {"person": LabelFactory(project=project, name="person"),
               "car": LabelFactory(project=project, name="car", prompt="vehicle"),
               "bus": LabelFactory(project=project, name="bus")}
@@ -184,3 +187,22 @@ def test_a_cancelled_evaluation_resumes_without_running_a_finished_frame_again(v
     per_frame = [size for size, prompt in known_detector.calls if prompt == "person"]
     assert len(per_frame) == len(set(per_frame)) == 4  # every frame detected once, across both runs
     assert done_before
+
+
+def test_prompt_search_scores_every_candidate_in_one_pass_and_picks_the_better_prompt(verified, manager, no_mlflow):
+    evaluation = evaluate(verified, manager, prompt_candidates=["person=person,human,pedestrian"],
+                          dataset=plain_export(verified))
+    search = evaluation.metrics["prompt_search"]["person"]
+    assert search["current"] == "person" and search["best"] == "human"
+    assert search["ap_50"]["human"] == 1.0 and search["ap_50"]["pedestrian"] == 0.0
+    assert search["ap_50"]["person"] == evaluation.metrics["ap_50"]["person"] < 1.0
+    assert search["gain"] == pytest.approx(1.0 - search["ap_50"]["person"])
+    per_frame = known_detector_prompts()
+    assert len(per_frame) == 4 and all(sorted(p) == ["bus", "human", "pedestrian", "person", "vehicle"]
+                                       for _, p in per_frame)  # one job per frame asked every candidate
+
+
+def test_prompt_candidates_for_an_unknown_label_are_refused(verified, manager):
+    with pytest.raises(InvalidInput, match="Unknown label 'truck'"):
+        evaluation_create(project=verified, user=manager, prompt_candidates=["truck=lorry,van"])
+    assert not Evaluation.objects.exists()

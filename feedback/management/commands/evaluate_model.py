@@ -26,6 +26,8 @@ class Command(BaseCommand):
         parser.add_argument("--revision", default="", help="revision the workers must be running (default: theirs)")
         parser.add_argument("--prompt", action="append", default=[], metavar="LABEL=PROMPT",
                             help="the prompt for one label (repeat for more); default: the label's prompt")
+        parser.add_argument("--prompt-candidates", action="append", default=[], metavar="LABEL=P1,P2,…",
+                            help="prompt search: score each candidate prompt for the label (one detection pass)")
         parser.add_argument("--only", default="approved", choices=list(rows.ONLY_STATUSES),
                             help="frames whose human boxes are the truth (default approved)")
         parser.add_argument("--dataset", help="a COCO DatasetVersion id to pin (default: a DVC export made now)")
@@ -46,6 +48,7 @@ class Command(BaseCommand):
                     project=project_argument(options["project"]), user=None, backend=options["backend"],
                     model=options["model"], revision=options["revision"], prompts=options["prompt"],
                     only=options["only"], dataset=options["dataset"], limit=options["limit"],
+                    prompt_candidates=options["prompt_candidates"],
                 )
         except DomainError as exc:
             raise CommandError(exc.detail) from None
@@ -82,6 +85,10 @@ class Command(BaseCommand):
                           f"precision {fmt(m['precision'])}  recall {fmt(m['recall'])}")
         for label, ap in m["ap_50"].items():
             self.stdout.write(f"  {label}: AP50 {fmt(ap)}  AP {fmt(m['ap'].get(label))}")
+        for label, search in (m.get("prompt_search") or {}).items():
+            tried = ", ".join(f"{p} {fmt(ap)}" for p, ap in search["ap_50"].items())
+            self.stdout.write(f"Prompt search {label}: {tried} → best {search['best']!r} "
+                              f"(AP50 gain {fmt(search['gain'])} over {search['current']!r})")
         if m.get("unsupported_labels"):
             self.stdout.write(f"Not supported by the detector (scored as never found): {', '.join(m['unsupported_labels'])}")
         self.stdout.write(f"MLflow run {evaluation.mlflow_run_id or '(queued)'}; registered model "
