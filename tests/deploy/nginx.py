@@ -63,7 +63,7 @@ def configure(folder: Path, *, upstreams: list[int], http_port: int, static_root
         "HITL_STATIC_ROOT": str(static_root),
         "HITL_TLS_DIR": str(tls_dir),
     }
-    (conf_d / "hitl.conf").write_text(render(TEMPLATES / "templates" / "hitl.conf.template", values))
+    (conf_d / "default.conf").write_text(render(TEMPLATES / "templates" / "default.conf.template", values))
     if https_port is not None:
         values["HITL_HTTPS_PORT"] = str(https_port)
         tls_dir.mkdir()  # plain-HTTP mode: the folder does not exist, and the include matches nothing

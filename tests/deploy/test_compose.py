@@ -41,7 +41,7 @@ def test_every_template_variable_is_given_in_each_mode():
     base, tls = services(BASE), services(TLS)
     plain_env = base["proxy"]["environment"]
     tls_env = {**plain_env, **tls["proxy"]["environment"]}
-    main = set(TEMPLATE_VARIABLE.findall((ROOT / "docker/nginx/templates/hitl.conf.template").read_text()))
+    main = set(TEMPLATE_VARIABLE.findall((ROOT / "docker/nginx/templates/default.conf.template").read_text()))
     extra = set(TEMPLATE_VARIABLE.findall((ROOT / "docker/nginx/tls.conf.template").read_text()))
     assert main <= set(plain_env) and main | extra <= set(tls_env)
 
@@ -70,3 +70,9 @@ def test_docker_compose_accepts_the_files(files):
     env = {"POSTGRES_PASSWORD": "x", "DJANGO_SECRET_KEY": "y", "PATH": "/usr/local/bin:/usr/bin:/bin"}
     result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_template_replaces_the_images_welcome_server():
+    """The nginx image ships conf.d/default.conf (a welcome page on :80); the template renders over it."""
+    assert (ROOT / "docker/nginx/templates/default.conf.template").exists()
+    assert "default_server" in (ROOT / "docker/nginx/templates/default.conf.template").read_text()
