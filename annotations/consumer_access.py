@@ -27,11 +27,10 @@ logger = logging.getLogger(__name__)
 
 FORBIDDEN = 4403
 INBOUND_RECHECK_SECONDS = 1.0
-DEFAULT_RECHECK_SECONDS = 30.0
 
 
 def access_recheck_seconds() -> float:
-    return float(getattr(settings, "LIVE_ACCESS_RECHECK_SECONDS", DEFAULT_RECHECK_SECONDS))
+    return float(settings.LIVE_ACCESS_RECHECK_SECONDS)
 
 
 class AccessGuard:

@@ -278,6 +278,18 @@ MLFLOW_TRACKING_URI = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{VAR_
 MLFLOW_ARTIFACT_ROOT = os.environ.get("MLFLOW_ARTIFACT_ROOT") or str(VAR_DIR / "mlruns")
 DVC_REPO_DIR = Path(os.environ.get("DVC_REPO_DIR", VAR_DIR / "datasets"))
 DVC_REMOTE_URL = os.environ.get("DVC_REMOTE_URL") or str(VAR_DIR / "dvc-remote")
+# What a `dvc`/`git` subprocess inherits of this environment (the remote's credentials among it).
+DVC_ENVIRONMENT = {
+    k: os.environ[k]
+    for k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+              "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_PROFILE")
+    if k in os.environ
+}
+# Fail fast: a dead tracking server must cost a flush a second, not minutes of MLflow's HTTP retries
+# (MLflow reads these from the environment; an operator's own values win).
+for _name, _value in (("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0"), ("MLFLOW_HTTP_REQUEST_TIMEOUT", "5"),
+                      ("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")):
+    os.environ.setdefault(_name, _value)
 ANNOTATION_SESSION_IDLE_SECONDS = int(os.environ.get("ANNOTATION_SESSION_IDLE_SECONDS", 15 * 60))
 
 # Who may create projects: "all" signed-in users (the demo) or only "staff".
@@ -295,6 +307,14 @@ MOONDREAM_API_KEY = os.environ.get("MOONDREAM_API_KEY", "")
 INFERENCE_JOB_STALE_SECONDS = int(os.environ.get("INFERENCE_JOB_STALE_SECONDS", 120))
 INFERENCE_JOB_TIMEOUT_SECONDS = float(os.environ.get("INFERENCE_JOB_TIMEOUT_SECONDS", 300))
 INFERENCE_MAX_PIXELS = int(os.environ.get("INFERENCE_MAX_PIXELS", 12_000_000))  # larger frames are downscaled for detection
+INFERENCE_JOB_MAX_ATTEMPTS = int(os.environ.get("INFERENCE_JOB_MAX_ATTEMPTS") or 2)
+# Where jobs run: `worker` (runworker processes; the default with REDIS_URL) or `embedded` (a child of
+# the web process; the default without). `thread` is the old name of embedded.
+INFERENCE_EXECUTION = os.environ.get("INFERENCE_EXECUTION", "")
+if INFERENCE_EXECUTION not in {"worker", "embedded", "thread"}:
+    INFERENCE_EXECUTION = "worker" if REDIS_URL else "embedded"
+INFERENCE_MEMORY_DELAY = float(os.environ.get("INFERENCE_MEMORY_DELAY", 1))  # the tests' slow in-memory detector
+EVALUATION_WINDOW = int(os.environ.get("EVALUATION_WINDOW", 8))  # frames an evaluation keeps in flight
 # Periodic work of the job-running process (inference/periodic.py): its tick (0: off) and each chore's interval.
 PERIODIC_WORK_SECONDS = float(os.environ.get("PERIODIC_WORK_SECONDS", 2))
 PERIODIC_REAP_SECONDS = float(os.environ.get("PERIODIC_REAP_SECONDS", 5))
@@ -302,6 +322,12 @@ PERIODIC_SESSIONS_SECONDS = float(os.environ.get("PERIODIC_SESSIONS_SECONDS", 60
 PERIODIC_TRACKING_SECONDS = float(os.environ.get("PERIODIC_TRACKING_SECONDS", 2))
 PERIODIC_TRACKING_MAX_SECONDS = float(os.environ.get("PERIODIC_TRACKING_MAX_SECONDS", 15))
 PERIODIC_STATUS_SECONDS = float(os.environ.get("PERIODIC_STATUS_SECONDS", 60))
+
+# Live collaboration: presence entries expire after the TTL unless the client beats; open sockets
+# re-check their access on this interval (and on every message, at most once a second).
+PRESENCE_TTL_SECONDS = float(os.environ.get("PRESENCE_TTL_SECONDS", 45))
+PRESENCE_HEARTBEAT_SECONDS = float(os.environ.get("PRESENCE_HEARTBEAT_SECONDS", 15))
+LIVE_ACCESS_RECHECK_SECONDS = float(os.environ.get("LIVE_ACCESS_RECHECK_SECONDS", 30))
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

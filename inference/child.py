@@ -5,8 +5,6 @@ imports nothing of the project at module level; `main` sets Django up from the e
 web process passed on, then serves jobs (`inference.worker.child_serve`).
 """
 
-import os
-
 
 def main(conn) -> None:
     import django
@@ -17,7 +15,6 @@ def main(conn) -> None:
     # worker: what it sends (broadcasts, re-dispatched jobs) goes up the pipe.
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "inference.worker.ParentLayer"}}
     settings.INFERENCE_EXECUTION = "worker"
-    os.environ["INFERENCE_EXECUTION"] = "worker"
 
     from inference.worker import child_serve  # needs the app registry set up above
 

@@ -12,7 +12,6 @@ commit (the embedded child's channel layer relays to the web process, see `infer
 """
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 
@@ -33,12 +32,8 @@ _embedded_submit: Callable[[int], None] | None = None
 
 
 def execution_mode() -> str:
-    mode = getattr(settings, "INFERENCE_EXECUTION", "") or os.environ.get("INFERENCE_EXECUTION", "")
-    if mode in {"embedded", "thread"}:
-        return "embedded"
-    if mode == "worker":
-        return mode
-    return "worker" if settings.REDIS_URL else "embedded"
+    """`worker` or `embedded`, as settings decided it (INFERENCE_EXECUTION, else by REDIS_URL)."""
+    return "worker" if settings.INFERENCE_EXECUTION == "worker" else "embedded"
 
 
 def embedded_submit_register(submit: Callable[[int], None]) -> None:

@@ -1,6 +1,7 @@
 """The import contracts in .importlinter hold: apps point down, no app's modules import in a circle."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,18 @@ def test_project_modules_are_imported_at_module_level():
     """A function-level import of the project's own code hides a cycle; only heavy libraries
     (torch, transformers, cv2, mlflow, dvc) load lazily, and the line says why."""
     assert function_level_project_imports() == []
+
+
+def test_settings_are_read_in_settings_py_only():
+    """The environment is read once, by hitl_project/settings.py; code reads `settings.X`, never a default
+    of its own that could disagree with it (asgi.py only names the settings module)."""
+    allowed = {Path("hitl_project/settings.py"), Path("hitl_project/asgi.py")}
+    offenders = []
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] not in PROJECT or rel in allowed:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"os\.environ|os\.getenv|getattr\(settings, [^)]*,", line):
+                offenders.append(f"{rel}:{number} {line.strip()}")
+    assert offenders == []

@@ -1,11 +1,10 @@
 """The MLflow adapter: one experiment per project, one run per outbox key.
 
-MLflow is imported lazily (never at Django start-up), and its HTTP client is told to fail
+MLflow is imported lazily (never at Django start-up), and its HTTP client is told (in settings) to fail
 fast: a dead tracking server must cost a flush a second, not minutes of retries.
 """
 
 import math
-import os
 import time
 from pathlib import Path
 
@@ -13,12 +12,6 @@ from django.conf import settings
 
 OUTBOX_TAG = "hitl.outbox_key"
 PARAM_MAX = 6000
-# Fail-fast defaults for the MLflow HTTP client; an operator's own values win.
-HTTP_DEFAULTS = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "5",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0",
-}
 
 
 def experiment_name(*, project_id: int, slug: str) -> str:
@@ -29,8 +22,6 @@ class Tracker:
     """A thin wrapper over `MlflowClient` with the idempotent `run_send`."""
 
     def __init__(self, tracking_uri: str | None = None):
-        for name, value in HTTP_DEFAULTS.items():
-            os.environ.setdefault(name, value)
         from mlflow.tracking import MlflowClient
 
         self.uri = tracking_uri or settings.MLFLOW_TRACKING_URI

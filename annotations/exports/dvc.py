@@ -38,9 +38,7 @@ def repo_dir() -> Path:
 
 
 def _env() -> dict:
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_PROFILE")
-    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env = dict(settings.DVC_ENVIRONMENT)
     env.setdefault("HOME", str(repo_dir()))
     # The venv's bin first: `dvc` may spawn helpers found on PATH.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])

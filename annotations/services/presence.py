@@ -36,17 +36,15 @@ from annotations.broadcast import broadcast, image_group, project_group
 from annotations.selectors.boxes import user_brief
 
 KEY_PREFIX = "hitl:presence:"
-DEFAULT_TTL_SECONDS = 45
-DEFAULT_HEARTBEAT_SECONDS = 15
 ENTRY_KEYS = frozenset(("image", "channel", "user", "expires"))
 
 
 def presence_ttl() -> float:
-    return float(getattr(settings, "PRESENCE_TTL_SECONDS", DEFAULT_TTL_SECONDS))
+    return float(settings.PRESENCE_TTL_SECONDS)
 
 
 def presence_heartbeat() -> float:
-    return float(getattr(settings, "PRESENCE_HEARTBEAT_SECONDS", DEFAULT_HEARTBEAT_SECONDS))
+    return float(settings.PRESENCE_HEARTBEAT_SECONDS)
 
 
 class _RedisStore:
@@ -107,7 +105,7 @@ def _store_for(url: str):
 
 
 def _store():
-    return _store_for(getattr(settings, "REDIS_URL", "") or "")
+    return _store_for(settings.REDIS_URL)
 
 
 def presence_clear() -> None:

@@ -41,7 +41,7 @@ STALE_SECONDS = 30  # a running evaluation whose driver has not beaten for this 
 
 
 def _window() -> int:
-    return max(1, int(getattr(settings, "EVALUATION_WINDOW", 8)))
+    return max(1, int(settings.EVALUATION_WINDOW))
 
 
 def _progress_on_commit(evaluation: Evaluation) -> None:

@@ -9,8 +9,9 @@ prompt: a stand-in for a slow model when a test needs to kill a worker mid-job.
 """
 
 import hashlib
-import os
 import time
+
+from django.conf import settings
 
 from inference.detectors.base import Detection, pixel_box
 
@@ -65,4 +66,4 @@ class SlowMemoryDetector(MemoryDetector):
     name = "memory-slow"
 
     def delay(self) -> float:
-        return float(os.environ.get("INFERENCE_MEMORY_DELAY", "1"))
+        return float(settings.INFERENCE_MEMORY_DELAY)

@@ -11,6 +11,7 @@ import threading
 import time
 
 import numpy as np
+from django.conf import settings
 
 from inference.detectors.base import check_supported, pixel_box
 
@@ -34,13 +35,10 @@ MIN_NEIGHBORS = 5
 # process dies natively (SIGSEGV / heap abort), so smaller frames run on an upscaled copy.
 HOG_MIN_SIZE = (64 + 16, 128 + 16)
 HAAR_MIN_SIZE = (24, 24)
-DEFAULT_MAX_PIXELS = 12_000_000  # larger frames are downscaled for detection, boxes mapped back
 
 
 def _max_pixels() -> int:
-    from django.conf import settings
-
-    return int(getattr(settings, "INFERENCE_MAX_PIXELS", DEFAULT_MAX_PIXELS))
+    return int(settings.INFERENCE_MAX_PIXELS)
 
 
 def _fit(gray, *, minimum, max_pixels):

@@ -8,7 +8,6 @@ never duplicates a prediction (the (job, prompt, rank) constraint holds it as we
 """
 
 import logging
-import os
 import time
 from contextlib import closing
 from datetime import timedelta
@@ -43,7 +42,7 @@ class JobLost(Exception):
 
 
 def max_attempts() -> int:
-    return int(getattr(settings, "INFERENCE_JOB_MAX_ATTEMPTS", 0) or os.environ.get("INFERENCE_JOB_MAX_ATTEMPTS", 2))
+    return int(settings.INFERENCE_JOB_MAX_ATTEMPTS)
 
 
 def job_submit(*, image: Image, user, prompts=None) -> DetectionJob:
@@ -276,7 +275,7 @@ def jobs_reap_stale(*, stale_after: float | None = None, image_id: int | None = 
     now = timezone.now()
     cutoff = now - timedelta(seconds=stale_after)
     outcome: dict[str, list[int]] = {"requeued": [], "failed": [], "resent": []}
-    timeout = float(getattr(settings, "INFERENCE_JOB_TIMEOUT_SECONDS", 300))
+    timeout = float(settings.INFERENCE_JOB_TIMEOUT_SECONDS)
     with transaction.atomic():
         # A job still beating but running past the timeout is hung in the detector: failed, not
         # retried (it would hang again). The stuck attempt then finds it no longer owns the row.
