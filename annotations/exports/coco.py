@@ -14,12 +14,13 @@ from pathlib import Path
 
 import orjson
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotations.errors import InvalidInput
 from annotations.exports import rows
 from annotations.exports.files import FrameFiles
-from annotations.models import AnnotationEvent, Box, EventAction, Label
+from annotations.models import AnnotationEvent, Box, EventAction, Image, Label
 from annotations.selectors.boxes import box_snapshot
 from annotations.services.ingest import images_ingest, stored_files_guard
 
@@ -135,8 +136,6 @@ def coco_annotations_import(*, project, user, data) -> dict:
     (or that name without folders) among the frames' original names; all or nothing, and a
     box already on its frame is not added twice.
     """
-    from annotations.models import Image
-
     _shape_check(data)
     wanted = {img["file_name"] for img in data["images"] if isinstance(img.get("file_name"), str)}
     names = wanted | {name.rsplit("/", 1)[-1] for name in wanted}
@@ -238,10 +237,6 @@ def _image_path(folder: Path, file_name: str) -> Path:
 
 
 def _labels_ensure(project, categories) -> dict:
-    from django.core.exceptions import ValidationError
-
-    from annotations.models import Label
-
     existing = {label.name: label for label in Label.objects.filter(project=project)}
     by_category = {}
     for index, cat in enumerate(categories):
@@ -261,9 +256,6 @@ def _labels_ensure(project, categories) -> dict:
 
 
 def _boxes_create(user, images, labels, annotations) -> int:
-    from annotations.models import AnnotationEvent, Box, EventAction
-    from annotations.selectors.boxes import box_snapshot
-
     existing = ExistingBoxes(_live_boxes(images.values()))
     boxes = []
     for index, ann in enumerate(annotations):
@@ -328,8 +320,6 @@ class ExistingBoxes:
 
 def _live_boxes(images) -> list[tuple]:
     """`(image id, label id, x_min, y_min, x_max, y_max)` of the live boxes on these frames."""
-    from annotations.models import Box
-
     return list(
         Box.objects.filter(image__in=[i.pk for i in images], deleted=False).values_list(
             "image_id", "label_id", "x_min", "y_min", "x_max", "y_max"
