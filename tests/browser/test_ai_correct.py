@@ -93,3 +93,9 @@ def test_drag_a_pending_ai_box_to_correct_it_then_accept_a_prompt_without_label_
     screenshot(page, "ai-legend")
     page.keyboard.press("Escape")
     assert page.js_errors == []
+
+    # The AI-audit dashboard, opened from the header, counts the correction.
+    page.get_by_test_id("dashboard-link").click()
+    page.wait_for_url(f"**/projects/{project.pk}/dashboard/")
+    page.get_by_text("mean IoU of 1 corrected box with the model's").wait_for()
+    screenshot(page, "dashboard-correction")

@@ -4,6 +4,7 @@
 // Other apps' pages import only the shared library (frontend/lib/), never a page module.
 import { connectSocket } from "../frontend/lib/socket.js";
 import { pageHttp } from "../frontend/lib/http.js";
+import { plural } from "../frontend/lib/constants.js";
 import { installEvaluations } from "./evaluations.js";
 
 const REFRESH_MS = 4000;
@@ -63,13 +64,13 @@ function renderKpis(m) {
   const p = m.progress;
   const evaluated = m.detection.frames_evaluated;
   text("kpi-frames", `${evaluated} / ${p.frames_total}`);
-  text("kpi-frames-sub", `${p.frames_approved} approved · ${p.frames_pre_annotated} pre-annotated · truth: ${m.ground_truth} frames`);
+  text("kpi-frames-sub", `${p.frames_approved} approved · ${p.frames_pre_annotated} pre-annotated · truth: ${plural(m.ground_truth, "frame")}`);
   text("kpi-pr", `${pct(m.detection.precision)} / ${pct(m.detection.recall)}`);
   text("kpi-pr-sub", `F1 ${pct(m.detection.f1)} · mAP@0.5 ${pct(m.detection.map50)} · IoU ≥ 0.5`);
   text("kpi-accept", pct(m.decisions.acceptance_rate));
   text("kpi-accept-sub", `corrected ${pct(m.decisions.correction_rate)} · rejected ${pct(m.decisions.rejection_rate)} · ${m.decisions.decided} of ${m.decisions.predictions} decided`);
   text("kpi-iou", m.corrections.mean_iou === null ? "–" : num(m.corrections.mean_iou, 2));
-  text("kpi-iou-sub", `mean IoU of ${m.corrections.count} corrected boxes with the model's`);
+  text("kpi-iou-sub", `mean IoU of ${plural(m.corrections.count, "corrected box", "corrected boxes")} with the model's`);
   const r = m.ratings;
   text("kpi-ratings", r.mean === null ? "–" : (r.mean > 0 ? "+" : "") + num(r.mean, 2));
   text("kpi-ratings-sub", `${r.positive} good · ${r.neutral} neutral · ${r.negative} bad (mean of +1 / 0 / −1)`);
