@@ -3,6 +3,8 @@
 import logging
 from collections import Counter
 
+from django.db import transaction
+
 from inference.models import Prediction
 from tracking.outbox import outbox_enqueue
 from tracking.runs import ms, project_experiment, user_tag
@@ -53,12 +55,14 @@ def detection_job_payload(job) -> dict:
 def detection_job_track(*, job) -> str:
     """Queue the MLflow run of a finished detection job; returns the outbox key.
 
-    Called by the job service after commit: bookkeeping that fails is logged, never raised
-    into the job's caller.
+    Called by the job service inside the transaction that finishes the job, so a worker dying
+    right after the commit cannot lose the run. Bookkeeping that fails is logged, never raised
+    into the job's caller, and rolls back only itself (a savepoint), never the job.
     """
     key = f"detection_job:{job.pk}"
     try:
-        outbox_enqueue(kind="detection_job", key=key, payload=detection_job_payload(job))
+        with transaction.atomic():
+            outbox_enqueue(kind="detection_job", key=key, payload=detection_job_payload(job))
     except Exception:
         logger.exception("Queueing the MLflow run of job %s failed", job.pk)
     return key

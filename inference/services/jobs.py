@@ -219,7 +219,7 @@ def _job_finish(*, job, attempt, total, detector) -> None:
     _touch_owned(job, attempt, status=job.status, finished_at=job.finished_at, device=job.device, timings=job.timings)
     counts = {prompt: job.counts.get(prompt, 0) for prompt in job.prompts}
     _notify_on_commit(job.image_id, "detection.done", {"image": job.image_id, "job": job_to_dict(job), "counts": counts})
-    transaction.on_commit(lambda: detection_job_track(job=job))
+    detection_job_track(job=job)  # in this transaction: a done job always has its run queued, exactly once
 
 
 @transaction.atomic
@@ -235,7 +235,7 @@ def _job_fail(*, job_id: int, attempt: int | None, reason: str) -> bool:
     _notify_on_commit(
         locked.image_id, "detection.failed", {"image": locked.image_id, "job": job_to_dict(locked), "reason": reason}
     )
-    transaction.on_commit(lambda: detection_job_track(job=locked))
+    detection_job_track(job=locked)
     return True
 
 

@@ -194,6 +194,7 @@ def test_team_mode_a_killed_worker_and_an_mlflow_restart_lose_no_run_and_duplica
             while_down = finished(detect(port_b, frames[2], token, "person"))
             expected = {f"detection_job:{pk}" for pk in (sent_live.pk, retried, while_down.pk)}
             assert pending_keys() == expected - {f"detection_job:{sent_live.pk}"}  # waiting in the outbox
+            assert all_sent([f"detection_job:{sent_live.pk}"])
 
             mlflow.start()  # same port, same PostgreSQL store
             wait_for(lambda: all_sent(expected), timeout=120, what="the outbox to drain")

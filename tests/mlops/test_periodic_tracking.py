@@ -39,3 +39,22 @@ def test_the_chore_backs_off_while_mlflow_is_down_then_sends_each_run_once(image
     assert run.data.tags["hitl.outbox_key"] == key
     job.refresh_from_db()
     assert job.mlflow_run_id == run.info.run_id
+
+
+def test_a_job_and_its_queued_run_commit_together_so_a_worker_dying_after_the_commit_loses_no_run(
+    image, annotator, settings
+):
+    """The outbox row is written in the transaction that ends the job, not after it: no window
+    in which a job is done and its run exists nowhere."""
+    from inference.detectors import get_detector
+    from inference.services import job_run, job_submit
+
+    settings.INFERENCE_BACKEND = "memory"
+    get_detector.cache_clear()
+    try:
+        done = job_run(job_id=job_submit(image=image, user=annotator, prompts="person").pk)
+    finally:
+        get_detector.cache_clear()
+    # pytest-django never commits here, so no on_commit callback ran: the row came with the job.
+    row = TrackingOutbox.objects.get(key=f"detection_job:{done.pk}")
+    assert done.status == "done" and row.payload["params"]["status"] == "done" and row.sent_at is None
