@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef
 from annotations.models import AnnotationEvent, Box, Image, ImageStatus
 from annotations.services.presence import viewers_for_project
 from annotations.models import FrameFeedback
-from feedback.selectors import frame_disagreements
+from feedback.loading import frame_disagreements
 from inference.models import DetectionJob, JobStatus, Prediction, PredictionStatus
 
 RESERVATION_SECONDS = 120
