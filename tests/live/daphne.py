@@ -46,6 +46,22 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
+def server_env(*, media_root: Path, var_dir: Path) -> dict:
+    """What a Daphne process needs to serve this test run: its database, Redis, the secret key (so the
+    test's session cookies are valid there) and folders. Call it inside a test, once settings are ready."""
+    from django.conf import settings
+    from django.db import connection
+
+    return {
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "MEDIA_ROOT": str(media_root),
+        "HITL_VAR_DIR": str(var_dir),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def wait_until_listening(port: int, process: subprocess.Popen, timeout: float, log: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

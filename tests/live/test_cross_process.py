@@ -7,11 +7,10 @@ import urllib.request
 
 import pytest
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
-from tests.live.daphne import daphne_processes, database_url, free_ports
+from tests.live.daphne import daphne_processes, free_ports, server_env
 from tests.live.helpers import clean_presence, live_viewer, next_of, session_cookie  # noqa: F401
 
 pytestmark = [
@@ -27,14 +26,7 @@ pytestmark = [
 def servers(transactional_db, tmp_path, media_root):
     """Two Daphne processes on the test database and Redis; their ports."""
     ports = free_ports(2)
-    env = {
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # so the test's session cookie is valid there
-        "MEDIA_ROOT": str(media_root),
-        "HITL_VAR_DIR": str(tmp_path / "var"),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = server_env(media_root=media_root, var_dir=tmp_path / "var")
     with daphne_processes(ports, env, tmp_path):
         yield ports
 

@@ -6,13 +6,12 @@ import time
 
 import pytest
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from annotations.models import Role
-from tests.factories import ImageFactory, MembershipFactory, UserFactory
-from tests.live.daphne import daphne_processes, database_url, free_ports
+from tests.factories import MembershipFactory, UserFactory
+from tests.live.daphne import daphne_processes, free_ports, server_env
 from tests.live.helpers import clean_presence, session_cookie  # noqa: F401
 from tests.live.revocation import log_out, open_socket, request, until_closed
 
@@ -30,14 +29,7 @@ FORBIDDEN = 4403
 @pytest.fixture
 def servers(transactional_db, tmp_path, media_root):
     ports = free_ports(2, first=8431, last=8459)  # apart from the other live tests, which may run alongside
-    env = {
-        "DATABASE_URL": database_url(connection.settings_dict),
-        "REDIS_URL": os.environ["REDIS_URL"],
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "MEDIA_ROOT": str(media_root),
-        "HITL_VAR_DIR": str(tmp_path / "var"),
-        "LOG_LEVEL": "WARNING",
-    }
+    env = server_env(media_root=media_root, var_dir=tmp_path / "var")
     with daphne_processes(ports, env, tmp_path):
         yield ports
 
