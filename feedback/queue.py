@@ -5,10 +5,11 @@ Order, among frames still to do (new, in progress, or rejected back to the annot
    evaluated but never pre-annotated by the model — frame_index order within each;
 2. then the pre-annotated, evaluated frames by AI–human disagreement, most first
    (`feedback.metrics.FrameEval.disagreement`), frame_index breaking ties.
-Frames another user is viewing right now (presence) are skipped. The chosen frame is
-reserved in the cache for `RESERVATION_SECONDS` (Redis when REDIS_URL is set, so every web
-process sees it), keyed by frame: two users asking at once get different frames, and the
-caller asking again gets the same one back while it is still to do.
+Frames another user is viewing right now (presence) are skipped. `next_frame_reserve` (POST)
+reserves the chosen frame in the cache for `RESERVATION_SECONDS` (Redis when REDIS_URL is set,
+so every web process sees it), keyed by frame: two users asking at once get different frames,
+and the caller asking again gets the same one back while it is still to do. `next_frame_peek`
+(GET) answers which frame that would be and writes nothing.
 """
 
 from django.core.cache import cache
@@ -72,7 +73,26 @@ def queue_for_project(*, project_id: int) -> list[dict]:
     return first + judged
 
 
-def next_frame_for_user(*, project_id: int, user) -> dict | None:
+def next_frame_peek(*, project_id: int, user) -> dict | None:
+    """The frame `next_frame_reserve` would hand the caller now, or None; reserves nothing
+    (`reserved_seconds` 0)."""
+    queue = queue_for_project(project_id=project_id)
+    mine = cache.get(_user_key(project_id, user.pk))
+    by_id = {item["id"]: item for item in queue}
+    if mine in by_id and cache.get(_frame_key(project_id, mine)) == user.pk:
+        return {**by_id[mine], "reserved_seconds": 0}
+    busy = frames_viewed_by_others(project_id=project_id, user_id=user.pk)
+    candidates = [item for item in queue if item["id"] not in busy]
+    for start in range(0, len(candidates), BATCH):
+        batch = candidates[start : start + BATCH]
+        holders = cache.get_many([_frame_key(project_id, item["id"]) for item in batch])
+        for item in batch:
+            if holders.get(_frame_key(project_id, item["id"])) in (None, user.pk):
+                return {**item, "reserved_seconds": 0}
+    return None
+
+
+def next_frame_reserve(*, project_id: int, user) -> dict | None:
     """Reserve and return the caller's next frame (`{id, frame_index, reason, disagreement}`), or None.
 
     The caller's own live reservation comes back first while the frame is still to do;

@@ -2,8 +2,8 @@
 
 Repairs (reaping jobs whose worker died), MLflow bookkeeping and closing annotation sessions are
 periodic work of the job-running process (`inference.periodic`), never a side effect of a read.
-Two reads do write outside the database, by design, and are left to their own issues: `next/`
-reserves the frame it hands out in the cache, and `file/?thumb=` stores the thumbnail it made.
+One read does write outside the database, by design, and is left to its own issue: `file/?thumb=`
+stores the thumbnail it made. (`next/` reserves a frame only on POST; its GET reserves nothing.)
 """
 
 from datetime import timedelta

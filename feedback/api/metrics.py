@@ -3,8 +3,10 @@
 - `GET /api/projects/{id}/metrics/` — `metrics_for_project` as JSON; filters `label` (a label
   id of the project), `revision` (DetectionJob.revision), `since` / `until` (ISO date or
   datetime; a bare `until` date includes that whole day). Bad values are a 400.
-- `GET /api/projects/{id}/next/` — `{image, reason, disagreement, reserved_seconds, url}`,
-  `image` null when nothing is left to do. Members only; outside the project is a 404.
+- `POST /api/projects/{id}/next/` — reserve the caller's next frame and return it:
+  `{image, reason, disagreement, reserved_seconds, url}`, `image` null when nothing is left to do.
+  `GET` answers the same without reserving anything (`reserved_seconds` 0). Members only;
+  outside the project is a 404.
 """
 
 import datetime as dt
@@ -23,7 +25,7 @@ from annotations.converters import MAX_ID
 from annotations.errors import InvalidInput
 from annotations.models import Label
 from annotations.selectors.images import image_with_details
-from feedback.queue import next_frame_for_user
+from feedback.queue import next_frame_peek, next_frame_reserve
 from feedback.selectors import metrics_for_project
 
 
@@ -100,10 +102,18 @@ class ProjectMetricsApi(APIView):
 
 
 class NextFrameApi(APIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: dict}, description="The frame a POST would reserve now; reserves nothing.")
     def get(self, request, project_id):
+        return self._answer(request, project_id, next_frame_peek)
+
+    @extend_schema(request=None, responses={200: dict}, description="Reserve the caller's next frame.")
+    def post(self, request, project_id):
+        return self._answer(request, project_id, next_frame_reserve)
+
+    @staticmethod
+    def _answer(request, project_id, find):
         project = project_get_for_user(pk=project_id, user=request.user)
-        item = next_frame_for_user(project_id=project.pk, user=request.user)
+        item = find(project_id=project.pk, user=request.user)
         if item is None:
             return Response({"image": None, "reason": "nothing_to_do", "disagreement": None, "url": None})
         return Response(

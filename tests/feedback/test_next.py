@@ -1,4 +1,5 @@
-"""`GET /api/projects/{id}/next/`: fresh frames first, then disagreement; viewed and reserved frames skipped."""
+"""`POST /api/projects/{id}/next/` reserves: fresh frames first, then disagreement; viewed and reserved frames
+skipped. `GET` answers the same and reserves nothing."""
 
 import threading
 import uuid
@@ -7,7 +8,7 @@ import pytest
 from django.db import connections
 
 from annotations.services import presence
-from feedback.queue import next_frame_for_user, queue_for_project
+from feedback.queue import next_frame_reserve, queue_for_project
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -53,18 +54,18 @@ def test_queue_order_fresh_frames_then_most_disagreement(queue_world, project):
 
 def test_next_returns_the_first_frame_and_the_same_one_again(queue_world, project, annotator, client_for):
     client = client_for(annotator)
-    first = client.get(f"/api/projects/{project.pk}/next/")
+    first = client.post(f"/api/projects/{project.pk}/next/")
     assert first.status_code == 200
     body = first.json()
     assert body["image"]["id"] == queue_world[2].pk and body["reason"] == "not_evaluated"
     assert body["url"] == f"/images/{queue_world[2].pk}/" and body["reserved_seconds"] == 120
     assert body["image"]["previous"] == queue_world[1].pk and body["image"]["next"] == queue_world[3].pk
-    assert client.get(f"/api/projects/{project.pk}/next/").json()["image"]["id"] == queue_world[2].pk
+    assert client.post(f"/api/projects/{project.pk}/next/").json()["image"]["id"] == queue_world[2].pk
 
 
 def test_two_users_get_different_frames(queue_world, project, annotator, reviewer, client_for):
-    a = client_for(annotator).get(f"/api/projects/{project.pk}/next/").json()
-    b = client_for(reviewer).get(f"/api/projects/{project.pk}/next/").json()
+    a = client_for(annotator).post(f"/api/projects/{project.pk}/next/").json()
+    b = client_for(reviewer).post(f"/api/projects/{project.pk}/next/").json()
     assert (a["image"]["id"], b["image"]["id"]) == (queue_world[2].pk, queue_world[4].pk)
 
 
@@ -80,7 +81,7 @@ def test_users_asking_at_the_same_moment_never_share_a_frame(rows, label):
     def ask(user):
         try:
             barrier.wait()
-            item = next_frame_for_user(project_id=project.pk, user=user)
+            item = next_frame_reserve(project_id=project.pk, user=user)
             got[user.pk] = item["id"] if item else None
         except Exception as error:  # surfaced below
             errors.append(error)
@@ -103,32 +104,46 @@ def test_a_frame_someone_else_views_is_skipped(queue_world, project, annotator, 
     presence.presence_clear()
     try:
         presence.presence_join(project_id=project.pk, image_id=queue_world[2].pk, user=reviewer, channel_name="c1")
-        body = client_for(annotator).get(f"/api/projects/{project.pk}/next/").json()
+        body = client_for(annotator).post(f"/api/projects/{project.pk}/next/").json()
         assert body["image"]["id"] == queue_world[4].pk
         # The viewer's own frame is not skipped for the viewer.
-        assert client_for(reviewer).get(f"/api/projects/{project.pk}/next/").json()["image"]["id"] == queue_world[2].pk
+        assert client_for(reviewer).post(f"/api/projects/{project.pk}/next/").json()["image"]["id"] == queue_world[2].pk
     finally:
         presence.presence_clear()
 
 
 def test_a_finished_frame_is_not_returned_again(queue_world, project, annotator, client_for):
     client = client_for(annotator)
-    assert client.get(f"/api/projects/{project.pk}/next/").json()["image"]["id"] == queue_world[2].pk
+    assert client.post(f"/api/projects/{project.pk}/next/").json()["image"]["id"] == queue_world[2].pk
     queue_world[2].status = "submitted"
     queue_world[2].save(update_fields=["status"])
-    assert client.get(f"/api/projects/{project.pk}/next/").json()["image"]["id"] == queue_world[4].pk
+    assert client.post(f"/api/projects/{project.pk}/next/").json()["image"]["id"] == queue_world[4].pk
 
 
 def test_nothing_left_to_do_is_a_null_image(rows, project, annotator, client_for):
     rows.frames(1, status="approved")
-    body = client_for(annotator).get(f"/api/projects/{project.pk}/next/").json()
+    body = client_for(annotator).post(f"/api/projects/{project.pk}/next/").json()
     assert body["image"] is None and body["reason"] == "nothing_to_do"
 
 
-def test_next_is_for_members_only(project, outsider, client_for):
-    assert client_for(outsider).get(f"/api/projects/{project.pk}/next/").status_code == 404
-    assert client_for(None).get(f"/api/projects/{project.pk}/next/").status_code == 401
-    assert client_for(outsider).get("/api/projects/999999/next/").status_code == 404
+def test_asking_without_reserving_hands_the_same_frame_to_everyone(queue_world, project, annotator, reviewer,
+                                                                    client_for):
+    """GET is a pure read: it names the frame a POST would reserve, and reserves nothing."""
+    a = client_for(annotator).get(f"/api/projects/{project.pk}/next/").json()
+    b = client_for(reviewer).get(f"/api/projects/{project.pk}/next/").json()
+    assert a["image"]["id"] == b["image"]["id"] == queue_world[2].pk and a["reserved_seconds"] == 0
+    reserved = client_for(reviewer).post(f"/api/projects/{project.pk}/next/").json()
+    assert reserved["image"]["id"] == queue_world[2].pk and reserved["reserved_seconds"] == 120
+    # Now held by the reviewer: the annotator is shown (and would get) the next free frame.
+    assert client_for(annotator).get(f"/api/projects/{project.pk}/next/").json()["image"]["id"] == queue_world[4].pk
+    assert client_for(reviewer).get(f"/api/projects/{project.pk}/next/").json()["image"]["id"] == queue_world[2].pk
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_next_is_for_members_only(project, outsider, client_for, method):
+    assert getattr(client_for(outsider), method)(f"/api/projects/{project.pk}/next/").status_code == 404
+    assert getattr(client_for(None), method)(f"/api/projects/{project.pk}/next/").status_code == 401
+    assert getattr(client_for(outsider), method)("/api/projects/999999/next/").status_code == 404
 
 
 def test_next_runs_a_bounded_number_of_queries(rows, label, project, annotator, client_for,
@@ -137,5 +152,7 @@ def test_next_runs_a_bounded_number_of_queries(rows, label, project, annotator, 
     for frame in frames:
         job = rows.job(frame, ["person"])
         rows.pred(job, label, (0, 0, 10, 10))
+    with django_assert_max_num_queries(16):
+        assert client_for(annotator).post(f"/api/projects/{project.pk}/next/").status_code == 200
     with django_assert_max_num_queries(16):
         assert client_for(annotator).get(f"/api/projects/{project.pk}/next/").status_code == 200

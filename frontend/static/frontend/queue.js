@@ -1,5 +1,5 @@
-// "What should I do next?": N asks the server's queue (GET /api/projects/{id}/next/) and
-// opens that frame. The server puts unevaluated and never pre-annotated frames first, then
+// "What should I do next?": N asks the server's queue to reserve the next frame
+// (POST /api/projects/{id}/next/) and opens that frame. The server puts unevaluated and never pre-annotated frames first, then
 // the ones where the model and people disagree most, and skips frames others are viewing.
 
 /** installQueue(app, nav): adds the N shortcut; `nav.go(id)` leaves the frame (saving first). */
@@ -10,7 +10,7 @@ export function installQueue(app, nav) {
     if (busy) return;
     busy = true;
     try {
-      const result = await app.api.get(`/api/projects/${app.projectId}/next/`);
+      const result = await app.api.request("POST", `/api/projects/${app.projectId}/next/`);
       if (!result.ok) {
         app.notify(result.body?.detail || "Could not ask for the next frame.", "error");
         return;
