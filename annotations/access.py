@@ -110,3 +110,13 @@ def live_access_allowed(*, session_key: str | None, image_id=None, project_id=No
     if image_id is not None:
         return can_view_image(user, image_id)
     return can_view_project(user, project_id)
+
+
+def live_role(*, session_key: str | None, image_id=None, project_id=None) -> str | None:
+    """The role the socket's user holds now in the frame's (or the project's) project; None without access."""
+    user = session_user(session_key)
+    if image_id is not None:
+        project_id = Image.objects.filter(pk=image_id).values_list("project_id", flat=True).first()
+        if project_id is None:
+            return None
+    return role_in_project(user=user, project_id=project_id)

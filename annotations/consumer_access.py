@@ -5,7 +5,8 @@ access group once it knows the project, so a change committed at any moment afte
 reaches it (`annotations.services.live_access` sends `access.changed` there). Three lines:
 
 1. `access.changed` → re-read the access (session, account, membership) and close with 4403
-   if it is gone; a logout names its session and closes that session's sockets unread.
+   if it is gone, else tell the page its (maybe new) role: `{type: "access", role}`; a logout
+   names its session and closes that session's sockets unread.
 2. Every inbound message is re-authorised, reading the access afresh at most once per
    `INBOUND_RECHECK_SECONDS`, so a burst of drags costs one read a second, not twenty.
 3. A timer re-reads it every `LIVE_ACCESS_RECHECK_SECONDS` (30), for a socket that only
@@ -21,7 +22,7 @@ import time
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from annotations.access import live_access_allowed
+from annotations.access import live_access_allowed, live_role
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +84,10 @@ class AccessGuard:
                 await self.revoke()
             return
         if not await self.access_allowed():
-            await self.revoke()
+            return await self.revoke()
+        # Still allowed, maybe with another role: the page adapts (Approve appears for a new reviewer…).
+        role = await database_sync_to_async(live_role)(session_key=self.session_key(), **self.access_target())
+        await self.send_json({"type": "access", "role": role})
 
     async def watch_access(self) -> None:
         while not self.revoked:

@@ -82,3 +82,21 @@ def test_g_to_a_missing_frame_says_so_once_and_the_header_links_the_dashboard(ne
     assert page.get_by_text("There is no frame 99 in this project.").count() == 1
     page.get_by_test_id("dashboard-link").click()
     page.wait_for_url(f"**/projects/{project.pk}/dashboard/")
+
+
+def test_a_role_change_takes_effect_in_the_members_open_page(new_page, wait_for_js):
+    project = ProjectFactory(name="Roles")
+    frame = ImageFactory(project=project, width=640, height=480, frame_index=0, content=frame_png(), status=ImageStatus.SUBMITTED)
+    lead, bob = UserFactory(username="lead"), UserFactory(username="bob")
+    MembershipFactory(project=project, user=lead, role=Role.MANAGER)
+    MembershipFactory(project=project, user=bob, role=Role.ANNOTATOR)
+    annotator = open_frame(new_page(bob), frame.pk)
+    annotator.locator("[data-testid=review-banner]").get_by_text("Submitted").wait_for()
+    annotator.get_by_test_id("live-connection").get_by_text("Live").wait_for()
+    assert annotator.get_by_role("button", name="Approve").count() == 0
+
+    manager = new_page(lead)
+    manager.goto(f"/projects/{project.pk}/")
+    manager.get_by_label("Role of bob").select_option("reviewer")
+    annotator.get_by_role("button", name="Approve").wait_for()
+    assert annotator.locator("[data-testid=reopen]").is_visible()

@@ -113,6 +113,10 @@ async function boot() {
   const initialBoxes = store.count();
   const project = projectR.ok ? projectR.body : null;
   app.role = project ? project.role : null;
+  app.on("live:access", ({ role }) => {
+    if (role && role !== app.role) ui.toast(`Your role in this project is now ${role}.`);
+    app.role = role;
+  });
 
   const fit = () => {
     const size = renderer.resize();

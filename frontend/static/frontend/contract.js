@@ -49,6 +49,7 @@
  * @property {LiveMessage} live:box                      someone else's box change was applied to the store
  * @property {LiveMessage} live:image.status             the frame's review status (also from `state`)
  * @property {LiveMessage} live:feedback                 a rating was saved (anyone's)
+ * @property {{type: "access", role: string|null}} live:access   this user's role in the project now (after a change)
  * @property {Array<Drag & {key: string}>} live:drags    boxes others are dragging right now (for the renderer)
  * @property {LiveMessage} live:detection.started
  * @property {LiveMessage} live:detection.result         one prompt's predictions
@@ -63,7 +64,7 @@ export const EVENTS = Object.freeze([
   "box.drawn", "box.changed", "box.dragging",
   "saves", "saved", "conflict", "auth", "feedback", "notice", "history",
   "ai.selected", "labels", "review.status",
-  "live:status", "live:presence", "live:box", "live:image.status", "live:feedback", "live:drags",
+  "live:status", "live:presence", "live:box", "live:image.status", "live:feedback", "live:access", "live:drags",
   "live:detection.started", "live:detection.result", "live:detection.done", "live:detection.failed", "live:detection.decided",
 ]);
 

@@ -129,6 +129,9 @@ export function installLive(app) {
         if (message.user && Number(message.user.id) !== me) note(message);
         emit("live:image.status", message);
         break;
+      case "access":
+        emit("live:access", message);
+        break;
       case "feedback.updated":
         if (message.user && Number(message.user.id) !== me) note(message);
         emit("live:feedback", message);

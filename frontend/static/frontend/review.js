@@ -112,6 +112,10 @@ export function installReview(app, { role, panel: host }) {
   }
 
   app.on("live:image.status", update);
+  app.on("live:access", ({ role: now }) => {
+    state.role = now;
+    render();
+  });
   render();
   return { update, state };
 }

@@ -172,6 +172,10 @@ function onMessage(message) {
       state.viewers[Number(message.image)] = message.viewers || [];
       refreshViewers(message.image);
       break;
+    case "access":
+      // Another manager changed this user's role: the panels depend on it, so the page starts over.
+      if (message.role && message.role !== role) location.reload();
+      break;
     case "project.progress":
       state.counts = message.counts;
       renderProgress();
