@@ -8,7 +8,9 @@
 // - Pending predictions are drawn by the renderer's AI layer (dashed, thinner); a click on one
 //   selects it here (the renderer outlines it, told through `ai.selected`), Enter accepts it,
 //   Delete rejects it, and the next pending one is selected. Accepting creates a Box with the
-//   model's geometry; the server records `accepted` or `corrected` (inference/services/decisions.py).
+//   model's geometry; dragging or resizing a pending box accepts it with the human's (the server
+//   records `corrected`, inference/services/decisions.py). A prompt no label matches opens a
+//   label picker first. Nothing is decided while the frame is read-only (submitted, approved).
 // - The active detector (GET /api/inference/status/) and why it was chosen are shown.
 // The rules (which prompts, which box a click picks, which comes next) are in ai/predictions.js.
 
