@@ -55,8 +55,8 @@ def box_create(
 ) -> Box:
     """Create a box on a frame (version 1); `action` lets the accept-an-AI-box flow record `accept`.
     `client_key` makes the create idempotent: see `box_create_once`."""
-    ensure_frame_editable(image=image, user=user)
-    frame_start(image=image, user=user)
+    status = ensure_frame_editable(image=image, user=user)
+    frame_start(image=image, user=user, status=status)
     box = Box(
         client_key=client_key,
         image=image,
@@ -121,11 +121,11 @@ def box_lock_current(box: Box, *, version: int, user) -> Box:
     """Lock the frame, then the box, for a change by `user`: the frame must be one they may still
     edit, the box live at `version` (else StaleVersion with the current box); a `new` frame
     becomes `in_progress`."""
-    ensure_frame_editable(image=box.image, user=user)
+    status = ensure_frame_editable(image=box.image, user=user)
     locked = box_lock(box.pk, known=box)
     if locked.deleted or locked.version != version:
         raise StaleVersion(current=locked)
-    frame_start(image=locked.image, user=user)
+    frame_start(image=locked.image, user=user, status=status)
     return locked
 
 

@@ -15,23 +15,32 @@ from annotations.services.review import image_status_broadcast_on_commit
 APPROVED_LOCKED = "This frame is approved and locked; ask a reviewer to reopen it."
 
 
-def ensure_frame_editable(*, image: Image, user) -> None:
+def ensure_frame_editable(*, image: Image, user) -> str:
     """Lock the frame (`frame_lock`, first in the lock order) and refuse (409) an annotator's change
     to an approved frame; reviewers, managers and staff may edit.
 
     The status is read under the frame lock, held until commit, so a concurrent approval waits
     for this write instead of being overtaken by it. Every service that changes a frame's
     annotations (boxes, undo/redo, accepting AI boxes) calls this before locking anything else.
+    Returns that status (for `frame_start`).
     """
-    if frame_lock(image) != ImageStatus.APPROVED:
-        return
+    status = frame_lock(image)
+    if status != ImageStatus.APPROVED:
+        return status
     role = role_in_project(user=user, project_id=image.project_id)
     if role is None or ROLE_RANK[role] < ROLE_RANK[Role.REVIEWER]:
         raise Conflict(APPROVED_LOCKED)
+    return status
 
 
-def frame_start(*, image: Image, user) -> bool:
-    """Move a frame from `new` to `in_progress` (first edit); True when this call moved it."""
+def frame_start(*, image: Image, user, status: str | None = None) -> bool:
+    """Move a frame from `new` to `in_progress` (first edit); True when this call moved it.
+
+    `status` is the frame's status as `ensure_frame_editable` read it under the frame lock (held
+    until commit): any other than `new` cannot change meanwhile, so there is nothing to write and
+    the write path saves its UPDATE."""
+    if status is not None and status != ImageStatus.NEW:
+        return False
     # Decided by the database, not by `image.status`: the instance may hold a status from a
     # transaction that was rolled back since.
     moved = Image.objects.filter(pk=image.pk, status=ImageStatus.NEW).update(
