@@ -315,6 +315,8 @@ if INFERENCE_EXECUTION not in {"worker", "embedded", "thread"}:
     INFERENCE_EXECUTION = "worker" if REDIS_URL else "embedded"
 INFERENCE_MEMORY_DELAY = float(os.environ.get("INFERENCE_MEMORY_DELAY", 1))  # the tests' slow in-memory detector
 EVALUATION_WINDOW = int(os.environ.get("EVALUATION_WINDOW", 8))  # frames an evaluation keeps in flight
+# Seconds an evaluation's finished job is kept before it is deleted, so its worker is done with it.
+EVALUATION_JOB_GRACE_SECONDS = float(os.environ.get("EVALUATION_JOB_GRACE_SECONDS", 3))
 # Periodic work of the job-running process (inference/periodic.py): its tick (0: off) and each chore's interval.
 PERIODIC_WORK_SECONDS = float(os.environ.get("PERIODIC_WORK_SECONDS", 2))
 PERIODIC_REAP_SECONDS = float(os.environ.get("PERIODIC_REAP_SECONDS", 5))

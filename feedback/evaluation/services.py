@@ -152,9 +152,12 @@ def evaluation_step(*, evaluation: Evaluation, progress=None) -> bool:
     if not beat.update(heartbeat_at=timezone.now()):
         return True  # cancelled (or taken over): stop here, finished frames are kept
     changed = _collect(evaluation)
+    _jobs_release(evaluation)
     open_frames = EvaluationFrame.objects.filter(evaluation=evaluation, status__in=(FrameStatus.PENDING,
                                                                                       FrameStatus.SUBMITTED))
     if not open_frames.exists():
+        while _jobs_release(evaluation):  # the last jobs' grace: at most EVALUATION_JOB_GRACE_SECONDS
+            time.sleep(0.2)
         _finish(evaluation)
         return True
     _submit(evaluation)
@@ -213,12 +216,30 @@ def _collect(evaluation: Evaluation) -> int:
                 counter = "frames_failed"
             frame.save(update_fields=["detections", "seconds", "status", "error"])
             Evaluation.objects.filter(pk=evaluation.pk).update(**{counter: F(counter) + 1})
-            # The evaluation keeps the boxes and the time: its job must not count as pre-annotation
-            # in the AI audit, leave pending AI boxes on the frame, or make one MLflow run per frame.
-            TrackingOutbox.objects.filter(key=f"detection_job:{job.pk}", sent_at__isnull=True).delete()
-            job.delete()
     _progress_on_commit(evaluation)
     return len(finished)
+
+
+def _job_grace() -> float:
+    return float(settings.EVALUATION_JOB_GRACE_SECONDS)
+
+
+def _jobs_release(evaluation: Evaluation) -> int:
+    """Delete the evaluation's jobs that ended more than a grace ago; returns how many are left.
+
+    The grace is EVALUATION_JOB_GRACE_SECONDS (3). The evaluation keeps the jobs' boxes and times: its
+    jobs must not count as pre-annotation in the AI audit, leave AI boxes on the frames, or each
+    make an MLflow run. The grace lets the worker finish with a job (its last read, its run queued
+    after commit) before the row goes.
+    """
+    ended = DetectionJob.objects.filter(pk__in=EvaluationFrame.objects.filter(
+        evaluation=evaluation, status__in=(FrameStatus.DONE, FrameStatus.FAILED), job__isnull=False).values("job"))
+    cutoff = timezone.now() - timedelta(seconds=_job_grace())
+    ids = list(ended.filter(finished_at__lte=cutoff).values_list("pk", flat=True))
+    if ids:
+        TrackingOutbox.objects.filter(key__in=[f"detection_job:{pk}" for pk in ids], sent_at__isnull=True).delete()
+        DetectionJob.objects.filter(pk__in=ids).delete()
+    return ended.count() - len(ids)
 
 
 def _detector_check(evaluation: Evaluation, job: DetectionJob) -> None:

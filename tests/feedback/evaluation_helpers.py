@@ -7,7 +7,7 @@ from inference.detectors import get_detector
 from inference.detectors.base import Detection
 from inference.models import DetectionJob, JobStatus
 from inference.services import job_run
-from inference.status import STATUS_KEY
+from inference.status import STATUS_KEY, worker_status_publish
 
 KNOWN_BACKEND = "tests.feedback.evaluation_helpers.KnownBoxesDetector"
 
@@ -45,7 +45,8 @@ def known_detector(settings):
 
 
 def run_queued_jobs() -> int:
-    """What an inference worker does with the queued jobs; returns how many ran."""
+    """What an inference worker does with the queued jobs (and its status report); returns how many ran."""
+    worker_status_publish()
     ids = list(DetectionJob.objects.filter(status=JobStatus.QUEUED).order_by("id").values_list("pk", flat=True))
     for pk in ids:
         job_run(job_id=pk)
