@@ -126,11 +126,15 @@ def _prepare(evaluation: Evaluation) -> None:
         evaluation.save(update_fields=["dataset_version", "ground_truth", "frames"])
 
 
+POLL_MAX_SECONDS = 0.5  # the window keeps the workers fed, so a quiet driver can wait this long
+
+
 def evaluation_run(*, evaluation_id: int, progress=None, poll: float = 0.05, idle=None) -> Evaluation | None:
     """Drive a queued evaluation to its end (done, failed or cancelled); None if it was not queued.
 
     `progress(done, total)` is called as frames finish (the command's tqdm bar); `idle()` runs
-    between rounds (default: sleep `poll` seconds while the workers run the jobs).
+    between rounds (default: sleep while the workers run the jobs, from `poll` seconds doubling
+    up to POLL_MAX_SECONDS while no frame finishes, so the driver takes no CPU from them).
     """
     evaluation = _claim(evaluation_id)
     if evaluation is None:
@@ -138,19 +142,27 @@ def evaluation_run(*, evaluation_id: int, progress=None, poll: float = 0.05, idl
     try:
         if evaluation.ground_truth is None:
             _prepare(evaluation)
-        while not evaluation_step(evaluation=evaluation, progress=progress):
-            idle() if idle is not None else time.sleep(poll)
+        wait = poll
+        while True:
+            finished, changed = _round(evaluation, progress)
+            if finished:
+                break
+            if idle is not None:
+                idle()
+                continue
+            time.sleep(wait)
+            wait = poll if changed else min(POLL_MAX_SECONDS, wait * 2)
     except Exception as error:  # any failure becomes the evaluation's reason, shown to the user
         logger.exception("Evaluation %s failed", evaluation_id)
         _fail(evaluation, getattr(error, "detail", None) or str(error) or type(error).__name__)
     return Evaluation.objects.get(pk=evaluation_id)
 
 
-def evaluation_step(*, evaluation: Evaluation, progress=None) -> bool:
-    """One round: beat, collect finished jobs, submit up to the window; True once the evaluation ended."""
+def _round(evaluation: Evaluation, progress) -> tuple[bool, bool]:
+    """One round: beat, collect finished jobs, submit up to the window; (ended, some frame finished)."""
     beat = Evaluation.objects.filter(pk=evaluation.pk, status=EvaluationStatus.RUNNING)
     if not beat.update(heartbeat_at=timezone.now()):
-        return True  # cancelled (or taken over): stop here, finished frames are kept
+        return True, False  # cancelled (or taken over): stop here, finished frames are kept
     changed = _collect(evaluation)
     _jobs_release(evaluation)
     open_frames = EvaluationFrame.objects.filter(evaluation=evaluation, status__in=(FrameStatus.PENDING,
@@ -159,13 +171,13 @@ def evaluation_step(*, evaluation: Evaluation, progress=None) -> bool:
         while _jobs_release(evaluation):  # the last jobs' grace: at most EVALUATION_JOB_GRACE_SECONDS
             time.sleep(0.2)
         _finish(evaluation)
-        return True
+        return True, bool(changed)
     _submit(evaluation)
     if changed:
         evaluation.refresh_from_db(fields=["frames_done", "frames_failed", "frames"])
         if progress is not None:
             progress(evaluation.frames_done + evaluation.frames_failed, evaluation.frames)
-    return False
+    return False, bool(changed)
 
 
 def _prompts_by_label_id(evaluation: Evaluation, prompts: dict | None = None) -> dict[str, list[int]]:
