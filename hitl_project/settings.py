@@ -270,6 +270,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 512 * 1024 * 1024))
 UPLOAD_MAX_FILES = int(os.environ.get("UPLOAD_MAX_FILES", 10_000))
+# Large files come in chunks (services/chunked_uploads.py), assembled on disk, never in one request.
+UPLOAD_CHUNK_MAX_BYTES = int(os.environ.get("UPLOAD_CHUNK_MAX_BYTES", 8 * 1024 * 1024))  # under DATA_UPLOAD_MAX_MEMORY_SIZE
+UPLOAD_PARTIAL_DIR = Path(os.environ.get("UPLOAD_PARTIAL_DIR", VAR_DIR / "uploads-partial"))
+UPLOAD_PARTIAL_MAX_AGE = int(os.environ.get("UPLOAD_PARTIAL_MAX_AGE", 24 * 3600))
 IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", 80_000_000))
 IMAGE_MAX_BYTES = int(os.environ.get("IMAGE_MAX_BYTES", 64 * 1024 * 1024))
 

@@ -11,6 +11,7 @@ from tests.factories import ImageFactory, LabelFactory, MembershipFactory, Proje
 def media_root(settings, tmp_path):
     """Every test writes media under its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.UPLOAD_PARTIAL_DIR = tmp_path / "uploads-partial"
     settings.DVC_REPO_DIR = tmp_path / "datasets"
     settings.DVC_REMOTE_URL = str(tmp_path / "dvc-remote")
     return settings.MEDIA_ROOT

@@ -34,7 +34,7 @@ from annotations.filters import ImageFilter
 from annotations.models import ImageStatus, Role
 from annotations.selectors.images import image_with_details, images_annotated, images_for_project
 from annotations.exports.coco import coco_annotations_import
-from annotations.services.ingest import images_ingest
+from annotations.services.ingest import IngestResult, images_ingest
 from annotations.services.thumbnails import THUMB_SIZES, thumbnail_get
 
 CONTENT_TYPES = {
@@ -97,6 +97,13 @@ class UploadInput(serializers.Serializer):
     )
 
 
+def order_of(data) -> str:
+    order = (data.get("order") if hasattr(data, "get") else None) or "name"
+    if order not in ("name", "given"):
+        raise InvalidInput("order must be `name` or `given`.", order=["Choose name or given."])
+    return order
+
+
 class ProjectImagesApi(APIView):
     parser_classes = [MultiPartParser]
 
@@ -132,16 +139,18 @@ class ProjectImagesApi(APIView):
             raise PayloadTooLarge("The form fields are too large; send the frames as files.") from None
         if not uploads:
             raise InvalidInput("Send the image or zip as the multipart field `file`.", file=["No file was sent."])
-        order = request.data.get("order") or "name"
-        if order not in ("name", "given"):
-            raise InvalidInput("order must be `name` or `given`.", order=["Choose name or given."])
+        order = order_of(request.data)
         result = images_ingest(project=project, user=request.user, files=[(f.name, f) for f in uploads], order=order)
-        new_ids = [image.pk for image in result.images]
-        fresh = images_annotated(project.images.filter(pk__in=new_ids), user=request.user)
-        return Response(
-            {"images": ImageOutput(fresh, many=True).data, "duplicates": result.duplicates, "skipped": result.skipped},
-            status=status.HTTP_201_CREATED,
-        )
+        return upload_answer(project, request.user, result)
+
+
+def upload_answer(project, user, result: IngestResult) -> Response:
+    """201 with UploadOutput: the frames just stored (as the list shows them), duplicates, skipped."""
+    fresh = images_annotated(project.images.filter(pk__in=[image.pk for image in result.images]), user=user)
+    return Response(
+        {"images": ImageOutput(fresh, many=True).data, "duplicates": result.duplicates, "skipped": result.skipped},
+        status=status.HTTP_201_CREATED,
+    )
 
 
 class ProjectCocoApi(APIView):

@@ -29,7 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.access import label_get_for_user, project_get_for_user
-from annotations.api import images
+from annotations.api import images, uploads
 from annotations.api.pagination import Pagination
 from annotations.converters import MAX_ID
 from annotations.errors import InvalidInput
@@ -336,4 +336,5 @@ urlpatterns = [
     path("labels/<id:pk>/", LabelDetailApi.as_view(), name="label-detail"),
     path("projects/<id:project_id>/labels/order/", LabelOrderApi.as_view(), name="project-labels-order"),
     *images.urlpatterns,
+    *uploads.urlpatterns,
 ]

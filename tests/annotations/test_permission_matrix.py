@@ -78,6 +78,20 @@ def _evaluation_done(world, user):
 
 
 P = lambda suffix: lambda w: f"/api/projects/{w['project'].pk}/{suffix}"  # noqa: E731
+U = lambda suffix: lambda w: f"/api/projects/{w['project'].pk}/uploads/{w.get('upload_id', '0' * 32)}/{suffix}"  # noqa: E731
+
+
+def _upload_opened(world, user, data=b""):
+    from annotations.services.chunked_uploads import chunk_write, upload_open
+
+    upload = upload_open(project=world["project"], user=user, name="new.png", size=max(len(data), 100))
+    if data:
+        chunk_write(upload, offset=0, data=data)
+    world["upload_id"] = upload.id
+
+
+def _upload_sent(world, user):
+    _upload_opened(world, user, png_bytes(32, 32, (251, 2, 98)))
 I = lambda suffix: lambda w: f"/api/images/{w['image'].pk}/{suffix}"  # noqa: E731
 
 ROWS = [
@@ -107,6 +121,13 @@ ROWS = [
     Row("GET", "api/projects/<id:project_id>/images/", P("images/"), A, 200),
     Row("POST", "api/projects/<id:project_id>/images/", P("images/"), M, 201, multipart=True,
         body=lambda w, u: {"file": _png_upload()}),
+    Row("POST", "api/projects/<id:project_id>/uploads/", P("uploads/"), M, 201,
+        body=lambda w, u: {"name": "big.zip", "size": 100}),
+    Row("PUT", "api/projects/<id:project_id>/uploads/<str:upload_id>/chunks/", U("chunks/?offset=0"), M, 200,
+        prepare=_upload_opened, body=lambda w, u: {"a": 1}),
+    Row("DELETE", "api/projects/<id:project_id>/uploads/<str:upload_id>/", U(""), M, 204, prepare=_upload_opened),
+    Row("POST", "api/projects/<id:project_id>/uploads/<str:upload_id>/complete/", U("complete/"), M, 201,
+        prepare=_upload_sent),
     Row("GET", "api/images/<id:pk>/", I(""), A, 200),
     Row("GET", "api/images/<id:pk>/file/", I("file/"), A, 200),
     # --- boxes and history (A1)
