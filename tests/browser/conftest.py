@@ -113,6 +113,7 @@ class DaphneServer:
             "DJANGO_SETTINGS_MODULE": "hitl_project.settings",
             "MEDIA_ROOT": str(self.media_root),
             "DVC_REPO_DIR": str(self.media_root.parent / "datasets"),
+            "UPLOAD_PARTIAL_DIR": str(self.media_root.parent / "uploads-partial"),
             # Runs the server sends (evaluations) go to a store of the session, never the repo's var/.
             "MLFLOW_TRACKING_URI": f"sqlite:///{self.media_root.parent / 'mlflow.db'}",
             "MLFLOW_ARTIFACT_ROOT": str(self.media_root.parent / "mlflow-artifacts"),
@@ -181,6 +182,7 @@ def daphne_server(django_db_setup, tmp_path_factory):
 def live_url(request, daphne_server, transactional_db, settings, media_root):
     """Base URL of the live server; the test's writes are committed and its media is the server's."""
     settings.MEDIA_ROOT = daphne_server.media_root
+    settings.UPLOAD_PARTIAL_DIR = daphne_server.media_root.parent / "uploads-partial"
     start = daphne_server.log_size()
     yield daphne_server.url
     report = getattr(request.node, "rep_call", None)

@@ -3,6 +3,7 @@
 import io
 import os
 import random
+import time
 
 import pytest
 from PIL import Image as PILImage
@@ -12,6 +13,12 @@ from tests.annotations.upload_helpers import zip_bytes
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory, png_bytes
 
 pytestmark = pytest.mark.browser
+
+
+def partial_uploads(settings) -> list[str]:
+    """Partial chunked uploads the live server holds (none once each is completed or cancelled)."""
+    root = settings.UPLOAD_PARTIAL_DIR
+    return sorted(os.listdir(root)) if root.exists() else []
 
 
 def noise_png(seed: int, size=(64, 48)) -> bytes:
@@ -164,3 +171,43 @@ def test_images_with_their_coco_file_arrive_with_their_boxes(manager_on_empty_pr
     wait_for_js(page, "() => document.querySelector(\"[data-testid=upload-item][data-name='instances.json']\").dataset.status === 'stored'")
     assert coco_item.locator(".upload-status").inner_text() == "COCO: 1 box added, 1 label"
     assert Box.objects.get(image__project=project).image.original_name == "f2.png"
+
+
+def test_a_large_zip_goes_up_in_chunks_and_a_cancelled_one_leaves_no_partial_file(
+    manager_on_empty_project, wait_for_js, tmp_path, settings
+):
+    project, open_page = manager_on_empty_project
+    page = open_page()
+    page.locator("[data-testid=drop-zone]").wait_for()
+    # Force chunking on a small file: over 10 kB goes in chunks of 16 kB.
+    page.evaluate("() => Object.assign(document.querySelector('[data-testid=upload-panel]').dataset, {chunkOver: '10000', chunkBytes: '16000'})")
+    chunks, posts = [], []
+    page.on("request", lambda r: "/chunks/" in r.url and chunks.append((r.method, r.url.rsplit("=", 1)[1])))
+    page.on("request", lambda r: r.method == "POST" and "/images/" in r.url and posts.append(r.url))
+    archive = tmp_path / "harbour.zip"
+    archive.write_bytes(zip_bytes({f"frame{i}.png": noise_png(i) for i in (3, 10, 1, 2)}))
+    page.set_input_files("[data-testid=upload-files]", str(archive))
+    wait_for_js(page, "() => document.querySelector('[data-testid=upload-item]').dataset.status === 'stored'", timeout=30)
+    size = archive.stat().st_size
+    assert chunks == [("PUT", str(offset)) for offset in range(0, size, 16000)] and len(chunks) > 1
+    assert posts == []  # not the one-request path
+    assert page.locator("[data-testid=upload-item] .upload-status").inner_text() == "4 frames stored"
+    names = list(Image.objects.filter(project=project).order_by("frame_index").values_list("original_name", flat=True))
+    assert names == ["frame1.png", "frame2.png", "frame3.png", "frame10.png"]
+    assert partial_uploads(settings) == []
+
+    # Cancelled part-way: the partial upload is deleted on the server, nothing is stored.
+    bigger = tmp_path / "more.zip"
+    bigger.write_bytes(zip_bytes({f"g{i}.png": noise_png(100 + i, (128, 96)) for i in range(6)}))
+    throttle_upload(page, 30_000)
+    page.set_input_files("[data-testid=upload-files]", str(bigger))
+    wait_for_js(page, "() => Number(document.querySelector('[data-testid=upload-overall]').getAttribute('aria-valuenow')) > 0")
+    page.get_by_role("button", name="Cancel upload").click()
+    wait_for_js(page, "() => document.querySelector('[data-testid=upload-panel]').dataset.state === 'idle'")
+    assert page.locator("[data-testid=upload-item]").get_attribute("data-status") == "cancelled"
+    deadline = time.monotonic() + 10
+    while partial_uploads(settings) and time.monotonic() < deadline:  # the DELETE follows the abort
+        time.sleep(0.1)
+    assert partial_uploads(settings) == []
+    assert Image.objects.filter(project=project).count() == 4
+    assert page.js_errors == []

@@ -118,14 +118,15 @@ export function createHttp({ fetchImpl = null, xhrImpl = null, cookie = defaultC
   }
 
   /**
-   * POST a FormData with upload progress (fetch cannot report bytes sent, XMLHttpRequest can).
+   * POST a FormData (or PUT a Blob: one chunk of a large file) with upload progress (fetch
+   * cannot report bytes sent, XMLHttpRequest can).
    * Resolves {ok, status, body} like request(); never throws. Aborting through `signal` resolves
    * {ok: false, status: 0, aborted: true}. No retries: the uploader decides what to send again.
    * @param {string} url
-   * @param {FormData} form
-   * @param {{onProgress?: (loaded: number, total: number) => void, signal?: AbortSignal}} [options]
+   * @param {FormData|Blob} form
+   * @param {{onProgress?: (loaded: number, total: number) => void, signal?: AbortSignal, method?: string}} [options]
    */
-  function upload(url, form, { onProgress = null, signal = null } = {}) {
+  function upload(url, form, { onProgress = null, signal = null, method = "POST" } = {}) {
     const Xhr = xhrImpl || globalThis.XMLHttpRequest;
     return new Promise((resolve) => {
       const xhr = new Xhr();
@@ -134,7 +135,7 @@ export function createHttp({ fetchImpl = null, xhrImpl = null, cookie = defaultC
         resolve(result);
       };
       if (signal?.aborted) return resolve({ ok: false, status: 0, aborted: true, body: { detail: "Cancelled." } });
-      xhr.open("POST", url.startsWith("/") ? url : `${base}/${url}`);
+      xhr.open(method, url.startsWith("/") ? url : `${base}/${url}`);
       xhr.setRequestHeader("Accept", "application/json");
       xhr.setRequestHeader("X-CSRFToken", csrfFromCookie(cookie()) || meta());
       xhr.withCredentials = true;

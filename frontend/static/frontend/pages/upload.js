@@ -1,11 +1,13 @@
 // "Add frames" on the project page (managers): drop or pick images, zips or a folder; they go
-// up in natural name order, a few files per request (a zip alone), with a bar per file and one
-// overall (bytes sent, frames stored), cancellable; a failed file is retried on its own.
+// up in natural name order, a few files per request (a zip alone; a large file in chunks,
+// upload_chunked.js), with a bar per file and one overall (bytes sent, frames stored),
+// cancellable; a failed file is retried on its own.
 // The rules (order, chunks, plurals) are in upload_plan.js; this module only drives the DOM.
 import { pageHttp } from "../lib/http.js";
 import { h, clear } from "../lib/dom.js";
 import { plural } from "../lib/constants.js";
 import { kindOf, planChunks, selectFiles, shareProgress, summary } from "./upload_plan.js";
+import { CHUNK_BYTES, CHUNK_OVER, sendInChunks } from "./upload_chunked.js";
 
 const STATUS_TEXT = {
   queued: "waiting",
@@ -160,17 +162,30 @@ export function uploadPanel({ projectId, empty, onStored }) {
     }
   }
 
+  /** A large file alone goes in chunks; `data-chunk-over` / `data-chunk-bytes` on the panel override the sizes. */
+  function inChunks(chunk) {
+    return chunk.length === 1 && chunk[0].size > (Number(section.dataset.chunkOver) || CHUNK_OVER);
+  }
+
   async function send(chunk, signal, { split }) {
     chunk.forEach((item) => setStatus(item, "sending"));
     const form = new FormData();
     for (const item of chunk) form.append("file", item.file, item.name);
-    const result = await pageHttp.upload(`/api/projects/${projectId}/images/`, form, {
-      signal,
-      onProgress: (loaded) => {
-        shareProgress(chunk, loaded).forEach((sent, i) => setSent(chunk[i], sent));
-        renderOverall();
-      },
-    });
+    const progress = (loaded) => {
+      shareProgress(chunk, loaded).forEach((sent, i) => setSent(chunk[i], sent));
+      renderOverall();
+    };
+    const result = inChunks(chunk)
+      ? await sendInChunks({
+          http: pageHttp,
+          projectId,
+          file: chunk[0].file,
+          name: chunk[0].name,
+          chunkBytes: Number(section.dataset.chunkBytes) || CHUNK_BYTES,
+          signal,
+          onProgress: progress,
+        })
+      : await pageHttp.upload(`/api/projects/${projectId}/images/`, form, { signal, onProgress: progress });
     if (result.aborted) {
       chunk.forEach((item) => {
         setSent(item, 0);
