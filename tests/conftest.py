@@ -4,6 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotations.models import Role
+from tests.channel_layers import RecordingChannelLayer
 from tests.factories import ImageFactory, LabelFactory, MembershipFactory, ProjectFactory, UserFactory
 
 
@@ -97,10 +98,12 @@ def fast_password_hashing(request, settings):
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """Every broadcast that actually leaves (i.e. after commit), as (group, type, payload)."""
+def sent(settings, monkeypatch):
+    """Every broadcast that actually leaves (i.e. after commit), as (group, type, payload), read off
+    the channel layer (an in-memory one that records its group messages)."""
     messages = []
-    monkeypatch.setattr("annotations.broadcast.broadcast", lambda g, t, p: messages.append((g, t, p)))
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "tests.channel_layers.RecordingChannelLayer"}}
+    monkeypatch.setattr(RecordingChannelLayer, "log", messages)
     return messages
 
 
