@@ -5,8 +5,10 @@
 Starts a Daphne on a fresh project (database created and migrated if missing; media in a
 temporary folder) and uploads the same frames twice:
 
-1. **zip** — one zip of every frame (noise JPEGs, ~200 kB each, so ~200 MB), sent alone in one
-   request, as the upload panel sends a zip;
+1. **zip** — one zip of every frame (noise JPEGs, ~200 kB each, so ~200 MB), sent as the upload
+   panel sends a file over 8 MB: in 4 MB chunks (`pages/upload_chunked.js`: open, PUT each chunk,
+   complete). `--zip-one-request` sends it in one request instead (before chunking: 1,000 frames,
+   177 MB → 2,456 MB peak web RSS, since Daphne buffers the whole body);
 2. **files** — the frames as single files, in the requests the upload panel plans
    (`pages/upload_plan.js`: at most 16 files and 8 MB per request).
 
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from api_boxes import daphne_start, database_ensure, django_setup  # noqa: E402  (bench/ is not a package)
 
 MAX_FILES, MAX_BYTES = 16, 8 * 1024 * 1024  # the browser's plan (frontend/static/frontend/pages/upload_plan.js)
+CHUNK_BYTES = 4 * 1024 * 1024  # pages/upload_chunked.js
 
 
 def parse_args():
@@ -41,6 +44,7 @@ def parse_args():
     parser.add_argument("--redis-url", default="", help="channel layer of the started Daphne; '' for in-memory")
     parser.add_argument("--conn-max-age", default="60")
     parser.add_argument("--pool-size", default="0")
+    parser.add_argument("--zip-one-request", action="store_true", help="the zip in one request, as before chunking")
     return parser.parse_args()
 
 
@@ -109,6 +113,35 @@ def chunks(paths: list[Path]) -> list[list[Path]]:
     return out + ([current] if current else [])
 
 
+def upload_chunked(session, base: str, path: Path, pid: int) -> dict:
+    """One file as the browser sends a large one: open, PUT 4 MB chunks at their offsets, complete."""
+    sampler = PeakRss(pid)
+    sampler.start()
+    started = time.perf_counter()
+    size = path.stat().st_size
+    opened = session.post(f"{base}uploads/", json={"name": path.name, "size": size})
+    opened.raise_for_status()
+    upload_id, step = opened.json()["upload_id"], min(CHUNK_BYTES, opened.json()["chunk_size"])
+    requests_made = 1
+    with path.open("rb") as stream:
+        for offset in range(0, size, step):
+            chunk = session.put(
+                f"{base}uploads/{upload_id}/chunks/?offset={offset}", data=stream.read(step),
+                headers={"Content-Type": "application/octet-stream"},
+            )
+            requests_made += 1
+            if chunk.status_code != 200:
+                raise SystemExit(f"{chunk.status_code}: {chunk.text[:500]}")
+    response = session.post(f"{base}uploads/{upload_id}/complete/", json={})
+    requests_made += 1
+    if response.status_code != 201:
+        raise SystemExit(f"{response.status_code}: {response.text[:500]}")
+    elapsed = time.perf_counter() - started
+    before, peak = sampler.stop()
+    stored = len(response.json()["images"])
+    return {"seconds": elapsed, "requests": requests_made, "stored": stored, "rss_before": before, "rss_peak": peak}
+
+
 def upload(session, url: str, batches: list[list[Path]], pid: int) -> dict:
     sampler = PeakRss(pid)
     sampler.start()
@@ -147,6 +180,7 @@ def main():
             for path in reversed(paths):  # out of order on purpose: the server sorts naturally
                 out.write(path, path.name)
     total = sum(p.stat().st_size for p in paths)
+    os.environ["UPLOAD_PARTIAL_DIR"] = f"{media_root}-partial"  # the started Daphne assembles chunks there
     process = daphne_start(args, media_root, args.port)
     base = f"http://127.0.0.1:{args.port}/api/projects"
     try:
@@ -154,7 +188,11 @@ def main():
         session.headers["Authorization"] = f"Token {token}"
         session.get(f"{base}/{zip_project}/").raise_for_status()  # warm-up
         results = {
-            "zip": upload(session, f"{base}/{zip_project}/images/", [[archive]], process.pid),
+            "zip": (
+                upload(session, f"{base}/{zip_project}/images/", [[archive]], process.pid)
+                if args.zip_one_request
+                else upload_chunked(session, f"{base}/{zip_project}/", archive, process.pid)
+            ),
             "files": upload(session, f"{base}/{files_project}/images/", chunks(paths), process.pid),
         }
     finally:
