@@ -1,7 +1,7 @@
 """Benchmark: detection in the embedded worker process (issue 11) — crashes, restarts, latency, memory.
 
     python bench/worker_process.py [--database postgres://postgres@127.0.0.1:5432/h_worker_bench]
-                                   [--prompts 10] [--megapixels 80]
+                                   [--prompts 10] [--megapixels 80] [--team-redis redis://…/N]
 
 Starts a real Daphne without Redis (the embedded default: it supervises one spawned worker)
 on a fresh bench database and talks to it as the browser does (REST + websocket). Prints:
@@ -13,6 +13,8 @@ on a fresh bench database and talks to it as the browser does (REST + websocket)
 - latency per prompt for OpenCV (and the moondream stand-in of the tests): in this process
   on the bare detector (what the web process used to run itself), and through the worker
   process — started → last `detection.result` at the websocket, divided by the prompts;
+- with `--team-redis`, the same crash figures for a `runworker inference` (its supervised child
+  crashes; the runworker keeps its pid) and the status endpoint's answer time;
 - peak RSS (VmHWM) of the web process and of the worker after an N-megapixel `person` job
   (before the move, one process: 639 MB).
 """
@@ -186,6 +188,55 @@ async def opencv_figures(folder: Path, frames, token, cookie, astronaut, prompts
                   f"(before, one process: 639 MB)")
 
 
+def status_ms(port: int, token: str, repeat: int = 20) -> float:
+    """Median GET /api/inference/status/: answered from the worker's report, no detector built."""
+    times = []
+    for _ in range(repeat):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/inference/status/",
+                                         headers={"Authorization": f"Token {token}"})
+        started = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2] * 1000
+
+
+async def team_figures(folder: Path, frames, token, cookie, redis: str) -> None:
+    """Team mode: a Daphne on Redis and a `runworker inference` whose supervised child crashes."""
+    import subprocess
+
+    from django.db import connection
+
+    from tests.live.daphne import database_url
+
+    stamp = folder / "team-crash-stamp"
+    env = {"INFERENCE_BACKEND": "tests.inference.faulty.FaultyDetector", "INFERENCE_JOB_MAX_ATTEMPTS": "1",
+           "FAULTY_CRASH_STAMP": str(stamp), "REDIS_URL": redis}
+    log = folder / "runworker.log"
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "runworker", "inference"], cwd=REPO, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        env={**os.environ, **env, "DATABASE_URL": database_url(connection.settings_dict), "LOG_LEVEL": "INFO"},
+    )
+    try:
+        with Server(env, folder) as server:
+            await server.job(frames["plain"].pk, ["face"], token, cookie)
+            print(f"team: status answer (median of 20)  {status_ms(server.port, token):.1f} ms")
+            crashes = []
+            for _ in range(3):
+                messages = await server.job(frames["plain"].pk, ["segfault"], token, cookie)
+                arrived, failed = next((t, m) for t, m in messages if m["type"] == "detection.failed")
+                crashes.append(arrived - float(stamp.read_text()))
+                await server.job(frames["plain"].pk, ["face"], token, cookie)
+            print(f"team: crash → detection.failed     {', '.join(f'{c * 1000:.0f}' for c in crashes)} ms "
+                  f"({failed['reason']})")
+            starts = [float(x) for x in re.findall(r"Started the detector process \d+ in ([\d.]+) s", log.read_text())]
+            print(f"team: child start, then restarts   {', '.join(f'{x:.2f}' for x in starts)} s; "
+                  f"runworker pid {worker.pid} alive: {worker.poll() is None}")
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
 async def tiny_figures(folder: Path, frames, token, cookie, astronaut, prompts) -> None:
     """The moondream backend on the tests' stand-in model (the published structure, tiny weights)."""
     from inference.detectors.moondream import MoondreamDetector
@@ -210,6 +261,7 @@ def main():
     parser.add_argument("--prompts", type=int, default=10)
     parser.add_argument("--megapixels", type=float, default=80)
     parser.add_argument("--skip-tiny", action="store_true")
+    parser.add_argument("--team-redis", help="also measure team mode: a runworker on this Redis (e.g. redis://127.0.0.1:6379/9)")
     args = parser.parse_args()
     ensure_database(args.database)
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as tmp:
@@ -217,6 +269,8 @@ def main():
         os.environ.update(HF_HUB_OFFLINE="1", HF_HOME=str(folder / "hf-home"))  # before huggingface_hub loads
         setup(args.database, folder / "media")
         frames, token, cookie, astronaut = fixtures(args.megapixels)
+        if args.team_redis:
+            asyncio.run(team_figures(folder, frames, token, cookie, args.team_redis))
         asyncio.run(opencv_figures(folder, frames, token, cookie, astronaut, OPENCV_PROMPTS[: args.prompts]))
         if not args.skip_tiny:
             asyncio.run(tiny_figures(folder, frames, token, cookie, astronaut.convert("RGB"), TINY_PROMPTS[: args.prompts]))

@@ -1,9 +1,15 @@
-"""The web process's supervisor of its one embedded worker process (no `REDIS_URL`).
+"""The supervisor of the one spawned process that runs detectors, in both modes.
+
+- Embedded (no `REDIS_URL`): the web process's `supervisor`. The child is spawned when the first
+  job is submitted and relays what it sends (the services' broadcasts, in order) to this
+  process's channel layer.
+- Team mode: each `runworker inference` process makes one (its command,
+  `relay=False`, `keep_alive=True`): its child starts at once, uses Redis itself, and the
+  consumer waits in `run()` for each job, so the worker still takes one job at a time.
 
 The child is spawned (never forked: a fork would copy the server's threads, sockets and event
-loop) when the first job is submitted and replaced whenever it dies. One supervisor thread
-owns it: it sends the child one job id at a time, relays what the child sends (the services'
-broadcasts, in order) to this process's channel layer, and watches the child:
+loop) and replaced whenever it dies. One supervisor thread owns it: it sends the child one job
+id at a time and watches it:
 
 - the child dies (SIGSEGV in a native library, an OOM kill, `os._exit`): the job is re-queued
   once on a fresh child, then failed with what happened (`job_worker_lost`);
@@ -16,6 +22,7 @@ the loop is the one `async_to_sync` finds from the request thread that submitted
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -55,12 +62,12 @@ async def _running_loop():
 
 
 class Child:
-    """One spawned worker process and the web process's end of its pipe."""
+    """One spawned worker process and the parent's end of its pipe."""
 
-    def __init__(self):
+    def __init__(self, *, relay: bool = True):
         self.conn, child_conn = multiprocessing.Pipe()
         self.process = multiprocessing.get_context("spawn").Process(
-            target=child_main, args=(child_conn,), name="inference-worker", daemon=True
+            target=child_main, args=(child_conn, os.getpid(), relay), name="inference-worker", daemon=True
         )
         started = time.perf_counter()
         self.process.start()
@@ -88,9 +95,14 @@ class Child:
 
 
 class Supervisor:
-    """Runs embedded jobs in a child process, one at a time, in the order they were submitted."""
+    """Runs jobs in a child process, one at a time, in the order they were submitted.
 
-    def __init__(self):
+    `relay`: the child's channel layer is this process (embedded); `keep_alive`: a child runs
+    even with no job, and one that dies idle is replaced (team mode: it does the periodic work).
+    """
+
+    def __init__(self, *, relay: bool = True, keep_alive: bool = False):
+        self.relay, self.keep_alive = relay, keep_alive
         self.child: Child | None = None
         self.starts = 0
         self._inbox_out, self._inbox_in = multiprocessing.Pipe(duplex=False)
@@ -99,16 +111,34 @@ class Supervisor:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: deque[int] = deque()
         self._losses: dict[int, int] = {}
+        self._over: dict[int, threading.Event] = {}  # jobs `run()` waits for
+
+    def start(self) -> None:
+        with self._lock:
+            self._start_thread()
+
+    def _start_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._serve, name="inference-supervisor", daemon=True)
+            self._thread.start()
 
     def submit(self, job_id: int) -> None:
         """Queue a committed job (from any sync thread); starts the supervisor on first use."""
         with self._lock:
             if self._loop is None or not self._loop.is_running():
                 self._loop = async_to_sync(_running_loop)()
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._serve, name="inference-supervisor", daemon=True)
-                self._thread.start()
+            self._start_thread()
             self._inbox_in.send(job_id)
+
+    def run(self, job_id: int) -> None:
+        """Run a job in the child and return once it is over: done, failed, or re-queued after a
+        crash (team mode: the re-queued job goes back to the channel, for any worker)."""
+        over = threading.Event()
+        with self._lock:
+            self._over[job_id] = over
+            self._start_thread()
+            self._inbox_in.send(job_id)
+        over.wait()
 
     # -- the supervisor thread ------------------------------------------------------------
 
@@ -123,8 +153,18 @@ class Supervisor:
     def _step(self) -> None:
         job_id = self._pending.popleft() if self._pending else None
         if job_id is None:
+            if self.keep_alive and self.child is None:
+                self._replace_child()
             self._wait(None, None)
             return
+        try:
+            self._run_in_child(job_id)
+        finally:
+            over = self._over.pop(job_id, None)
+            if over is not None:
+                over.set()
+
+    def _run_in_child(self, job_id: int) -> None:
         if not self._ensure_child(job_id):
             return
         try:
@@ -147,7 +187,7 @@ class Supervisor:
     def _start_child(self) -> None:
         self.child = None
         try:
-            self.child = Child()
+            self.child = Child(relay=self.relay)
         except Exception:
             logger.exception("Starting the detector process failed")
             raise
@@ -217,6 +257,8 @@ class Supervisor:
         reason = exit_reason(exitcode)
         logger.error("The detector process died during job %s: %s", job_id, reason)
         if job_id is None:
+            if self.keep_alive:
+                self._replace_child()
             return
         losses = self._losses[job_id] = self._losses.get(job_id, 0) + 1
         outcome = self._on_server(job_worker_lost, job_id=job_id, reason=reason, retry=losses < max_attempts())

@@ -1,16 +1,16 @@
-"""The process that runs detection jobs, in both modes.
+"""The process that runs detection jobs, in both modes: a child spawned by `inference.supervisor`
+(entry point `inference.child.main`), which calls `child_serve`: `worker_start()`, then
+`job_process` for each job id its parent sends down the pipe.
 
 - Team mode (`REDIS_URL`): `manage.py runworker inference` (`inference/management/commands/
-  runworker.py`) calls `worker_start()`, then `consumers.InferenceWorker` hands every
-  `job.run` message to `job_process`.
-- Embedded default: `inference.supervisor` spawns one child process (entry point
-  `inference.child.main`), which calls `child_serve`: `worker_start()`, then `job_process` for
-  each job id the web process sends down the pipe.
+  runworker.py`) starts a supervisor whose child starts at once, then `consumers.InferenceWorker` hands every
+  `job.run` message to `job_handle`, which runs it in that child and waits for it.
+- Embedded default: the web process's supervisor spawns the child on the first job.
 
 Progress goes out the way every other event does: the services write and broadcast after
-commit. In the child, the channel layer is `ParentLayer`, which passes each send up the pipe
-to the web process; its supervisor sends it on the real layer (in memory or Redis), in order.
-"""
+commit. In the team-mode child that is Redis; in the embedded child the channel layer is
+`ParentLayer`, which passes each send up the pipe to the web process; its supervisor sends it
+on the real layer (in memory or Redis), in order."""
 
 import logging
 import os
@@ -34,10 +34,33 @@ def worker_start() -> None:
         logger.exception("Publishing the worker status failed")
 
 
-def job_process(job_id) -> None:
-    """Run one job and log how it ended; never raises (`job_run` records failures on the job)."""
+def job_id_valid(job_id) -> bool:
     if not isinstance(job_id, int) or isinstance(job_id, bool):
         logger.warning("Ignoring a malformed job id: %r", job_id)
+        return False
+    return True
+
+
+# How this process's `inference` consumer runs a job: in this process (the default, e.g. the
+# consumer driven in-process by a test) or, under `runworker inference`, in its supervised child
+# (the command registers its supervisor's `run`).
+_job_handler = None
+
+
+def job_handler_set(handler) -> None:
+    global _job_handler
+    _job_handler = handler
+
+
+def job_handle(job_id) -> None:
+    """The `inference` consumer's `job.run`: one job at a time, returning once it is over."""
+    if job_id_valid(job_id):
+        (_job_handler or job_process)(job_id)
+
+
+def job_process(job_id) -> None:
+    """Run one job and log how it ended; never raises (`job_run` records failures on the job)."""
+    if not job_id_valid(job_id):
         return
     close_old_connections()
     try:
@@ -84,12 +107,15 @@ class ParentLayer:
         _parent.send(("group_send", group, message))
 
 
-def child_serve(conn) -> None:
-    """The embedded child's loop: run each job id the web process sends; return when it is gone."""
+def child_serve(conn, *, relay: bool = True) -> None:
+    """The spawned child's loop: run each job id the parent sends; return when the parent is gone.
+
+    `relay` (embedded): the web process answers the status endpoint with this process's detector
+    (loaded? why not?), so its status goes up the pipe; in team mode it goes to Redis as before."""
     _parent.conn = conn
     _parent.send(("ready", os.getpid()))  # first: nothing the start-up sends may come before it
-    # The web process answers the status endpoint with this process's detector (loaded? why not?).
-    worker_status_report_to(lambda status: _parent.send(("status", status)))
+    if relay:
+        worker_status_report_to(lambda status: _parent.send(("status", status)))
     worker_start()
     while True:
         try:
