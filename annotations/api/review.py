@@ -38,6 +38,7 @@ class ReviewStateOutput(serializers.Serializer):
     review_comment = serializers.CharField(allow_blank=True)
     submitted_by = UserBrief(allow_null=True)
     reviewed_by = UserBrief(allow_null=True)
+    status_at = serializers.DateTimeField(allow_null=True, help_text="When the frame's status last changed.")
 
     def to_representation(self, instance):
         return image_status_dict(instance)

@@ -1,0 +1,41 @@
+"""One wire shape per object: each output serializer renders with its selector's `*_to_dict` (the one
+source REST, websockets and exports share), and the fields it declares for the schema are exactly the
+keys that function writes, so the documented shape and the sent one cannot drift apart."""
+
+import pytest
+
+from annotations.api.boxes import BoxOutput, EventOutput
+from annotations.api.review import ReviewStateOutput
+from annotations.selectors.boxes import box_to_dict, event_to_dict
+from annotations.selectors.live import image_status_dict
+from annotations.services.boxes import box_create
+from inference.api.serializers import JobOutput, PredictionOutput
+from inference.models import DetectionJob, Prediction
+from inference.selectors import job_to_dict, prediction_to_dict
+
+
+@pytest.fixture
+def objects(image, label, annotator):
+    box = box_create(image=image, user=annotator, label=label, x_min=1, y_min=1, x_max=9, y_max=9)
+    job = DetectionJob.objects.create(image=image, prompts=["person"], status="done", created_by=annotator)
+    prediction = Prediction.objects.create(job=job, image=image, label=label, prompt="person",
+                                           x_min=1, y_min=1, x_max=9, y_max=9, score=0.9)  # fmt: skip
+    return {"box": box, "event": box.events.get(), "job": job, "prediction": prediction, "image": image}
+
+
+@pytest.mark.parametrize(
+    ("serializer", "render", "name"),
+    [
+        (BoxOutput, box_to_dict, "box"),
+        (EventOutput, event_to_dict, "event"),
+        (JobOutput, job_to_dict, "job"),
+        (PredictionOutput, prediction_to_dict, "prediction"),
+        (ReviewStateOutput, image_status_dict, "image"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_declared_fields_are_the_rendered_shape(objects, serializer, render, name):
+    instance = objects[name]
+    rendered = render(instance)
+    assert serializer(instance).data == rendered
+    assert set(serializer().fields) == set(rendered)
