@@ -7,8 +7,8 @@
   (DELETE: `?version=N` or in the body); a stale one is 409 `{detail, current: <box>}`.
   DELETE answers 200 with the (soft-)deleted box, `deleted: true` and its new version.
 - `POST /api/images/{id}/undo/` · `POST /api/images/{id}/redo/` — the caller's own history on the
-  frame; 200 `{action, box, event, target, can_undo, can_redo}` (`box` null when the step
-  involved none); nothing to undo/redo → 400 `{"detail": "Nothing to undo."}`; blocked by
+  frame; 200 `{action, box, boxes, event, target, can_undo, can_redo}` (`box` null when the step
+  involved none; `boxes` every box it changed: an accept-all is undone and redone in one step); nothing to undo/redo → 400 `{"detail": "Nothing to undo."}`; blocked by
   someone else's later change → 409 with `current`.
 - `GET /api/images/{id}/history/` — events newest first, paginated, plus the caller's
   `can_undo`/`can_redo`; `?mine=1` keeps the caller's own events.
@@ -145,6 +145,7 @@ StepOutput = inline_serializer(
     {
         "action": serializers.CharField(),
         "box": BoxOutput(allow_null=True),
+        "boxes": BoxOutput(many=True, help_text="Every box the step changed (several when it undid or redid an accept-all)."),
         "event": EventOutput(),
         "target": EventOutput(),
         "can_undo": serializers.BooleanField(),
@@ -226,6 +227,7 @@ class _HistoryStepApi(APIView):
             {
                 "action": done.event.action,
                 "box": None if done.box is None else box_to_dict(done.box),
+                "boxes": [box_to_dict(box) for box in done.boxes],
                 "event": event_to_dict(done.event),
                 "target": event_to_dict(done.target),
                 **_availability(image=image, user=request.user),

@@ -56,6 +56,7 @@ class HistoryStep:
     event: AnnotationEvent
     target: AnnotationEvent
     box: Box | None
+    boxes: tuple = ()  # every box the step touched: one, or each of a group's (e.g. accept-all)
 
 
 def undo_target(*, image: Image, user) -> AnnotationEvent | None:
@@ -112,6 +113,36 @@ def _step(*, image: Image, user, direction: str) -> HistoryStep:
     target = find(image=image, user=user)
     if target is None:
         raise InvalidInput(f"Nothing to {direction}.")
+    # A group (events sharing `after["group"]`, e.g. one accept-all) is one step: each member is
+    # reverted (newest first) or re-applied (oldest first) with its own undo/redo event, so the
+    # redo stack stays one entry per event; a member someone changed since refuses the whole step.
+    steps = [_apply(image=image, user=user, direction=direction, target=t) for t in _group_of(target, direction)]
+    last = steps[-1]
+    return HistoryStep(last.event, last.target, last.box, tuple(s.box for s in steps if s.box is not None))
+
+
+def group_key(events: list[AnnotationEvent], name: str) -> None:
+    """Make these events (recorded in one transaction) one undo step: undone and redone together."""
+    if len(events) < 2:
+        return
+    key = f"{name}:{events[0].pk}"
+    for event in events:
+        event.after = {**(event.after or {}), "group": key}
+    AnnotationEvent.objects.bulk_update(events, ["after"])
+
+
+def _group_of(target: AnnotationEvent, direction: str) -> list[AnnotationEvent]:
+    key = (target.after or {}).get("group")
+    if not key:
+        return [target]
+    undoing = direction == EventAction.UNDO
+    members = AnnotationEvent.objects.filter(
+        image_id=target.image_id, user_id=target.user_id, action=target.action, undone=not undoing, after__group=key
+    )
+    return list(members.order_by("-id" if undoing else "id"))
+
+
+def _apply(*, image: Image, user, direction: str, target: AnnotationEvent) -> HistoryStep:
     handler = action_handler(target.action, direction)
 
     box, was_live = None, False

@@ -15,11 +15,12 @@ from django.utils import timezone
 
 from annotations.broadcast import broadcast_on_commit, image_group
 from annotations.errors import Conflict, InvalidInput
-from annotations.models import Box, BoxSource, EventAction, Image, Label
+from annotations.models import AnnotationEvent, Box, BoxSource, EventAction, Image, Label
 from annotations.selectors.boxes import user_brief
 from annotations.services.boxes import COORDS, box_create, box_restore
 from annotations.services.events import event_record, register_action
 from annotations.services.frames import ensure_frame_editable
+from annotations.services.history import group_key
 from annotations.services.locking import frame_write
 from annotations.signals import box_changed
 from inference.models import Prediction, PredictionStatus
@@ -122,7 +123,7 @@ def _pending_ids(image: Image) -> list[int]:
 
 @frame_write
 def predictions_accept_all(*, image: Image, user) -> dict:
-    """Accept every pending AI box of the frame that has a label; one history step per box.
+    """Accept every pending AI box of the frame that has a label; one undo step for them all.
 
     Returns `{"accepted": [(prediction, box), ...], "skipped": [prediction, ...]}` — skipped are
     those whose prompt matches no label of the project. AI boxes someone decided meanwhile are
@@ -138,6 +139,11 @@ def predictions_accept_all(*, image: Image, user) -> dict:
             skipped.append(prediction)
             continue
         accepted.append(prediction_accept(prediction=prediction, user=user))
+    # One undo step for the whole accept-all, not one per box.
+    events = AnnotationEvent.objects.filter(
+        image=image, user=user, action=EventAction.ACCEPT, box__in=[box for _, box in accepted]
+    ).order_by("id")
+    group_key(list(events), "accept-all")
     return {"accepted": accepted, "skipped": skipped}
 
 

@@ -205,3 +205,32 @@ def test_editing_a_human_box_or_a_rejected_prediction_box_changes_no_prediction(
     ).json()
     client.patch(f"/api/boxes/{human['id']}/", {"x_min": 2, "version": human["version"]}, format="json")
     assert set(Prediction.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_an_accept_all_is_undone_and_redone_in_one_step(image, predictions, annotator, client_for):
+    client = client_for(annotator)
+    accepted = client.post(f"/api/images/{image.pk}/predictions/accept-all/").json()["accepted"]
+    assert len(accepted) >= 2
+    undo = client.post(f"/api/images/{image.pk}/undo/").json()
+    assert sorted(b["id"] for b in undo["boxes"]) == sorted(a["box"]["id"] for a in accepted)
+    assert all(b["deleted"] for b in undo["boxes"]) and undo["can_undo"] is False
+    assert not Box.objects.filter(image=image, deleted=False).exists()
+    assert set(Prediction.objects.filter(image=image).values_list("status", flat=True)) == {"pending"}
+
+    redo = client.post(f"/api/images/{image.pk}/redo/").json()
+    assert len(redo["boxes"]) == len(accepted) and not any(b["deleted"] for b in redo["boxes"])
+    assert redo["can_redo"] is False
+    assert Box.objects.filter(image=image, deleted=False).count() == len(accepted)
+    assert client.post(f"/api/images/{image.pk}/undo/").json()["can_undo"] is False  # still one step
+
+
+def test_an_accept_all_whose_box_someone_changed_is_not_undone_in_part(
+    image, predictions, annotator, manager, client_for
+):
+    client = client_for(annotator)
+    accepted = client.post(f"/api/images/{image.pk}/predictions/accept-all/").json()["accepted"]
+    box = accepted[0]["box"]
+    moved = client_for(manager).patch(f"/api/boxes/{box['id']}/", {"x_min": 0, "version": box["version"]}, format="json")
+    assert moved.status_code == 200, moved.json()
+    assert client.post(f"/api/images/{image.pk}/undo/").status_code == 409
+    assert Box.objects.filter(image=image, deleted=False).count() == len(accepted)  # nothing undone

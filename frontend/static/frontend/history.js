@@ -14,7 +14,8 @@ export function createHistory({ api, store, saves, imageId, emit = () => {} }) {
     const r = kind === "undo" ? await api.undo(imageId) : await api.redo(imageId);
     if (r.ok) {
       const body = r.body || {};
-      if (body.box) store.upsertServer(body.box, { force: true });
+      // An accept-all is one step: every box it changed comes back in `boxes`.
+      for (const box of body.boxes || (body.box ? [body.box] : [])) store.upsertServer(box, { force: true });
       state.canUndo = body.can_undo ?? null;
       state.canRedo = body.can_redo ?? null;
       emit("history", { action: kind, box: body.box || null, can_undo: state.canUndo, can_redo: state.canRedo });
