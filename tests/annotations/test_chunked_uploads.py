@@ -137,3 +137,15 @@ def test_stale_partial_uploads_are_removed_when_one_is_opened(manager_client, pr
     later = time.time() + settings.UPLOAD_PARTIAL_MAX_AGE + 1
     assert uploads_stale_remove(now=later) == 1
     assert old not in partial_dirs(settings)
+
+
+def test_a_single_image_in_chunks_is_stored_under_its_name(manager_client, project, small_chunks):
+    from tests.factories import png_bytes
+
+    data = png_bytes(300, 200, (40, 80, 120))
+    opened = open_upload(manager_client, project, "dir/big frame.png", len(data))
+    assert opened["name"] == "big frame.png"  # a path is never kept
+    send_all(manager_client, project, opened["upload_id"], data, small_chunks)
+    body = manager_client.post(f"{base(project)}{opened['upload_id']}/complete/", {}, format="json").json()
+    [image] = body["images"]
+    assert (image["original_name"], image["width"], image["height"]) == ("big frame.png", 300, 200)
