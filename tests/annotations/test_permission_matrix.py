@@ -113,6 +113,8 @@ ROWS = [
         lambda w: f"/api/projects/{w['project'].pk}/members/{w['victim'].pk}/", M, 204),
     Row("GET", "api/projects/<id:project_id>/labels/", P("labels/"), A, 200),
     Row("POST", "api/projects/<id:project_id>/labels/", P("labels/"), M, 201, body=lambda w, u: {"name": "new"}),
+    Row("POST", "api/projects/<id:project_id>/labels/order/", P("labels/order/"), M, 200,
+        body=lambda w, u: {"labels": sorted(w["project"].labels.values_list("pk", flat=True), reverse=True)}),
     Row("GET", "api/labels/<id:pk>/", lambda w: f"/api/labels/{w['spare_label'].pk}/", A, 200),
     Row("PATCH", "api/labels/<id:pk>/", lambda w: f"/api/labels/{w['spare_label'].pk}/", M, 200,
         body=lambda w, u: {"color": "#000000"}),
@@ -121,6 +123,8 @@ ROWS = [
     Row("GET", "api/projects/<id:project_id>/images/", P("images/"), A, 200),
     Row("POST", "api/projects/<id:project_id>/images/", P("images/"), M, 201, multipart=True,
         body=lambda w, u: {"file": _png_upload()}),
+    Row("POST", "api/projects/<id:project_id>/coco/", P("coco/"), M, 201,
+        body=lambda w, u: {"images": [], "annotations": [], "categories": [{"id": 1, "name": "coco-only"}]}),
     Row("POST", "api/projects/<id:project_id>/uploads/", P("uploads/"), M, 201,
         body=lambda w, u: {"name": "big.zip", "size": 100}),
     Row("PUT", "api/projects/<id:project_id>/uploads/<str:upload_id>/chunks/", U("chunks/?offset=0"), M, 200,
@@ -166,6 +170,7 @@ ROWS = [
     # --- metrics and work queue (F)
     Row("GET", "api/projects/<id:project_id>/metrics/", P("metrics/"), A, 200),
     Row("GET", "api/projects/<id:project_id>/next/", P("next/"), A, 200),
+    Row("POST", "api/projects/<id:project_id>/next/", P("next/"), A, 200),
     # --- evaluations (issue 13)
     Row("GET", "api/projects/<id:project_id>/evaluations/", P("evaluations/"), A, 200),
     Row("POST", "api/projects/<id:project_id>/evaluations/", P("evaluations/"), M, 202,
