@@ -1,9 +1,11 @@
 import os
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from annotations.models import Role
+from inference.status import STATUS_KEY
 from tests.channel_layers import RecordingChannelLayer
 from tests.factories import ImageFactory, LabelFactory, MembershipFactory, ProjectFactory, UserFactory
 
@@ -24,6 +26,14 @@ def no_periodic_work_in_the_test_process(settings):
 
     Worker and Daphne subprocesses started by tests run theirs (their own settings)."""
     settings.PERIODIC_WORK_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def no_worker_status_report():
+    """Each test starts with no job-running process reported (the cache may be a shared Redis)."""
+    cache.delete(STATUS_KEY)
+    yield
+    cache.delete(STATUS_KEY)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from annotations.broadcast import project_group
 from annotations.models import ImageStatus
 from feedback.evaluation.models import Evaluation
 from feedback.evaluation.services import evaluation_run
+from inference.status import worker_status_store
 from tests.factories import BoxFactory, ImageFactory, LabelFactory
 from tests.feedback.evaluation_helpers import known_detector, run_queued_jobs  # noqa: F401
 
@@ -96,8 +97,14 @@ def test_using_an_evaluated_configuration_sets_label_prompts_records_it_and_the_
     assert (config.backend, config.revision, config.source) == ("known", "r1", f"evaluation {evaluation.pk}")
     assert config.scores["map_50"] == evaluation.metrics["map_50"]
     assert TrackingOutbox.objects.get(kind="promotion").payload["tags"]["hitl.kind"] == "promotion"
+    # What the job-running process reports decides whether it runs the promoted configuration
+    # (set here, so a report another test left in the shared cache cannot decide it).
+    worker_status_store({"backend": "known", "model": "known-model", "revision": "r1", "device": "cpu"})
     status = client_for(annotator).get(f"/api/inference/status/?project={verified.pk}").json()
     assert status["project_config"]["revision"] == "r1" and status["project_config"]["workers_match"] is True
+    worker_status_store({"backend": "known", "model": "known-model", "revision": "r0", "device": "cpu"})
+    status = client_for(annotator).get(f"/api/inference/status/?project={verified.pk}").json()
+    assert status["project_config"]["workers_match"] is False
     assert status["project_config"]["prompts"]["person"] == "human"
     assert "project_config" not in client_for(annotator).get("/api/inference/status/").json()
     assert client_for(annotator).get("/api/inference/status/?project=x").status_code == 400
