@@ -31,8 +31,12 @@ BUFFER = 1 << 20
 INGEST_SLICE = 200  # frames per images_ingest call on import
 
 
-def coco_write(*, project, only: str, out: Path, copy_images: bool = True, progress: Callable | None = None) -> dict:
-    """Write `out/annotations.json` and `out/images/`; return the counts."""
+def coco_write(
+    *, project, only: str, out: Path, copy_images: bool = True, progress: Callable | None = None,
+    split: dict[int, str] | None = None,
+) -> dict:
+    """Write `out/annotations.json` and `out/images/`; return the counts. With `split`
+    ({image id: split name}) every image also carries its `"split"` field."""
     out.mkdir(parents=True, exist_ok=True)
     files = FrameFiles(out / IMAGES_DIR, enabled=copy_images)
     labels = rows.label_rows(project_id=project.pk)
@@ -53,7 +57,7 @@ def coco_write(*, project, only: str, out: Path, copy_images: bool = True, progr
     # (not WITH HOLD) cursors that stream instead of materialising the result first.
     with open(out / ANNOTATIONS_FILE, "wb", buffering=BUFFER) as fh, transaction.atomic():
         fh.write(orjson.dumps(head)[:-1] + b',"images":[')
-        counts["images"] = _write_array(fh, _images(project.pk, only, files, progress))
+        counts["images"] = _write_array(fh, _images(project.pk, only, files, progress, split))
         fh.write(b'],"annotations":[')
         counts["boxes"] = _write_array(fh, _annotations(project.pk, only))
         fh.write(b"]}")
@@ -61,15 +65,18 @@ def coco_write(*, project, only: str, out: Path, copy_images: bool = True, progr
     return counts
 
 
-def _images(project_id, only, files, progress):
+def _images(project_id, only, files, progress, split=None):
     for image in rows.image_rows(project_id=project_id, only=only):
         pk, stored, width, height, frame_index, sha256 = image
         name = rows.export_name(image)
         files.place(stored_name=stored, export_name=name)
         if progress is not None:
             progress(1)
-        yield {"id": pk, "file_name": name, "width": width, "height": height, "frame_index": frame_index,
-               "sha256": sha256}
+        item = {"id": pk, "file_name": name, "width": width, "height": height, "frame_index": frame_index,
+                "sha256": sha256}
+        if split is not None:
+            item["split"] = split[pk]
+        yield item
 
 
 def _annotations(project_id, only):

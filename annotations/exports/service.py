@@ -12,8 +12,9 @@ from django.utils.text import slugify
 
 from annotations.errors import InvalidInput
 from annotations.exports import dvc as dvc_repo
-from annotations.exports import rows
+from annotations.exports import rows, splits
 from annotations.exports.coco import coco_write
+from annotations.exports.datasheet import datasheet_write, split_lists_write
 from annotations.exports.tracking import dataset_export_track
 from annotations.exports.voc import voc_write
 from annotations.exports.yolo import yolo_write
@@ -75,20 +76,26 @@ def dataset_export(
     push: bool = False,
     copy_images: bool = True,
     progress: Callable | None = None,
+    split: str | None = None,
+    seed: int = 0,
 ) -> DatasetVersion:
     """Export the project's boxes (`only` approved / submitted+approved / all frames) in
     `format`; with `dvc`, commit the export as a new version of the dataset repo (and push
-    it with `push`). Returns the DatasetVersion, whose MLflow run is queued in the outbox."""
+    it with `push`). With `split` (`train=0.8,val=0.2`, see exports/splits.py) the frames are
+    split by group for `seed`, and the folder also gets `<split>.txt` lists and `datasheet.md`.
+    Returns the DatasetVersion, whose MLflow run is queued in the outbox."""
     if format not in WRITERS:
         raise InvalidInput(f"--format must be one of {', '.join(WRITERS)}; got {format!r}.")
     rows.only_check(only)
+    ratios = splits.split_parse(split) if split is not None else None
     if push and not dvc:
         raise InvalidInput("--push needs --dvc.")
     given = Path(out) if out else None
     existed = given is not None and given.exists()
     folder = export_folder(project=project, format=format, only=only, out=given, dvc=dvc)
     try:
-        counts = WRITERS[format](project=project, only=only, out=folder, copy_images=copy_images, progress=progress)
+        counts = _write(project=project, format=format, only=only, out=folder, copy_images=copy_images,
+                        progress=progress, ratios=ratios, seed=seed)
     except BaseException:
         if not dvc:
             _undo_partial(folder, created=not existed)
@@ -98,6 +105,7 @@ def dataset_export(
         message = (
             f"{project.name} (project {project.pk}): {format} export of {only} frames, "
             f"{counts['images']} images, {counts['boxes']} boxes, {counts['labels']} labels"
+            + (f", split {split} seed {seed}" if ratios else "")
         )
         version = dvc_repo.version_commit(folder=folder, message=message)
         git_rev, dvc_hash = version.git_rev, version.dvc_hash
@@ -110,6 +118,19 @@ def dataset_export(
         )
         _track(dataset)
     return dataset
+
+
+def _write(*, project, format, only, out, copy_images, progress, ratios, seed) -> dict:
+    if ratios is None:
+        return WRITERS[format](project=project, only=only, out=out, copy_images=copy_images, progress=progress)
+    assigned = splits.split_assign(splits.frame_groups(project_id=project.pk, only=only), ratios, seed)
+    extra = {"split": assigned} if format in ("coco", "yolo") else {}
+    counts = WRITERS[format](project=project, only=only, out=out, copy_images=copy_images, progress=progress, **extra)
+    split_lists_write(project_id=project.pk, only=only, out=out, split=assigned)
+    datasheet_write(project=project, only=only, format=format, out=out, split=assigned, ratios=ratios, seed=seed)
+    counts["splits"] = {name: splits.split_counts(assigned).get(name, 0) for name in ratios}
+    counts["seed"] = seed
+    return counts
 
 
 def _track(dataset: DatasetVersion) -> None:

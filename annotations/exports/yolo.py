@@ -14,8 +14,12 @@ from annotations.exports import rows
 from annotations.exports.files import FrameFiles
 
 
-def yolo_write(*, project, only: str, out: Path, copy_images: bool = True, progress: Callable | None = None) -> dict:
-    """Write the YOLO layout under `out`; return the counts."""
+def yolo_write(
+    *, project, only: str, out: Path, copy_images: bool = True, progress: Callable | None = None,
+    split: dict[int, str] | None = None,
+) -> dict:
+    """Write the YOLO layout under `out`; return the counts. With `split` ({image id: split
+    name}) data.yaml points each split at its list file `<split>.txt` (written by the caller)."""
     labels = rows.label_rows(project_id=project.pk)
     index = {pk: i for i, (pk, *_) in enumerate(labels)}
     files = FrameFiles(out / "images", enabled=copy_images)
@@ -42,6 +46,7 @@ def yolo_write(*, project, only: str, out: Path, copy_images: bool = True, progr
         "path": ".",
         "train": "images",
         "val": "images",
+        **({name: f"{name}.txt" for name in sorted(set(split.values()))} if split else {}),
         "nc": len(labels),
         "names": [name for _, name, _, _ in labels],
         "label_ids": [pk for pk, *_ in labels],

@@ -1,4 +1,5 @@
-"""`manage.py export_dataset PROJECT --format coco|yolo|voc [--only …] [--out DIR] [--dvc] [--push]`."""
+"""`manage.py export_dataset PROJECT --format coco|yolo|voc [--only …] [--out DIR] [--dvc] [--push]
+[--split train=0.8,val=0.2 [--seed S]]`."""
 
 import sys
 
@@ -23,6 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--dvc", action="store_true", help="commit the export as a version of the DVC repo")
         parser.add_argument("--push", action="store_true", help="push the version to the DVC remote (needs --dvc)")
         parser.add_argument("--no-images", action="store_true", help="annotations only, no image files")
+        parser.add_argument("--split", help="split by sequence, e.g. train=0.8,val=0.2 (names: train, val, test)")
+        parser.add_argument("--seed", type=int, default=0, help="seed of the split (same seed, same split)")
 
     def handle(self, *args, **options):
         project = project_argument(options["project"])
@@ -40,6 +43,8 @@ class Command(BaseCommand):
                 push=options["push"],
                 copy_images=not options["no_images"],
                 progress=bar.update,
+                split=options["split"],
+                seed=options["seed"],
             )
         except DomainError as exc:
             raise CommandError(exc.detail) from None
@@ -50,6 +55,9 @@ class Command(BaseCommand):
             f"Exported {counts['images']} images, {counts['boxes']} boxes, {counts['labels']} labels "
             f"({dataset.format}, {dataset.only}) to {dataset.path}"
         )
+        if "splits" in counts:
+            self.stdout.write("Split (frames): " + ", ".join(f"{k} {v}" for k, v in counts["splits"].items())
+                              + f"; seed {counts['seed']}; datasheet.md written")
         if dataset.git_rev:
             self.stdout.write(f"DVC version: git {dataset.git_rev} dvc {dataset.dvc_hash}"
                               + (" (pushed)" if options["push"] else ""))
