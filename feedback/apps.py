@@ -6,7 +6,9 @@ class FeedbackConfig(AppConfig):
 
     def ready(self):
         # Services import models, so they load once the app registry is ready, not with this module.
+        from feedback.evaluation.datasheet import datasheet_section_install
         from feedback.tracking import signals  # noqa: F401  (connects the logout receiver that closes sessions)
         from feedback.tracking.sessions import sessions_chore_register
 
         sessions_chore_register()
+        datasheet_section_install()

@@ -4,6 +4,7 @@ Both sit inside the export folder, so a DVC version of the export contains them 
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,14 @@ from annotations.exports import rows
 from annotations.exports.splits import split_counts
 
 DATASHEET = "datasheet.md"
+
+# Sections written by apps above this one (annotations may not import them, so they register a
+# writer in their AppConfig.ready()): {title: fn(project=, folder=) -> markdown lines}.
+_SECTIONS: dict[str, Callable[..., list[str]]] = {}
+
+
+def datasheet_section_register(title: str, write: Callable[..., list[str]]) -> None:
+    _SECTIONS[title] = write
 
 
 def split_lists_write(*, project_id: int, only: str, out: Path, split: dict[int, str]) -> dict[str, Path]:
@@ -84,12 +93,11 @@ def datasheet_write(*, project, only: str, format: str, out: Path, split: dict[i
         "",
         *table("reviewer", [(k, k) for k in sorted({r for r, _ in reviewers})], reviewers),
         "",
-        "## Evaluations",
-        "",
-        "None at export time: this is a new dataset version. Evaluations that use it are recorded by "
-        "the feedback app (its Evaluation's `dataset_version`), which the annotations app does not read.",
-        "",
     ]
+    for title, write in _SECTIONS.items():
+        text += [f"## {title}", "", *write(project=project, folder=out), ""]
+    if not _SECTIONS:
+        text += ["## Evaluations", "", "Not known to the annotations app: evaluations are recorded by the feedback app.", ""]
     path = out / DATASHEET
     path.write_text("\n".join(text))
     return path

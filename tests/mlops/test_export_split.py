@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from annotations.exports.splits import group_key
 from annotations.models import DatasetVersion, ImageStatus
+from feedback.evaluation.models import Evaluation, EvaluationStatus
 from tests.factories import BoxFactory, ImageFactory, LabelFactory
 from tests.mlops.test_dvc import git
 
@@ -124,3 +125,15 @@ def test_the_dvc_version_holds_the_split_files_and_the_datasheet(grouped_project
     cache = next(p for p in (repo / ".dvc" / "cache").rglob(md5[2:] + ".dir"))
     manifest = {entry["relpath"] for entry in json.loads(cache.read_text())}
     assert {"annotations.json", "datasheet.md", "train.txt", "val.txt"} <= manifest
+    sheet = (Path(dataset.path) / "datasheet.md").read_text()
+    assert "no evaluation has used it yet; none used an earlier version" in sheet
+
+    # The feedback app writes the Evaluations section: the next version lists those of this one.
+    Evaluation.objects.create(project=grouped_project, backend="opencv", model="m1", dataset_version=dataset,
+                              status=EvaluationStatus.DONE, metrics={"map": 0.41234, "map_50": 0.7})
+    Evaluation.objects.create(project=grouped_project, backend="opencv", dataset_version=None)
+    run(grouped_project, "--format", "coco", "--dvc", "--no-images", "--split", "train=0.5,val=0.5", "--seed", "1")
+    sheet = (Path(dataset.path) / "datasheet.md").read_text()
+    rows = [line for line in sheet.split("## Evaluations")[1].splitlines() if line.startswith("| ")]
+    assert len(rows) == 2  # the header and the one evaluation of this dataset
+    assert f"| {dataset.pk} | {dataset.git_rev[:12]} | opencv | m1 | done | 0.4123 | 0.7000 |  |" in rows[1]
