@@ -77,6 +77,17 @@ def _evaluation_done(world, user):
     world["evaluation"].refresh_from_db()
 
 
+def _export_folder_cleared(world, user):
+    """A rolled-back caller's export stays on disk without its DatasetVersion; the next caller's
+    export would refuse that unknown folder, so each starts from none."""
+    import shutil
+
+    from annotations.exports import dvc
+    from annotations.exports.service import project_slug
+
+    shutil.rmtree(dvc.repo_dir() / project_slug(world["project"]), ignore_errors=True)
+
+
 P = lambda suffix: lambda w: f"/api/projects/{w['project'].pk}/{suffix}"  # noqa: E731
 U = lambda suffix: lambda w: f"/api/projects/{w['project'].pk}/uploads/{w.get('upload_id', '0' * 32)}/{suffix}"  # noqa: E731
 
@@ -156,6 +167,8 @@ ROWS = [
     Row("GET", "api/projects/<id:project_id>/review-queue/", P("review-queue/"), R, 200),
     # --- datasets (G)
     Row("GET", "api/projects/<id:pk>/datasets/", P("datasets/"), A, 200),
+    Row("POST", "api/projects/<id:pk>/datasets/", P("datasets/"), M, 201, prepare=_export_folder_cleared,
+        body=lambda w, u: {"format": "coco", "only": "all"}),
     Row("GET", "api/datasets/<id:pk>/download/", lambda w: f"/api/datasets/{w['dataset'].pk}/download/", M, 200),
     # --- inference (D)
     Row("POST", "api/images/<id:image_id>/detect/", lambda w: f"/api/images/{w['fresh'].pk}/detect/", A, 202,

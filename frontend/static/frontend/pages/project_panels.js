@@ -1,9 +1,10 @@
 // Side panels of the project page: the review queue (reviewers), labels (labels_panel.js),
-// members (managers add and remove). Every name, label and comment is rendered as text.
+// members (managers add and remove), datasets (datasets_panel.js). Every name, label and comment is rendered as text.
 import { pageHttp } from "../lib/http.js";
 import { h, clear } from "../lib/dom.js";
 import { ROLES, plural, roleRank } from "../lib/constants.js";
 import { labelsPanel } from "./labels_panel.js";
+import { datasetsPanel } from "./datasets_panel.js";
 import { fieldErrors } from "./form_errors.js";
 
 function panel(title, testid, ...children) {
@@ -114,6 +115,7 @@ export function installPanels({ side, projectId, role, me }) {
   }
   side.append(labelsPanel(projectId, rank >= roleRank("manager")).section);
   if (rank >= roleRank("manager")) side.append(membersPanel(projectId, me).section);
+  side.append(datasetsPanel(projectId, rank >= roleRank("manager")).section);
   return {
     statusChanged(message) {
       if (queue && (message.status === "submitted" || message.status === "approved" || message.status === "rejected")) queue.reload();
