@@ -63,7 +63,7 @@ def image_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Image:
 
 
 def box_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Box:
-    box = _get(Box.objects.select_related("image", "label").filter(deleted=False), pk)
+    box = _get(Box.objects.select_related("image", "label", "created_by").filter(deleted=False), pk)
     require_role(user=user, project_id=box.image.project_id, role=role)
     return box
 

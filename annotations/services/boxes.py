@@ -1,14 +1,17 @@
 """Box writes: create, update and (soft) delete with optimistic locking, history and live fan-out.
 
 Every write runs in one transaction (`@frame_write`): lock the frame, then the box (the lock
-order of annotations/services/locking.py) → check (version, approved frame, geometry) → do →
-record an AnnotationEvent → broadcast on commit to the frame's websocket group. A rolled-back
+order of annotations/services/locking.py; an update or delete locks the box with its own
+`UPDATE … WHERE version = %s`) → check (version, approved frame, geometry) → do → record an
+AnnotationEvent → broadcast on commit to the frame's websocket group. A rolled-back
 write is never broadcast, and a stale `version` changes nothing.
 """
 
+import copy
 import math
 
 from django.db import IntegrityError
+from django.utils import timezone
 
 from annotations.broadcast import broadcast_on_commit, image_group
 from annotations.errors import Conflict, InvalidInput, StaleVersion
@@ -117,16 +120,35 @@ def box_lock(pk: int, *, known: Box | None = None) -> Box:
     return locked
 
 
-def box_lock_current(box: Box, *, version: int, user) -> Box:
-    """Lock the frame, then the box, for a change by `user`: the frame must be one they may still
-    edit, the box live at `version` (else StaleVersion with the current box); a `new` frame
-    becomes `in_progress`."""
+def box_check_current(box: Box, *, version: int, user) -> Box:
+    """Lock the frame for a change by `user` to `box` (as the caller read it, with image, label and
+    created_by): the frame must be one they may still edit, the box live at `version` (else
+    StaleVersion with the current box); a `new` frame becomes `in_progress`. Returns a copy to
+    change, so a retried transaction (`@frame_write`) starts again from the caller's box.
+
+    When the caller's copy is at `version` (the API's case), the box row is not locked here: the write is `UPDATE … WHERE version = %s`
+    (`_save_at_version`), which locks it and checks the version in the same round trip. Every
+    change of a live box bumps its version, so a box read at `version` holds what the row holds."""
     status = ensure_frame_editable(image=box.image, user=user)
-    locked = box_lock(box.pk, known=box)
-    if locked.deleted or locked.version != version:
-        raise StaleVersion(current=locked)
-    frame_start(image=locked.image, user=user, status=status)
-    return locked
+    if box.deleted or box.version != version:
+        # The caller's copy is not at `version` (it may be older than the row): decide on the row.
+        box = box_lock(box.pk, known=box)
+        if box.deleted or box.version != version:
+            raise StaleVersion(current=box)
+    frame_start(image=box.image, user=user, status=status)
+    return copy.copy(box)
+
+
+def _save_at_version(box: Box, *, version: int, fields: list[str]) -> None:
+    """Write `fields` of `box` (version and updated_by/at already set) if the row is still live at
+    `version`: one UPDATE that takes the box's row lock (after the frame's, as the lock order
+    wants). A change that slipped in since the caller read the box → StaleVersion with the current box."""
+    box.updated_at = timezone.now()
+    written = Box.objects.filter(pk=box.pk, version=version, deleted=False).update(
+        **{name: getattr(box, name) for name in (*fields, "updated_at")}
+    )
+    if not written:
+        raise StaleVersion(current=box_lock(box.pk))
 
 
 @frame_write
@@ -139,35 +161,35 @@ def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise InvalidInput(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
-    locked = box_lock_current(box, version=version, user=user)
-    before = box_snapshot(locked)
+    current = box_check_current(box, version=version, user=user)
+    before = box_snapshot(current)
     for name, value in changes.items():
-        setattr(locked, name, value)
-    _check_geometry(locked)
-    after = box_snapshot(locked)
+        setattr(current, name, value)
+    _check_geometry(current)
+    after = box_snapshot(current)
     if {k: v for k, v in after.items() if k != "version"} == {k: v for k, v in before.items() if k != "version"}:
-        return locked
-    locked.version += 1
-    locked.updated_by = user
-    locked.save(update_fields=[*COORDS, "label", "version", "updated_by", "updated_at"])
-    event_record(image=locked.image, box=locked, user=user, action=action, before=before, after=box_snapshot(locked))
-    box_broadcast(box=locked, user=user, message_type="box.updated", action=action)
-    box_changed.send(sender=Box, box=locked, user=user)
-    return locked
+        return current
+    current.version = version + 1
+    current.updated_by = user
+    _save_at_version(current, version=version, fields=[*COORDS, "label", "version", "updated_by"])
+    event_record(image=current.image, box=current, user=user, action=action, before=before, after=box_snapshot(current))
+    box_broadcast(box=current, user=user, message_type="box.updated", action=action)
+    box_changed.send(sender=Box, box=current, user=user)
+    return current
 
 
 @frame_write
 def box_delete(*, box: Box, user, version: int, action: str = EventAction.DELETE) -> Box:
     """Soft-delete a box (kept for history and undo) if `version` is still current; version + 1."""
-    locked = box_lock_current(box, version=version, user=user)
-    before = box_snapshot(locked)
-    locked.deleted = True
-    locked.version += 1
-    locked.updated_by = user
-    locked.save(update_fields=["deleted", "version", "updated_by", "updated_at"])
-    event_record(image=locked.image, box=locked, user=user, action=action, before=before, after=box_snapshot(locked))
-    box_broadcast(box=locked, user=user, message_type="box.deleted", action=action)
-    return locked
+    current = box_check_current(box, version=version, user=user)
+    before = box_snapshot(current)
+    current.deleted = True
+    current.version = version + 1
+    current.updated_by = user
+    _save_at_version(current, version=version, fields=["deleted", "version", "updated_by"])
+    event_record(image=current.image, box=current, user=user, action=action, before=before, after=box_snapshot(current))
+    box_broadcast(box=current, user=user, message_type="box.deleted", action=action)
+    return current
 
 
 def box_restore(*, box: Box, user, snapshot: dict | None) -> Box:
