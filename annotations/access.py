@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth import get_user
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from annotations.errors import Forbidden, NotFound
 from annotations.models import ROLE_RANK, Box, Image, Label, Membership, Project, Role
@@ -42,7 +42,27 @@ def role_in_project(*, user, project_id: int) -> str | None:
 
 def require_role(*, user, project_id: int, role: str = Role.ANNOTATOR) -> str:
     """Check membership (404 if none) and rank (403 if too low); return the user's role."""
-    actual = role_in_project(user=user, project_id=project_id)
+    return _rank_check(role_in_project(user=user, project_id=project_id), role)
+
+
+def _with_member_role(queryset: QuerySet, *, user, project_field: str) -> QuerySet:
+    """Read the user's membership role in the same query as the object (`member_role`): the box
+    write path's access check then costs no round trip of its own. Staff and anonymous users
+    need no membership row."""
+    if not user.is_authenticated or user.is_staff:
+        return queryset
+    memberships = Membership.objects.filter(project_id=OuterRef(project_field), user=user).order_by("id")
+    return queryset.annotate(member_role=Subquery(memberships.values("role")[:1]))
+
+
+def _require_member_role(obj, *, user, role: str) -> str:
+    """`require_role` for an object read through `_with_member_role`."""
+    if not user.is_authenticated:
+        return _rank_check(None, role)
+    return _rank_check(Role.MANAGER if user.is_staff else obj.member_role, role)
+
+
+def _rank_check(actual: str | None, role: str) -> str:
     if actual is None:
         raise NotFound()
     if ROLE_RANK[actual] < ROLE_RANK[role]:
@@ -57,14 +77,15 @@ def project_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Project:
 
 
 def image_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Image:
-    image = _get(Image.objects.select_related("project"), pk)
-    require_role(user=user, project_id=image.project_id, role=role)
+    image = _get(_with_member_role(Image.objects.select_related("project"), user=user, project_field="project_id"), pk)
+    _require_member_role(image, user=user, role=role)
     return image
 
 
 def box_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Box:
-    box = _get(Box.objects.select_related("image", "label", "created_by").filter(deleted=False), pk)
-    require_role(user=user, project_id=box.image.project_id, role=role)
+    boxes = Box.objects.select_related("image", "label", "created_by").filter(deleted=False)
+    box = _get(_with_member_role(boxes, user=user, project_field="image__project_id"), pk)
+    _require_member_role(box, user=user, role=role)
     return box
 
 

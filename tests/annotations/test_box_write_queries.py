@@ -1,13 +1,13 @@
-"""The box write path's round trips, pinned: a create, move or delete of a box on a frame being worked
-costs a bounded number of queries through the API, transaction included: a create 8 (frame, membership
-and label reads, frame lock, the INSERT, its history event), a move or delete 7 (box and membership
-reads, frame lock, one `UPDATE … WHERE version` that locks and writes the box, its history event); a
-regression that adds a round trip to every save fails here."""
+"""The box write path's round trips, pinned: a create, move or delete of a box on a frame being worked on
+costs a bounded number of queries through the API, transaction included: a create 7 (the frame read with
+the caller's membership role, the label read, frame lock, the INSERT, its history event), a move or
+delete 6 (the box read with the role, frame lock, one `UPDATE … WHERE version` that locks and writes
+the box, its history event); a regression that adds a round trip to every save fails here."""
 
 import pytest
 
-CREATE_QUERIES = 8
-CHANGE_QUERIES = 7  # update or delete: no separate SELECT … FOR UPDATE of the box
+CREATE_QUERIES = 7
+CHANGE_QUERIES = 6  # update or delete: no separate SELECT … FOR UPDATE of the box
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def started(client_for, annotator, image, label):
     return client, body
 
 
-def test_create_costs_at_most_8_queries_update_and_delete_7(started, image, django_assert_max_num_queries):
+def test_create_costs_at_most_7_queries_update_and_delete_6(started, image, django_assert_max_num_queries):
     client, body = started
     with django_assert_max_num_queries(CREATE_QUERIES):
         box = client.post(f"/api/images/{image.pk}/boxes/", body, content_type="application/json").json()
