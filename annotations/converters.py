@@ -1,4 +1,4 @@
-"""The one path converter for ids in every route (HTTP and websocket).
+"""The path converters for ids in every route (HTTP and websocket): every id a route takes is bounded.
 
 Django's `int` converter accepts any number of digits, so `/api/boxes/99999999999999999999/`
 reached the ORM and overflowed the database driver (a 500 on SQLite). Ids are positive
@@ -23,5 +23,21 @@ class BoundedIdConverter:
         return str(int(value))
 
 
+class HexKeyConverter:
+    """A server-made random key (uuid4 hex, e.g. a chunked upload's id): exactly 32 lowercase hex digits."""
+
+    regex = "[0-9a-f]{32}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+BOUNDED_CONVERTERS = (BoundedIdConverter, HexKeyConverter)
+
+
 def register() -> None:
     register_converter(BoundedIdConverter, "id")
+    register_converter(HexKeyConverter, "key")

@@ -11,7 +11,7 @@ from django.urls.converters import IntConverter
 from PIL import Image as PILImage
 
 from annotations.api.parsers import MAX_JSON_DEPTH, loads
-from annotations.converters import MAX_ID, BoundedIdConverter
+from annotations.converters import BOUNDED_CONVERTERS, MAX_ID
 from annotations.models import Membership
 from tests.factories import ImageFactory
 
@@ -39,7 +39,7 @@ def test_every_id_in_every_route_uses_the_bounded_converter():
         if name in ("pk", "id") or name.endswith("_id")
     ]
     assert len(ids) > 30
-    unbounded = [route for route, c in ids if not isinstance(c, BoundedIdConverter) and not route.startswith("admin/")]
+    unbounded = [route for route, c in ids if not isinstance(c, BOUNDED_CONVERTERS) and not route.startswith("admin/")]
     assert unbounded == []
 
 

@@ -120,7 +120,7 @@ class UploadCompleteApi(APIView):
 
 urlpatterns = [
     path("projects/<id:project_id>/uploads/", UploadOpenApi.as_view(), name="project-uploads"),
-    path("projects/<id:project_id>/uploads/<str:upload_id>/", UploadApi.as_view(), name="project-upload"),
-    path("projects/<id:project_id>/uploads/<str:upload_id>/chunks/", UploadChunkApi.as_view(), name="project-upload-chunks"),
-    path("projects/<id:project_id>/uploads/<str:upload_id>/complete/", UploadCompleteApi.as_view(), name="project-upload-complete"),
+    path("projects/<id:project_id>/uploads/<key:upload_id>/", UploadApi.as_view(), name="project-upload"),
+    path("projects/<id:project_id>/uploads/<key:upload_id>/chunks/", UploadChunkApi.as_view(), name="project-upload-chunks"),
+    path("projects/<id:project_id>/uploads/<key:upload_id>/complete/", UploadCompleteApi.as_view(), name="project-upload-complete"),
 ]
