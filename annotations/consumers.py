@@ -35,6 +35,7 @@ from annotations.access import can_view_image, can_view_project
 from annotations.api.parsers import loads
 from annotations.broadcast import image_group, project_access_group, project_group, user_group
 from annotations.consumer_access import FORBIDDEN, AccessGuard
+from annotations.converters import is_id
 from annotations.selectors.boxes import user_brief
 from annotations.selectors import live as live_selectors
 from annotations.services import presence as presence_service
@@ -59,12 +60,7 @@ RELAYED = (
 )
 DRAG_RATE = 20  # messages per second per connection; a canvas redraws at most ~60/s anyway
 COORDS = ("x_min", "y_min", "x_max", "y_max")
-MAX_ID = 2**63 - 1
 MAX_CLIENT_MESSAGE = 4096  # a drag or a ping is ~150 characters; nothing bigger is worth parsing
-
-
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def drag_parse(content: dict) -> dict | None:
@@ -73,7 +69,7 @@ def drag_parse(content: dict) -> dict | None:
     `box` is the id of the box being moved, or null while a new box is being drawn.
     """
     box = content.get("box")
-    if box is not None and not _is_id(box):
+    if box is not None and not is_id(box):
         return None
     message = {"box": box}
     for name in COORDS:
@@ -82,7 +78,7 @@ def drag_parse(content: dict) -> dict | None:
             return None
         message[name] = float(value)
     label = content.get("label")
-    if label is not None and not _is_id(label):
+    if label is not None and not is_id(label):
         return None
     message["label"] = label
     return message

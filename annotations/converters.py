@@ -10,6 +10,11 @@ from django.urls import register_converter
 MAX_ID = 2**63 - 1
 
 
+def is_id(value) -> bool:
+    """The same bound for an id that arrives inside JSON (a websocket message) instead of a path."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 class BoundedIdConverter:
     regex = "[0-9]{1,19}"
 

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from annotations.api.boxes import BoxOutput, Coordinate, LabelRef
+from annotations.converters import MAX_ID
 from inference.models import PredictionStatus
 from inference.selectors import job_to_dict, prediction_to_dict
 
@@ -64,7 +65,7 @@ class AcceptInput(serializers.Serializer):
 
 class PredictionsFilter(serializers.Serializer):
     status = serializers.ChoiceField(choices=PredictionStatus.choices, required=False)
-    job = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
+    job = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
 
 
 class AcceptOutput(serializers.Serializer):

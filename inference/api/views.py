@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 
 from annotations.access import image_get_for_user, project_get_for_user
 from annotations.api.pagination import Pagination
+from annotations.converters import MAX_ID
 from annotations.api.schema import ErrorOutput
 from annotations.errors import NotFound
 from annotations.selectors.boxes import box_to_dict
@@ -138,7 +139,7 @@ class RejectAllApi(APIView):
 
 
 class StatusQuery(serializers.Serializer):
-    project = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    project = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
 class StatusApi(APIView):
