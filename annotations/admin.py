@@ -4,7 +4,18 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
-from annotations.models import AnnotationEvent, Box, DatasetVersion, FrameFeedback, Image, Label, Membership, Project
+from annotations.models import (
+    AnnotationEvent,
+    Box,
+    DatasetVersion,
+    FrameFeedback,
+    Image,
+    Label,
+    Membership,
+    Project,
+    Sequence,
+    Track,
+)
 
 THUMB_WIDTH = 240
 
@@ -24,7 +35,7 @@ def image_with_boxes(image: Image, boxes, width: int = THUMB_WIDTH) -> str:
                 round((b.x_max - b.x_min) * scale, 1),
                 round((b.y_max - b.y_min) * scale, 1),
                 b.label.color,
-                "4 3" if b.source == "ai" else "none",
+                "none" if b.keyframe and b.source == "human" else "4 3",
                 b.label.name,
             )
             for b in boxes
@@ -134,12 +145,43 @@ class ImageAdmin(admin.ModelAdmin):
 
 @admin.register(Box)
 class BoxAdmin(admin.ModelAdmin):
-    list_display = ["id", "image", "label", "x_min", "y_min", "x_max", "y_max", "source", "version", "deleted"]
-    list_filter = ["source", "deleted", "label__project"]
+    list_display = [
+        "id", "image", "label", "x_min", "y_min", "x_max", "y_max", "source", "track", "keyframe", "version", "deleted"
+    ]
+    list_filter = ["source", "keyframe", "deleted", "label__project"]
     search_fields = ["label__name", "image__original_name"]
-    list_select_related = ["image__project", "label"]
-    raw_id_fields = ["image", "prediction"]
+    list_select_related = ["image__project", "label", "track"]
+    raw_id_fields = ["image", "prediction", "track"]
     readonly_fields = ["version", "created_by", "updated_by", "created_at", "updated_at"]
+
+
+@admin.register(Sequence)
+class SequenceAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "frame_count", "created_at"]
+    list_filter = ["project"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("project").annotate(frame_total=Count("images"))
+
+    @admin.display(ordering="frame_total", description="frames")
+    def frame_count(self, obj):
+        return obj.frame_total
+
+
+@admin.register(Track)
+class TrackAdmin(admin.ModelAdmin):
+    list_display = ["number", "label", "project", "sequence", "live_boxes", "created_at"]
+    list_filter = ["project", "label"]
+    list_select_related = ["project", "label", "sequence"]
+    raw_id_fields = ["sequence", "created_by"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(box_total=Count("boxes", filter=Q(boxes__deleted=False)))
+
+    @admin.display(ordering="box_total", description="boxes")
+    def live_boxes(self, obj):
+        return obj.box_total
 
 
 @admin.register(AnnotationEvent)

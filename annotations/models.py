@@ -85,6 +85,27 @@ class Label(models.Model):
         return self.prompt or self.name
 
 
+class Sequence(models.Model):
+    """An ordered run of frames (one clip); its frames are ordered by `Image.frame_index`.
+
+    Ingest makes one per upload batch or zip folder; people may rename it or move frames.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sequences")
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "id"]
+        constraints = [
+            models.UniqueConstraint(F("project"), Lower("name"), name="sequence_name_unique_ignoring_case"),
+            models.CheckConstraint(condition=~Q(name=""), name="sequence_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class ImageStatus(models.TextChoices):
     NEW = "new", "New"
     IN_PROGRESS = "in_progress", "In progress"
@@ -107,6 +128,9 @@ class Image(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     frame_index = models.PositiveIntegerField(default=0)
+    sequence = models.ForeignKey(
+        Sequence, null=True, blank=True, on_delete=models.SET_NULL, related_name="images"
+    )
     status = models.CharField(max_length=16, choices=ImageStatus.choices, default=ImageStatus.NEW)
     metadata = models.JSONField(default=dict, blank=True)
     review_comment = models.TextField(blank=True)
@@ -132,6 +156,7 @@ class Image(models.Model):
         indexes = [
             models.Index(fields=["project", "frame_index"], name="image_project_frame_idx"),
             models.Index(fields=["project", "status"], name="image_project_status_idx"),
+            models.Index(fields=["sequence", "frame_index"], name="image_sequence_frame_idx"),
         ]
 
     def __str__(self):
@@ -147,6 +172,32 @@ class Image(models.Model):
 class BoxSource(models.TextChoices):
     HUMAN = "human", "Human"
     AI = "ai", "AI"
+    INTERPOLATED = "interpolated", "Interpolated"
+    TRACKED = "tracked", "Tracked"
+
+
+class Track(models.Model):
+    """One object followed across the frames of a sequence: at most one live box per frame."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tracks")
+    sequence = models.ForeignKey(Sequence, null=True, blank=True, on_delete=models.SET_NULL, related_name="tracks")
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="tracks")
+    # Shown on the canvas ("#3"); per project, so people can name an object out loud.
+    number = models.PositiveIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="track_number_unique_per_project"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="track_number_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.label} #{self.number}"
 
 
 class Box(models.Model):
@@ -158,7 +209,11 @@ class Box(models.Model):
     y_min = models.FloatField()
     x_max = models.FloatField()
     y_max = models.FloatField()
-    source = models.CharField(max_length=8, choices=BoxSource.choices, default=BoxSource.HUMAN)
+    source = models.CharField(max_length=16, choices=BoxSource.choices, default=BoxSource.HUMAN)
+    track = models.ForeignKey(Track, null=True, blank=True, on_delete=models.SET_NULL, related_name="boxes")
+    # True for a box a person drew, adjusted or confirmed; interpolated and tracked boxes are not
+    # keyframes until someone edits them (then interpolation treats them as fixed points).
+    keyframe = models.BooleanField(default=True)
     prediction = models.ForeignKey(
         "inference.Prediction", null=True, blank=True, on_delete=models.SET_NULL, related_name="boxes"
     )
@@ -188,6 +243,11 @@ class Box(models.Model):
             models.CheckConstraint(condition=Q(x_min__gte=0) & Q(y_min__gte=0), name="box_min_not_negative"),
             models.CheckConstraint(condition=Q(version__gte=1), name="box_version_positive"),
             models.CheckConstraint(condition=Q(source__in=BoxSource.values), name="box_source_valid"),
+            models.UniqueConstraint(
+                fields=["track", "image"],
+                condition=Q(track__isnull=False, deleted=False),
+                name="box_one_live_box_per_track_per_frame",
+            ),
         ]
         indexes = [models.Index(fields=["image", "deleted"], name="box_image_live_idx")]
 

@@ -188,6 +188,33 @@ def live_url(request, daphne_server, transactional_db, settings, media_root):
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         print(f"----- Daphne log during {request.node.name} -----\n{daphne_server.log(start)[-20000:]}")
+    # The server outlives the test: a websocket disconnect or a last request of the page just closed may
+    # still be in a transaction. The flush that follows (TRUNCATE of every table) taking its locks while
+    # that transaction holds one would deadlock (seen in CI); wait until the server is quiet first.
+    wait_until_database_idle()
+
+
+def wait_until_database_idle(timeout: float = 15, quiet_for: float = 0.3) -> None:
+    """Return once no other session on the test database has been busy for `quiet_for` seconds."""
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+            busy = cursor.fetchone()[0]
+        now = time.monotonic()
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = now
+        elif now - quiet_since >= quiet_for:
+            return
+        time.sleep(0.05)
 
 
 @pytest.fixture
