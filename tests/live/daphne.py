@@ -12,20 +12,28 @@ ROOT = Path(__file__).resolve().parents[2]
 DAPHNE = Path(sys.executable).with_name("daphne")
 
 
-def free_ports(count: int, first: int = 8401, last: int = 8419) -> list[int]:
-    """`count` ports in [first, last] that nothing listens on (a fixed range, so parallel runs stay apart)."""
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports nothing listens on: picked by the OS (so suites sharing a machine do not
+    collide on one fixed range), or taken from `LIVE_SERVER_PORTS=low-high` when that is set."""
+    wanted = os.environ.get("LIVE_SERVER_PORTS", "")
+    if wanted:
+        low, _, high = wanted.partition("-")
+        candidates = range(int(low), int(high or low) + 1)
+    else:
+        candidates = [0] * (count * 10)
     ports = []
-    for port in range(first, last + 1):
+    for candidate in candidates:
         with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                probe.bind(("127.0.0.1", port))
+                probe.bind(("127.0.0.1", candidate))
             except OSError:
                 continue
-        ports.append(port)
+            port = probe.getsockname()[1]
+        if port not in ports:
+            ports.append(port)
         if len(ports) == count:
             return ports
-    raise RuntimeError(f"No {count} free ports in {first}-{last}.")
+    raise RuntimeError(f"No {count} free ports (LIVE_SERVER_PORTS={wanted or 'unset'}).")
 
 
 def wait_for(predicate, *, timeout: float = 90, what: str = "condition"):

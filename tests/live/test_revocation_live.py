@@ -28,7 +28,7 @@ FORBIDDEN = 4403
 
 @pytest.fixture
 def servers(transactional_db, tmp_path, media_root):
-    ports = free_ports(2, first=8431, last=8459)  # apart from the other live tests, which may run alongside
+    ports = free_ports(2)
     env = server_env(media_root=media_root, var_dir=tmp_path / "var")
     with daphne_processes(ports, env, tmp_path):
         yield ports
