@@ -133,7 +133,7 @@ def scoring_100k() -> float:
 
 def phases_timed() -> dict:
     """Time the evaluation's fixed costs: the dataset version (DVC export) and scoring + MLflow."""
-    from feedback.evaluation import services
+    from feedback.evaluation import driver
 
     phases = {}
 
@@ -146,8 +146,8 @@ def phases_timed() -> dict:
                 phases[name] = phases.get(name, 0.0) + time.perf_counter() - started
         return wrapper
 
-    services._prepare = timed("prepare (DVC export, frames)", services._prepare)
-    services._finish = timed("finish (scoring, artifacts, MLflow)", services._finish)
+    driver._prepare = timed("prepare (DVC export, frames)", driver._prepare)
+    driver.evaluation_finish = timed("finish (scoring, artifacts, MLflow)", driver.evaluation_finish)
     return phases
 
 
@@ -163,7 +163,8 @@ def main():
         root = Path(tmp)
         setup(args, root)
         from annotations.models import Project
-        from feedback.evaluation.services import evaluation_create, evaluation_run
+        from feedback.evaluation.driver import evaluation_run
+        from feedback.evaluation.services import evaluation_create
 
         project = Project.objects.create(name=f"evaluate bench {time.time():.0f}")
         prompts = ["face", "person"] if args.person else ["face"]

@@ -11,7 +11,7 @@ import threading
 
 from django.db import close_old_connections, connection, transaction
 
-from feedback.evaluation.services import evaluation_run
+from feedback.evaluation.driver import evaluation_run
 
 logger = logging.getLogger(__name__)
 

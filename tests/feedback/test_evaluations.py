@@ -11,7 +11,8 @@ from annotations.errors import InvalidInput
 from annotations.exports.service import dataset_export
 from annotations.models import DatasetVersion, ImageStatus
 from feedback.evaluation.models import Evaluation, EvaluationFrame
-from feedback.evaluation.services import evaluation_cancel, evaluation_create, evaluation_resume, evaluation_run
+from feedback.evaluation.driver import evaluation_run
+from feedback.evaluation.services import evaluation_cancel, evaluation_create, evaluation_resume
 from tracking.models import TrackingOutbox
 from inference.models import DetectionJob, Prediction
 from tests.factories import BoxFactory, ImageFactory, LabelFactory

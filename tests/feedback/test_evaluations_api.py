@@ -6,7 +6,7 @@ import pytest
 from annotations.broadcast import project_group
 from annotations.models import ImageStatus
 from feedback.evaluation.models import Evaluation
-from feedback.evaluation.services import evaluation_run
+from feedback.evaluation.driver import evaluation_run
 from inference.status import worker_status_store
 from tests.factories import BoxFactory, ImageFactory, LabelFactory
 from tests.feedback.evaluation_helpers import known_detector, run_queued_jobs  # noqa: F401

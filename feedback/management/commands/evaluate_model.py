@@ -11,7 +11,8 @@ from annotations.exports import rows
 from annotations.management import project_argument
 from feedback.evaluation.models import Evaluation
 from feedback.evaluation.options import BACKENDS
-from feedback.evaluation.services import evaluation_cancel, evaluation_create, evaluation_resume, evaluation_run
+from feedback.evaluation.driver import evaluation_run
+from feedback.evaluation.services import evaluation_cancel, evaluation_create, evaluation_resume
 
 
 class Command(BaseCommand):

@@ -1,0 +1,222 @@
+"""Evaluations, the driver: run a queued evaluation (one detection job per frame) to its end.
+
+`evaluation_run` only submits jobs and reads their results: detectors run wherever detection
+jobs run (the inference workers). It keeps at most `EVALUATION_WINDOW` frames in flight, so a
+cancel stops it within one frame per worker, and records each frame's detections as the frame's
+job finishes: a resumed evaluation never re-runs a `done` frame. The row's `heartbeat_at` tells a
+live driver from a dead one.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from annotations.errors import Conflict, InvalidInput
+from feedback.evaluation.ground_truth import dataset_for_evaluation, ground_truth_build
+from feedback.evaluation.models import Evaluation, EvaluationFrame, EvaluationStatus, FrameStatus
+from feedback.evaluation.results import evaluation_finish, prompts_by_label_id
+from feedback.evaluation.services import evaluation_fail, progress_on_commit
+from inference.models import DetectionJob, JobStatus, Prediction
+from inference.services import job_submit
+from tracking.models import TrackingOutbox
+
+logger = logging.getLogger(__name__)
+
+
+def _window() -> int:
+    return max(1, int(settings.EVALUATION_WINDOW))
+
+
+def _claim(evaluation_id: int) -> Evaluation | None:
+    with transaction.atomic():
+        evaluation = Evaluation.objects.select_for_update().filter(pk=evaluation_id).first()
+        if evaluation is None or evaluation.status != EvaluationStatus.QUEUED:
+            return None
+        now = timezone.now()
+        evaluation.status, evaluation.heartbeat_at = EvaluationStatus.RUNNING, now
+        evaluation.started_at = evaluation.started_at or now
+        evaluation.save(update_fields=["status", "heartbeat_at", "started_at"])
+        progress_on_commit(evaluation)
+    return evaluation
+
+
+def _prepare(evaluation: Evaluation) -> None:
+    """Pin the dataset version, build the ground truth and the frame rows (once)."""
+    version = dataset_for_evaluation(evaluation=evaluation)
+    truth = ground_truth_build(version=version, label_names=evaluation.prompts, limit=evaluation.limit)
+    if not truth["images"]:
+        raise InvalidInput("The dataset version has none of this project's frames left to evaluate.")
+    with transaction.atomic():
+        EvaluationFrame.objects.bulk_create(
+            EvaluationFrame(evaluation=evaluation, image_id=image["id"], position=position)
+            for position, image in enumerate(truth["images"])
+        )
+        evaluation.dataset_version, evaluation.ground_truth, evaluation.frames = version, truth, len(truth["images"])
+        evaluation.save(update_fields=["dataset_version", "ground_truth", "frames"])
+
+
+POLL_MAX_SECONDS = 0.5  # the window keeps the workers fed, so a quiet driver can wait this long
+
+
+def evaluation_run(*, evaluation_id: int, progress=None, poll: float = 0.05, idle=None) -> Evaluation | None:
+    """Drive a queued evaluation to its end (done, failed or cancelled); None if it was not queued.
+
+    `progress(done, total)` is called as frames finish (the command's tqdm bar); `idle()` runs
+    between rounds (default: sleep while the workers run the jobs, from `poll` seconds doubling
+    up to POLL_MAX_SECONDS while no frame finishes, so the driver takes no CPU from them).
+    """
+    evaluation = _claim(evaluation_id)
+    if evaluation is None:
+        return None
+    try:
+        if evaluation.ground_truth is None:
+            _prepare(evaluation)
+        wait = poll
+        while True:
+            finished, changed = _round(evaluation, progress)
+            if finished:
+                break
+            if idle is not None:
+                idle()
+                continue
+            time.sleep(wait)
+            wait = poll if changed else min(POLL_MAX_SECONDS, wait * 2)
+    except Exception as error:  # any failure becomes the evaluation's reason, shown to the user
+        logger.exception("Evaluation %s failed", evaluation_id)
+        evaluation_fail(evaluation, getattr(error, "detail", None) or str(error) or type(error).__name__)
+    return Evaluation.objects.get(pk=evaluation_id)
+
+
+def _round(evaluation: Evaluation, progress) -> tuple[bool, bool]:
+    """One round: beat, collect finished jobs, submit up to the window; (ended, some frame finished)."""
+    beat = Evaluation.objects.filter(pk=evaluation.pk, status=EvaluationStatus.RUNNING)
+    if not beat.update(heartbeat_at=timezone.now()):
+        return True, False  # cancelled (or taken over): stop here, finished frames are kept
+    changed = _collect(evaluation)
+    _jobs_release(evaluation)
+    open_frames = EvaluationFrame.objects.filter(evaluation=evaluation, status__in=(FrameStatus.PENDING,
+                                                                                      FrameStatus.SUBMITTED))
+    if not open_frames.exists():
+        while _jobs_release(evaluation):  # the last jobs' grace: at most EVALUATION_JOB_GRACE_SECONDS
+            time.sleep(0.2)
+        evaluation_finish(evaluation)
+        return True, bool(changed)
+    _submit(evaluation)
+    if changed:
+        evaluation.refresh_from_db(fields=["frames_done", "frames_failed", "frames"])
+        if progress is not None:
+            progress(evaluation.frames_done + evaluation.frames_failed, evaluation.frames)
+    return False, bool(changed)
+
+
+def _prompts_to_run(evaluation: Evaluation) -> list[str]:
+    """Every prompt a frame's job asks: the configuration's, then the prompt-search candidates."""
+    prompts = list(prompts_by_label_id(evaluation))
+    for candidates in evaluation.prompt_candidates.values():
+        prompts.extend(c for c in candidates if c not in prompts)
+    return prompts
+
+
+def _collect(evaluation: Evaluation) -> int:
+    """Record every submitted frame whose job has ended; returns how many."""
+    finished = list(
+        EvaluationFrame.objects.filter(evaluation=evaluation, status=FrameStatus.SUBMITTED)
+        .exclude(job__status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
+        .select_related("job")
+    )
+    if not finished:
+        return 0
+    for frame in finished:
+        with transaction.atomic():
+            job = frame.job
+            if job is None:  # the job row is gone: run the frame again
+                frame.status = FrameStatus.PENDING
+                frame.save(update_fields=["status"])
+                continue
+            _detector_check(evaluation, job)
+            if job.status == JobStatus.DONE:
+                frame.detections = [  # per prompt: the labels are assigned when scoring (prompt search)
+                    [prompt, x0, y0, x1 - x0, y1 - y0, score]
+                    for prompt, x0, y0, x1, y1, score in Prediction.objects.filter(job=job).order_by("prompt", "rank")
+                    .values_list("prompt", "x_min", "y_min", "x_max", "y_max", "score")
+                ]
+                frame.seconds, frame.status = (job.timings or {}).get("total"), FrameStatus.DONE
+                counter = "frames_done"
+            else:
+                frame.status, frame.error = FrameStatus.FAILED, job.error[:2000]
+                counter = "frames_failed"
+            frame.save(update_fields=["detections", "seconds", "status", "error"])
+            Evaluation.objects.filter(pk=evaluation.pk).update(**{counter: F(counter) + 1})
+    progress_on_commit(evaluation)
+    return len(finished)
+
+
+def _job_grace() -> float:
+    return float(settings.EVALUATION_JOB_GRACE_SECONDS)
+
+
+def _jobs_release(evaluation: Evaluation) -> int:
+    """Delete the evaluation's jobs that ended more than a grace ago; returns how many are left.
+
+    The grace is EVALUATION_JOB_GRACE_SECONDS (3). The evaluation keeps the jobs' boxes and times: its
+    jobs must not count as pre-annotation in the AI audit, leave AI boxes on the frames, or each
+    make an MLflow run. The grace lets the worker finish with a job (its last read, its run queued
+    after commit) before the row goes.
+    """
+    ended = DetectionJob.objects.filter(pk__in=EvaluationFrame.objects.filter(
+        evaluation=evaluation, status__in=(FrameStatus.DONE, FrameStatus.FAILED), job__isnull=False).values("job"))
+    cutoff = timezone.now() - timedelta(seconds=_job_grace())
+    ids = list(ended.filter(finished_at__lte=cutoff).values_list("pk", flat=True))
+    if ids:
+        TrackingOutbox.objects.filter(key__in=[f"detection_job:{pk}" for pk in ids], sent_at__isnull=True).delete()
+        DetectionJob.objects.filter(pk__in=ids).delete()
+    return ended.count() - len(ids)
+
+
+def _detector_check(evaluation: Evaluation, job: DetectionJob) -> None:
+    """The jobs must have run the configuration being evaluated (a worker may be swapped mid-run)."""
+    ran = {"backend": job.backend, "model": job.model, "revision": job.revision}
+    if not job.started_at:
+        return
+    expected = evaluation.detector.get("ran")
+    if expected is None:
+        Evaluation.objects.filter(pk=evaluation.pk).update(detector={**evaluation.detector, "ran": ran,
+                                                                     "device": job.device})
+        evaluation.detector = {**evaluation.detector, "ran": ran, "device": job.device}
+        expected = ran
+    asked = {k: getattr(evaluation, k) for k in ("model", "revision")}
+    if evaluation.backend != "auto":
+        asked["backend"] = evaluation.backend
+    mismatch = {k: v for k, v in ran.items() if (k in asked and asked[k] and v != asked[k]) or v != expected[k]}
+    if mismatch:
+        raise InvalidInput(
+            f"Frame {job.image_id} ran on {ran}, not the configuration being evaluated ({expected}); "
+            "the inference workers changed detector during the evaluation."
+        )
+
+
+def _submit(evaluation: Evaluation) -> None:
+    in_flight = EvaluationFrame.objects.filter(evaluation=evaluation, status=FrameStatus.SUBMITTED).count()
+    room = _window() - in_flight
+    if room <= 0:
+        return
+    prompts = _prompts_to_run(evaluation)
+    pending = EvaluationFrame.objects.filter(evaluation=evaluation, status=FrameStatus.PENDING).select_related("image")
+    for frame in pending.order_by("position")[: room * 2]:  # some frames may be busy with someone's job
+        if room <= 0:
+            break
+        try:
+            with transaction.atomic():
+                job = job_submit(image=frame.image, user=evaluation.created_by, prompts=prompts)
+                frame.job, frame.status = job, FrameStatus.SUBMITTED
+                frame.save(update_fields=["job", "status"])
+        except Conflict:  # a person's detection is running on this frame: take it next round
+            continue
+        room -= 1
+
+
