@@ -90,3 +90,15 @@ def test_once_is_a_no_op_when_the_demo_exists(var_dir):
     assert printed_passwords(output) == {}
     assert authenticate(username="admin", password=first["admin"]) is not None
     assert Project.objects.filter(name="Demo").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_project_or_label_named_like_the_demo_in_other_case_is_reused_not_a_crash(var_dir):
+    """Project and label names are unique ignoring case; the seed must look them up the same way."""
+    project = Project.objects.create(name="DEMO")
+    Label.objects.create(project=project, name="Person", color="#123456")
+    output = seed()
+    assert "Demo project 'DEMO'" in output
+    assert Project.objects.filter(name__iexact="demo").count() == 1
+    assert list(project.labels.filter(name__iexact="person").values_list("name", "color")) == [("Person", "#123456")]
+    assert project.images.count() > 0

@@ -54,7 +54,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, reset_passwords=False, **options):
         path = credentials_path()
-        if once and Project.objects.filter(name=DEMO_PROJECT).exists():
+        if once and Project.objects.filter(name__iexact=DEMO_PROJECT).exists():
             where = f" Credentials: {path}" if path.exists() else ""
             self.stdout.write(f"The demo project already exists; nothing to do.{where}")
             return
@@ -93,15 +93,22 @@ class Command(BaseCommand):
         return passwords
 
     def _project(self, *, admin) -> Project:
+        # Names are unique ignoring case: a "demo project" someone made is the demo project, not a clash.
         project, _ = Project.objects.get_or_create(
-            name=DEMO_PROJECT,
-            defaults={"description": "Photos shipped with scikit-image, to try the annotator.", "created_by": admin},
+            name__iexact=DEMO_PROJECT,
+            defaults={
+                "name": DEMO_PROJECT,
+                "description": "Photos shipped with scikit-image, to try the annotator.",
+                "created_by": admin,
+            },
         )
         for username, _privileged, role in USERS:
             user = get_user_model().objects.get(username=username)
             Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
         for name, color, prompt in LABELS:
-            Label.objects.get_or_create(project=project, name=name, defaults={"color": color, "prompt": prompt})
+            Label.objects.get_or_create(
+                project=project, name__iexact=name, defaults={"name": name, "color": color, "prompt": prompt}
+            )
         return project
 
     def _photos(self, project: Project) -> int:
