@@ -23,6 +23,7 @@ import { installAi } from "./ai/panel.js";
 import { installLive } from "./live.js";
 import { installReview } from "./review.js";
 import { installQueue } from "./queue.js";
+import { installTracks } from "./tracks/panel.js";
 
 const root = document.getElementById("annotate");
 const $ = (id) => document.getElementById(id);
@@ -267,6 +268,7 @@ async function boot() {
   installLive(app);
   installReview(app, { role: app.role, panel: ui.panel("review-panel", "Review") });
   installQueue(app, nav);
+  installTracks(app, nav);
   ui.selection(null);
   root.dataset.ready = "true";
   app.emit("ready", app);

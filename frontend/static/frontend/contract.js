@@ -12,6 +12,7 @@
 //   live.js          live:* (one per websocket message kind it relays), live:drags
 //   ai/panel.js      ai.selected, labels
 //   review.js        review.status
+//   tracks/panel.js  track.selected
 
 /**
  * @typedef {{scale: number, tx: number, ty: number}} View  canvas CSS px = image px * scale + t
@@ -56,6 +57,12 @@
  * @property {LiveMessage} live:detection.done
  * @property {LiveMessage} live:detection.failed
  * @property {LiveMessage} live:detection.decided        predictions accepted or rejected by someone
+ * @property {{track: number|null}} track.selected      the track the timeline follows (the selected box's, kept across frames)
+ * @property {LiveMessage} live:track.created            a track was made (project socket, or relayed by the frame's)
+ * @property {LiveMessage} live:track.updated            a track's label, frames or box count changed
+ * @property {LiveMessage} live:track.deleted
+ * @property {LiveMessage} live:track.result             one propagated box `{job, track, image, frame_index, box}`
+ * @property {LiveMessage} live:track.done               a propagation ended `{job, track, frames, stopped}`
  */
 
 /** Every event of the annotate page (the keys of AnnotateEvents). */
@@ -66,6 +73,7 @@ export const EVENTS = Object.freeze([
   "ai.selected", "labels", "review.status",
   "live:status", "live:presence", "live:box", "live:image.status", "live:feedback", "live:access", "live:drags",
   "live:detection.started", "live:detection.result", "live:detection.done", "live:detection.failed", "live:detection.decided",
+  "track.selected", "live:track.created", "live:track.updated", "live:track.deleted", "live:track.result", "live:track.done",
 ]);
 
 /**

@@ -5,7 +5,9 @@
 // did, and "<name> is moving this box" markers pinned over the canvas (app.view()). This
 // user's drags (`box.dragging` from the canvas tools) go to the other viewers, at most ~12 per
 // second. Everything else the socket says is relayed as a `live:*` event of the contract;
-// the boxes others are dragging go to the renderer as `live:drags`.
+// the boxes others are dragging go to the renderer as `live:drags`. Track operations write
+// boxes on many frames: a batched `boxes.changed {image, boxes}` and a tracker's
+// `track.result {box}` for this frame are applied like box.created/updated, then relayed.
 import { connectSocket } from "./lib/socket.js";
 import { h, clear } from "./lib/dom.js";
 import { applyBoxEvent, applyState, createDragTracker, describeEvent, otherViewers, throttle, viewersText } from "./live_state.js";
@@ -15,6 +17,7 @@ const OWN_ECHO_DELAY = 1500; // ms: the create's own REST answer usually lands f
 const DRAG_TTL = 1500; // ms without news before a remote drag is dropped
 const DRAG_SEND_MS = 80;
 const DETECTION = new Set(["detection.started", "detection.result", "detection.done", "detection.failed", "detection.decided"]);
+const TRACKS = new Set(["track.created", "track.updated", "track.deleted", "track.result", "track.done"]);
 
 /** Image pixel -> viewport pixel of the canvas. */
 function toViewport(app, x, y) {
@@ -121,6 +124,13 @@ export function installLive(app) {
       case "box.dragging":
         onDrag(message);
         break;
+      case "boxes.changed":
+        for (const box of message.boxes || []) onBox({ ...message, type: box.deleted ? "box.deleted" : "box.updated", box });
+        break;
+      case "track.result":
+        if (message.box) onBox({ ...message, type: "box.updated", box: message.box });
+        emit("live:track.result", message);
+        break;
       case "presence":
         if (Number(message.image) === Number(app.imageId)) showViewers(message.viewers);
         break;
@@ -137,7 +147,7 @@ export function installLive(app) {
         emit("live:feedback", message);
         break;
       default:
-        if (DETECTION.has(message.type)) emit(`live:${message.type}`, message);
+        if (DETECTION.has(message.type) || TRACKS.has(message.type)) emit(`live:${message.type}`, message);
     }
   }
 

@@ -2,10 +2,11 @@
 // Pure (no DOM). Each box has a stable client id `cid` (a box drawn offline has no
 // server `id` until its create is saved) and the server `version` it was last seen at.
 //
-// Box: {cid, id, image, label, x_min, y_min, x_max, y_max, source: "human"|"ai",
-//       prediction, version, save: null|"pending"|"retrying"|"failed"|"auth"|"conflict",
+// Box: {cid, id, image, label, x_min, y_min, x_max, y_max, source: "human"|"ai"|"interpolated"|"tracked",
+//       prediction, track (id|null), keyframe (false: interpolated or tracked, not yet edited), version, save: null|"pending"|"retrying"|"failed"|"auth"|"conflict",
 //       error, doomed (deleted here, delete not saved yet), created_by_username, updated_by_username}
 // Prediction (AI layer, separate from boxes): {id, prompt, label, x_min…, score, status}
+// Track (the project's, for numbers and shades on boxes): {id, label, number, sequence, first_frame, last_frame, box_count}
 
 const GEOMETRY = ["x_min", "y_min", "x_max", "y_max"];
 
@@ -14,6 +15,7 @@ export function createStore() {
   const byServer = new Map(); // server id -> cid
   const predictions = new Map(); // id -> prediction
   const labels = new Map(); // id -> label
+  const tracks = new Map(); // id -> track
   let labelOrder = [];
   let nextCid = 1;
   let ordered = null; // cached list sorted for batched drawing; null = rebuild
@@ -39,6 +41,8 @@ export function createStore() {
       y_max: b.y_max,
       source: b.source || "human",
       prediction: b.prediction ?? null,
+      track: b.track ?? null,
+      keyframe: b.keyframe !== false,
       version: b.version ?? 1,
       save: null,
       error: null,
@@ -125,7 +129,7 @@ export function createStore() {
       const cid = nextCid++;
       boxes.set(cid, {
         cid, id: null, image: null, label, x_min, y_min, x_max, y_max, source: "human",
-        prediction: null, version: 0, save: "pending", error: null, doomed: false,
+        prediction: null, track: null, keyframe: true, version: 0, save: "pending", error: null, doomed: false,
         created_by_username: null, updated_by_username: null,
       });
       changed(true);
@@ -199,6 +203,26 @@ export function createStore() {
         ordered.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : a.label - b.label || a.cid - b.cid));
       }
       return ordered;
+    },
+
+    // Tracks: read by the renderer (number, shade) and the tracks panel; not boxes of their own.
+    setTracks(list) {
+      tracks.clear();
+      for (const t of list) tracks.set(t.id, { ...t });
+      changed(false);
+    },
+    upsertTrack(t) {
+      tracks.set(t.id, { ...(tracks.get(t.id) || {}), ...t });
+      changed(false);
+    },
+    removeTrack(id) {
+      if (tracks.delete(id)) changed(false);
+    },
+    track(id) {
+      return id == null ? null : tracks.get(id) || null;
+    },
+    tracks() {
+      return Array.from(tracks.values());
     },
 
     // AI layer: predictions are shown apart from boxes until a human decides.

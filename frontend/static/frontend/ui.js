@@ -129,7 +129,7 @@ export function createUi(app) {
     dialog.showModal();
   }
 
-  /** What the box styles mean (the renderer's AI_MARK colours). */
+  /** What the box styles mean (the renderer's AI_MARK colours, canvas/box_style.js's track shades). */
   function legend() {
     const mark = (m) => h("span", { class: "legend-mark", style: { background: m.bg } }, m.text);
     const row = (sample, text) => [h("dt", {}, sample), h("dd", {}, text)];
@@ -144,6 +144,9 @@ export function createUi(app) {
         row(h("span", { class: "legend-box" }, mark(AI_MARK.accepted)), "AI box accepted as it was"),
         row(h("span", { class: "legend-box" }, mark(AI_MARK.corrected)), "AI box corrected by a person (the model's box is kept for the audit)"),
         row(h("span", { class: "legend-box" }), "box drawn by a person"),
+        row(h("span", { class: "legend-box legend-track" }, h("span", { class: "legend-tag" }, "#3")), "box of track 3: its tag says \"name #3\", its colour is a shade of the label's, one per track"),
+        row(h("span", { class: "legend-box legend-dotted" }), "filled in by interpolation or the tracker (not a keyframe): thin and dotted until a person adjusts it"),
+        row(h("span", { class: "legend-box legend-dotted" }, mark(AI_MARK.tracked)), "box the tracker propagated: confirm it by adjusting it, or delete it"),
       ),
     );
   }
@@ -153,7 +156,9 @@ export function createUi(app) {
     if (!box) return void (out.textContent = "No box selected. Drag on the frame to draw one.");
     const label = store.label(box.label);
     const state = box.save ? ` · ${box.save}${box.error ? `: ${box.error}` : ""}` : "";
-    out.textContent = `${label ? label.name : "?"} · ${Math.round(box.x_max - box.x_min)}×${Math.round(box.y_max - box.y_min)} px at (${Math.round(box.x_min)}, ${Math.round(box.y_min)}) · ${box.source}${box.updated_by_username ? ` · ${box.updated_by_username}` : ""}${state}`;
+    const track = store.track(box.track);
+    const name = `${label ? label.name : "?"}${track ? ` #${track.number}` : ""}${box.keyframe === false ? " (filled in)" : ""}`;
+    out.textContent = `${name} · ${Math.round(box.x_max - box.x_min)}×${Math.round(box.y_max - box.y_min)} px at (${Math.round(box.x_min)}, ${Math.round(box.y_min)}) · ${box.source}${box.updated_by_username ? ` · ${box.updated_by_username}` : ""}${state}`;
   }
 
   /** A sidebar section for extensions (ai/panel.js, live.js, review.js): returns its body element. */

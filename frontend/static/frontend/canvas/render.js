@@ -5,7 +5,9 @@
 // a box is big enough on screen (backdrops batched into one fill, one fillStyle per
 // label run, widths cached). Human boxes are solid, AI boxes dashed; boxes with an
 // unsaved change get a white outline (pending) or a red one and a "!" badge
-// (retrying, failed, conflict, log-in needed).
+// (retrying, failed, conflict, log-in needed). A box in a track is drawn in its track's
+// shade with "name #N" on its tag; one interpolation or the tracker filled in (not a
+// keyframe) is thin and dotted (canvas/box_style.js).
 //
 // Layers, bottom to top: the picture (own canvas), boxes, the AI layer (pending
 // predictions, dashed and thinner), unsaved-change outlines, names and badges, others'
@@ -18,8 +20,8 @@
 import { HANDLES, handlePoint } from "./geometry.js";
 import { isPending } from "../ai/predictions.js";
 import { textOn } from "../lib/colors.js";
+import { createBoxStyle, isFilledIn } from "./box_style.js";
 
-const FALLBACK_COLOR = "#1f77b4";
 const LABEL_MIN_H = 16; // screen px: lower boxes get no name
 const MAX_LABELS = 400; // beyond this many names the frame is unreadable anyway
 const FONT = "12px system-ui, sans-serif";
@@ -30,6 +32,7 @@ const SELECTED_PREDICTION = "#ffd60a";
 export const AI_MARK = Object.freeze({
   accepted: { text: "AI", bg: "#0f766e" },
   corrected: { text: "AI✎", bg: "#6d28d9" },
+  tracked: { text: "TRK", bg: "#374151" },
 });
 
 /**
@@ -46,16 +49,13 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
   canvas.parentNode.insertBefore(bg, canvas);
   const bgCtx = bg.getContext("2d", { alpha: false });
   let bgKey = ""; // view + image the background was drawn for
-  const textWidth = new Map(); // label name -> px
+  const textWidth = new Map(); // tag text -> px
+  const style = createBoxStyle(store);
   let named = new Uint8Array(1024); // per list index: gets a name this frame (reused, grown when needed)
-  const stats = { boxes: 0, labels: 0, predictions: 0, unsaved: 0, ms: 0, background: 0, aiMarks: { accepted: 0, corrected: 0 } };
+  const stats = { boxes: 0, labels: 0, predictions: 0, unsaved: 0, ms: 0, background: 0, aiMarks: { accepted: 0, corrected: 0, tracked: 0 }, filledIn: 0, trackTags: 0 };
   let dpr = 1;
   const patterns = new Map(); // colour -> dashed stroke pattern
   const noDash = [];
-
-  function colorOf(labelId) {
-    return store.label(labelId)?.color || FALLBACK_COLOR;
-  }
 
   function resize() {
     dpr = globalThis.devicePixelRatio || 1;
@@ -73,33 +73,36 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
   // Dashes are built into a checkerboard pattern per colour: a solid strokeRect with it
   // reads as dashed, and costs a fraction of setLineDash (which software raster
   // turns into thousands of path segments).
-  function dashedStyle(color) {
-    let p = patterns.get(color);
+  // `cell` 6: AI dashes; 3: the dots of boxes interpolation or the tracker filled in.
+  function dashedStyle(color, cell = 6) {
+    const key = `${color}|${cell}`;
+    let p = patterns.get(key);
     if (!p) {
       const tile = document.createElement("canvas");
-      tile.width = tile.height = 12;
+      tile.width = tile.height = cell * 2;
       const t = tile.getContext("2d");
       t.fillStyle = color;
-      t.fillRect(0, 0, 6, 6);
-      t.fillRect(6, 6, 6, 6);
+      t.fillRect(0, 0, cell, cell);
+      t.fillRect(cell, cell, cell, cell);
       p = ctx.createPattern(tile, "repeat");
-      patterns.set(color, p);
+      patterns.set(key, p);
     }
     return p;
   }
 
-  function strokeBoxes(list, v) {
+  function strokeBoxes(list, v, filledIn) {
     // strokeRect per box in screen pixels: Skia's fast path for rectangles (one big
-    // path of rects strokes ~30x slower); the style changes once per label run.
+    // path of rects strokes ~30x slower); the style changes once per colour run.
     const s = v.scale;
-    let run = -1;
+    let run = null;
     let n = 0;
     for (let i = 0; i < list.length; i++) {
       const b = list[i];
-      if ((b.doomed && !BAD.has(b.save)) || !layers.visible(b)) continue;
-      if (b.label !== run) {
-        run = b.label;
-        ctx.strokeStyle = colorOf(run);
+      if ((b.doomed && !BAD.has(b.save)) || !layers.visible(b) || isFilledIn(b) !== filledIn) continue;
+      const color = style.color(b);
+      if (color !== run) {
+        run = color;
+        ctx.strokeStyle = filledIn ? dashedStyle(color, 3) : color;
       }
       ctx.strokeRect(b.x_min * s + v.tx, b.y_min * s + v.ty, (b.x_max - b.x_min) * s, (b.y_max - b.y_min) * s);
       n++;
@@ -117,7 +120,10 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     ctx.clearRect(0, 0, canvas.width, canvas.height);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.lineWidth = 2;
-    stats.boxes = strokeBoxes(list, v);
+    stats.boxes = strokeBoxes(list, v, false);
+    ctx.lineWidth = 1.25;
+    stats.filledIn = strokeBoxes(list, v, true);
+    stats.boxes += stats.filledIn;
 
     stats.predictions = drawPredictions(v);
 
@@ -150,7 +156,7 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     for (let i = 0; i < preds.length; i++) {
       const p = preds[i];
       if (!isPending(p) || !layers.visiblePrediction(p)) continue;
-      ctx.strokeStyle = dashedStyle(colorOf(p.label));
+      ctx.strokeStyle = dashedStyle(style.labelColor(p.label));
       ctx.strokeRect(p.x_min * s + v.tx, p.y_min * s + v.ty, (p.x_max - p.x_min) * s, (p.y_max - p.y_min) * s);
       n++;
     }
@@ -206,35 +212,39 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
       const h = (b.y_max - b.y_min) * s;
       if (h < LABEL_MIN_H || !layers.visible(b)) continue;
       const w = (b.x_max - b.x_min) * s;
-      const tw = widthOf(b.label);
+      const tw = widthOf(style.tag(b));
       if (w < Math.min(tw, 40) + 6) continue;
       named[i] = 1;
       n++;
     }
-    // Pass 2: a tag in the label's colour behind each name (fillRect each: rectangles are
-    // Skia's fast path), one fillStyle per label run (the list is sorted by label).
-    let run = -1;
+    // Pass 2: a tag in the box's colour behind each name (fillRect each: rectangles are
+    // Skia's fast path), one fillStyle per colour run (the list is sorted by label).
+    let run = null;
+    let tracked = 0;
     for (let i = 0; i < list.length; i++) {
       if (!named[i]) continue;
       const b = list[i];
-      if (b.label !== run) {
-        run = b.label;
-        ctx.fillStyle = colorOf(run);
+      const color = style.color(b);
+      if (color !== run) {
+        run = color;
+        ctx.fillStyle = color;
       }
-      ctx.fillRect(b.x_min * s + v.tx, b.y_min * s + v.ty, Math.min(widthOf(b.label), (b.x_max - b.x_min) * s - 6) + 6, 16);
+      if (b.track != null) tracked++;
+      ctx.fillRect(b.x_min * s + v.tx, b.y_min * s + v.ty, Math.min(widthOf(style.tag(b)), (b.x_max - b.x_min) * s - 6) + 6, 16);
     }
+    stats.trackTags = tracked;
     // Pass 3: the names in black or white, whichever contrasts more with the tag (≥ 4.5:1
     // for any colour, so legible on any picture).
-    run = -1;
+    run = null;
     for (let i = 0; i < list.length; i++) {
       if (!named[i]) continue;
       const b = list[i];
-      if (b.label !== run) {
-        run = b.label;
-        ctx.fillStyle = textOn(colorOf(run));
+      const color = style.color(b);
+      if (color !== run) {
+        run = color;
+        ctx.fillStyle = textOn(color);
       }
-      const label = store.label(b.label);
-      ctx.fillText(label ? label.name : "?", b.x_min * s + v.tx + 3, b.y_min * s + v.ty + 2, (b.x_max - b.x_min) * s - 6);
+      ctx.fillText(style.tag(b), b.x_min * s + v.tx + 3, b.y_min * s + v.ty + 2, (b.x_max - b.x_min) * s - 6);
     }
     stats.labels = n;
     drawAiMarks(list, v);
@@ -245,34 +255,32 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     }
   }
 
-  /** Accepted AI boxes: "AI" on teal; corrected ones: "AI✎" on purple (bottom right, inside). */
+  /** Accepted AI boxes: "AI" on teal; corrected ones: "AI✎" on purple; the tracker's: "TRK" (bottom right, inside). */
   function drawAiMarks(list, v) {
     const s = v.scale;
     const marks = stats.aiMarks;
-    marks.accepted = marks.corrected = 0;
+    marks.accepted = marks.corrected = marks.tracked = 0;
     for (let i = 0; i < list.length; i++) {
       const b = list[i];
-      if (b.source !== "ai" || (b.doomed && !BAD.has(b.save)) || !layers.visible(b)) continue;
-      const corrected = store.prediction(b.prediction)?.status === "corrected";
-      const text = corrected ? AI_MARK.corrected.text : AI_MARK.accepted.text;
+      if ((b.source !== "ai" && b.source !== "tracked") || (b.doomed && !BAD.has(b.save)) || !layers.visible(b)) continue;
+      const kind = b.source === "tracked" ? "tracked" : store.prediction(b.prediction)?.status === "corrected" ? "corrected" : "accepted";
+      const text = AI_MARK[kind].text;
       const w = ctx.measureText(text).width + 6;
       const x = b.x_max * s + v.tx - w - 1;
       const y = b.y_max * s + v.ty - 15;
-      ctx.fillStyle = corrected ? AI_MARK.corrected.bg : AI_MARK.accepted.bg;
+      ctx.fillStyle = AI_MARK[kind].bg;
       ctx.fillRect(x, y, w, 14);
       ctx.fillStyle = "#ffffff";
       ctx.fillText(text, x + 3, y + 1);
-      marks[corrected ? "corrected" : "accepted"]++;
+      marks[kind]++;
     }
   }
 
-  function widthOf(labelId) {
-    const label = store.label(labelId);
-    const name = label ? label.name : "?";
-    let tw = textWidth.get(name);
+  function widthOf(text) {
+    let tw = textWidth.get(text);
     if (tw === undefined) {
-      tw = ctx.measureText(name).width;
-      textWidth.set(name, tw);
+      tw = ctx.measureText(text).width;
+      textWidth.set(text, tw);
     }
     return tw;
   }
@@ -298,7 +306,7 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     ctx.strokeStyle = "#ffffff";
     ctx.strokeRect(x - 0.5, y - 0.5, (b.x_max - b.x_min) * s + 1, (b.y_max - b.y_min) * s + 1);
     ctx.fillStyle = "#ffffff";
-    ctx.strokeStyle = colorOf(b.label);
+    ctx.strokeStyle = style.color(b);
     for (const hd of HANDLES) {
       const p = handlePoint(b, hd);
       const hx = p.x * s + v.tx;
@@ -330,7 +338,7 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     const s = v.scale;
     ctx.lineWidth = 1.5;
     ctx.setLineDash([5, 3]);
-    ctx.strokeStyle = colorOf(d.label);
+    ctx.strokeStyle = style.labelColor(d.label);
     ctx.strokeRect(d.x_min * s + v.tx, d.y_min * s + v.ty, (d.x_max - d.x_min) * s, (d.y_max - d.y_min) * s);
     ctx.setLineDash(noDash);
   }

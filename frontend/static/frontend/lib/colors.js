@@ -50,3 +50,25 @@ export function contrastRatio(a, b) {
 export function textOn(background) {
   return contrastRatio(background, "#000000") >= contrastRatio(background, "#ffffff") ? "#000000" : "#ffffff";
 }
+
+function rgbOf(hex) {
+  const m = /^#?([0-9a-f]{6})$/i.exec(String(hex).trim());
+  const n = m ? parseInt(m[1], 16) : 0x1f77b4;
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+function hexOf(rgb) {
+  return `#${rgb.map((v) => Math.round(Math.min(255, Math.max(0, v))).toString(16).padStart(2, "0")).join("")}`;
+}
+
+// Steps toward white (+) or black (−), alternating and growing, so tracks 1, 2, 3… of one label
+// are told apart side by side while every shade stays recognisably the label's colour.
+const SHADE_STEPS = Object.freeze([0, -0.3, 0.3, -0.5, 0.5, -0.15, 0.15, -0.4, 0.4, -0.6]);
+
+/** The shade of a label's `hex` colour that track `number` (1, 2, …) is drawn in. Pure, deterministic. */
+export function trackShade(hex, number) {
+  const step = SHADE_STEPS[(Math.max(1, Math.trunc(Number(number) || 1)) - 1) % SHADE_STEPS.length];
+  const rgb = rgbOf(hex);
+  const target = step > 0 ? 255 : 0;
+  return hexOf(rgb.map((v) => v + (target - v) * Math.abs(step)));
+}

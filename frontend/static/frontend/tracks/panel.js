@@ -1,0 +1,201 @@
+// Tracks on the annotate page: installTracks(app, nav) (app: contract.js's AnnotateApp).
+//
+// - The project's tracks go into the store (numbers and shades on boxes); tracks/live.js keeps
+//   them current from /ws/projects/{id}/.
+// - The track the page follows is the selected box's; it stays when the selection is cleared and
+//   across frames (sessionStorage per project), and its box is selected again on the next frame,
+//   so "copy forward, adjust, copy forward" needs no clicks between.
+// - Keys and buttons: F copies the selected box (or, with none, every box) to the next frame as
+//   the same tracks and goes there; Shift+F copies every box; E ends the track here; L
+//   interpolates the track; T tracks it forward N frames; [ and ] go to its previous / next
+//   keyframe. Each is one request and one undo step on the server.
+// - The timeline strip under the canvas (tracks/timeline.js) shows the followed track over the
+//   frames of this frame's sequence. A frame outside any sequence (Image.sequence null) loads no
+//   tracks and opens no project socket.
+
+import { h, withBusy } from "../lib/dom.js";
+import { isReadOnly } from "../review.js";
+import { createTrackApi } from "./api.js";
+import { installTrackLive } from "./live.js";
+import { createPropagation } from "./propagate.js";
+import { createTimeline } from "./timeline.js";
+import { boxState, copyForwardBoxes, neighbourKeyframe, timelineCells, trackOf } from "./model.js";
+
+const RELOAD_MS = 250;
+
+/** @param {import("../contract.js").AnnotateApp} app  @param {{go: (id: number) => Promise<boolean>}} nav */
+export function installTracks(app, nav) {
+  const { store, imageId } = app;
+  const trackApi = createTrackApi(app.api);
+  const memoryKey = `hitl.track.${app.projectId}`;
+  const body = app.panel("tracks-panel", "Tracks");
+  body.classList.add("tracks-panel");
+  const following = h("p", { class: "muted", id: "track-following", "aria-live": "polite" });
+  const button = (id, text, title) => h("button", { type: "button", class: "btn", id, title }, text);
+  const copyButton = button("copy-forward", "Copy forward", "Copy the selected box (or all) to the next frame and go there (F)");
+  const endButton = button("end-track", "End track here", "The object left the view: the track ends at this frame (E)");
+  const interpolateButton = button("interpolate-track", "Interpolate", "Fill the frames between the track's keyframes (L)");
+  const propagation = createPropagation({
+    app, trackApi,
+    onFrame: (image) => timeline.mark(image, "tracked"),
+    onFinished: () => scheduleReload(),
+  });
+  body.append(following, h("div", { class: "ai-row" }, copyButton, endButton, interpolateButton), propagation.element);
+  const timeline = createTimeline({ container: document.getElementById("track-timeline"), onGo: (image) => nav.go(image) });
+
+  let readOnly = false;
+  app.on("review.status", ({ status }) => (readOnly = isReadOnly(status)));
+  const editable = () => {
+    if (readOnly) app.notify("This frame is read-only while it is submitted or approved; reopen it to edit.", "info");
+    return !readOnly;
+  };
+
+  let followed = Number(sessionStorage.getItem(memoryKey)) || null;
+  const followedTrack = () => store.track(followed);
+
+  function follow(track) {
+    if (track === followed) return;
+    followed = track;
+    if (track === null) sessionStorage.removeItem(memoryKey);
+    else sessionStorage.setItem(memoryKey, String(track));
+    app.emit("track.selected", { track });
+    showFollowing();
+    scheduleReload();
+  }
+
+  function showFollowing() {
+    const t = followedTrack();
+    const label = t ? store.label(t.label) : null;
+    following.textContent = t ? `Following ${label ? label.name : "track"} #${t.number}.` : "Select a box of a track to follow it.";
+    body.dataset.track = t ? String(t.id) : "";
+    endButton.disabled = interpolateButton.disabled = propagation.button.disabled = !t && !propagation.running();
+  }
+
+  // --- the timeline ---------------------------------------------------------------
+  let reloadTimer = null;
+  function scheduleReload() {
+    clearTimeout(reloadTimer);
+    reloadTimer = setTimeout(loadTimeline, RELOAD_MS);
+  }
+
+  let framesCache = null;
+  async function sequenceFrames() {
+    const sequence = app.image?.sequence;
+    if (sequence == null) return null;
+    if (!framesCache) {
+      const r = await trackApi.frames(app.projectId, sequence);
+      if (!r.ok) return null;
+      framesCache = r.items.filter((f) => f.sequence === undefined || f.sequence === sequence);
+    }
+    return framesCache;
+  }
+
+  async function loadTimeline() {
+    const t = followedTrack();
+    if (!t) return timeline.hide();
+    const [frames, boxes] = await Promise.all([sequenceFrames(), trackApi.boxes(t.id)]);
+    if (!frames || !boxes.ok || followedTrack()?.id !== t.id) return frames && boxes.ok ? undefined : timeline.hide();
+    const label = store.label(t.label);
+    timeline.show({ heading: { track: t.id, text: `${label ? label.name : "Track"} #${t.number}` }, list: timelineCells(frames, boxes.items), image: imageId });
+  }
+
+  // The followed track's box on this frame changed (an edit makes it a keyframe; others' too).
+  const markHere = (box) => box && trackOf(box) === followed && timeline.mark(imageId, box.deleted ? "none" : boxState(box));
+  app.on("saved", ({ box }) => markHere(box));
+  app.on("live:box", (m) => markHere(m.box));
+  app.on("live:track.updated", (m) => Number(m.track?.id ?? m.id) === followed && !propagation.running() && scheduleReload());
+  app.on("live:track.deleted", () => !followedTrack() && follow(null));
+  app.on("select", ({ box }) => {
+    const t = trackOf(box);
+    if (t !== null) follow(t);
+  });
+
+  // --- actions --------------------------------------------------------------------
+  const busy = (control, fn) => () => (control.disabled ? undefined : withBusy(control, fn));
+  const detailOf = (r, what) => r.body?.detail || `${what} failed (${r.status}).`;
+
+  async function copyForward(all) {
+    if (!editable()) return;
+    await app.saves.idle();
+    const selected = app.selected();
+    const boxes = all ? "all" : copyForwardBoxes(selected);
+    if (boxes === "all" && store.count() === 0) return app.notify("There is no box on this frame to copy.", "info");
+    const r = await trackApi.copyForward(imageId, boxes);
+    if (!r.ok) return app.notify(detailOf(r, "Copy forward"), r.status === 400 ? "warn" : "error");
+    const copied = r.body.boxes || [];
+    const mine = copied.length === 1 ? trackOf(copied[0]) : trackOf(selected) ?? followed;
+    if (mine !== null) follow(mine); // its box is selected on the next frame
+    await nav.go(r.body.image);
+  }
+
+  function needTrack() {
+    if (followedTrack()) return followedTrack();
+    app.notify("Select a box that belongs to a track first (copy forward makes one).", "info");
+    return null;
+  }
+
+  async function endHere() {
+    const t = needTrack();
+    if (!t || !editable()) return;
+    await app.saves.idle();
+    const r = await trackApi.end(t.id, imageId);
+    if (!r.ok) return app.notify(detailOf(r, "Ending the track"), "error");
+    for (const box of r.body?.boxes || []) store.upsertServer(box, { force: true });
+    app.notify(`${store.label(t.label)?.name ?? "Track"} #${t.number} ends at this frame.`, "info");
+    scheduleReload();
+  }
+
+  async function interpolate() {
+    const t = needTrack();
+    if (!t || !editable()) return;
+    await app.saves.idle();
+    const r = await trackApi.interpolate(t.id);
+    if (!r.ok) return app.notify(detailOf(r, "Interpolation"), r.status === 400 ? "warn" : "error");
+    const written = r.body?.boxes || [];
+    for (const box of written) if (Number(box.image) === Number(imageId)) store.upsertServer(box, { force: true });
+    app.notify(`Interpolated ${written.length} box${written.length === 1 ? "" : "es"}.`, "info");
+    scheduleReload();
+  }
+
+  function trackForward() {
+    const t = needTrack();
+    if (t && editable()) return propagation.run(t.id);
+  }
+
+  function keyframeStep(dir) {
+    const to = neighbourKeyframe(timeline.cells(), imageId, dir);
+    if (to === null) app.notify(dir < 0 ? "No earlier keyframe in this track." : "No later keyframe in this track.", "info");
+    else nav.go(to);
+  }
+
+  copyButton.onclick = busy(copyButton, () => copyForward(false));
+  endButton.onclick = busy(endButton, endHere);
+  interpolateButton.onclick = busy(interpolateButton, interpolate);
+  propagation.button.onclick = () => trackForward();
+  const shortcut = (action, keys, help, run) => app.addShortcut({ action, keys, help, group: "Tracks", run });
+  shortcut("copy-forward", ["f"], "Copy the selected box (or every box) to the next frame, same track, and go there", busy(copyButton, () => copyForward(false)));
+  shortcut("copy-forward-all", ["shift+f"], "Copy every box to the next frame and go there", busy(copyButton, () => copyForward(true)));
+  shortcut("end-track", ["e"], "End the selected track at this frame (the object left the view)", busy(endButton, endHere));
+  shortcut("interpolate-track", ["l"], "Interpolate the selected track between its keyframes", busy(interpolateButton, interpolate));
+  shortcut("track-forward", ["t"], "Track the selected box forward (frames in the Tracks panel)", trackForward);
+  shortcut("previous-keyframe", ["["], "Previous keyframe of the selected track", () => keyframeStep(-1));
+  shortcut("next-keyframe", ["]"], "Next keyframe of the selected track", () => keyframeStep(1));
+
+  // A frame outside any sequence has no tracks: nothing to load or listen to.
+  if (app.image?.sequence == null) {
+    following.textContent = "This frame is not part of a sequence.";
+    return { follow, loadTimeline };
+  }
+  installTrackLive(app);
+  (async () => {
+    const r = await trackApi.list(app.projectId);
+    if (r.ok) store.setTracks(r.items);
+    showFollowing();
+    // Back on a frame of the followed track: its box is selected, ready to adjust.
+    const here = followed === null ? null : store.list().find((b) => b.track === followed && !b.doomed);
+    if (here && !app.selected()) app.select(here.cid);
+    loadTimeline();
+  })();
+  showFollowing();
+  return { follow, loadTimeline };
+}
