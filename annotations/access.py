@@ -8,7 +8,7 @@ from django.contrib.auth import get_user
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from annotations.errors import Forbidden, NotFound
-from annotations.models import ROLE_RANK, Box, Image, Label, Membership, Project, Role
+from annotations.models import ROLE_RANK, Box, Image, Label, Membership, Project, Role, Sequence, Track
 
 
 def projects_for_user(user) -> QuerySet[Project]:
@@ -87,6 +87,18 @@ def box_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Box:
     box = _get(_with_member_role(boxes, user=user, project_field="image__project_id"), pk)
     _require_member_role(box, user=user, role=role)
     return box
+
+
+def track_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Track:
+    track = _get(Track.objects.select_related("label"), pk)
+    require_role(user=user, project_id=track.project_id, role=role)
+    return track
+
+
+def sequence_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Sequence:
+    sequence = _get(Sequence.objects.all(), pk)
+    require_role(user=user, project_id=sequence.project_id, role=role)
+    return sequence
 
 
 def label_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Label:

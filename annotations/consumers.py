@@ -57,6 +57,9 @@ RELAYED = (
     "detection.decided",
     "project.progress",
     "evaluation.progress",
+    "track.created",
+    "track.updated",
+    "track.deleted",
 )
 DRAG_RATE = 20  # messages per second per connection; a canvas redraws at most ~60/s anyway
 COORDS = ("x_min", "y_min", "x_max", "y_max")
@@ -160,6 +163,7 @@ class _LiveConsumer(AccessGuard, AsyncJsonWebsocketConsumer):
     box_created = box_updated = box_deleted = feedback_updated = image_status = presence = relay
     detection_started = detection_result = detection_done = detection_failed = detection_decided = relay
     project_progress = evaluation_progress = relay
+    track_created = track_updated = track_deleted = relay
 
     async def box_dragging(self, event):
         if event.get("sender") != self.channel_name:

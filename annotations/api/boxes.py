@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 from annotations.access import box_get_for_user, image_get_for_user
 from annotations.api.pagination import Pagination
 from annotations.converters import MAX_ID
-from annotations.models import Label
+from annotations.models import Label, Track
 from annotations.selectors.boxes import (
     box_to_dict,
     boxes_for_image,
@@ -65,6 +65,8 @@ class BoxOutput(serializers.Serializer):
     y_max = serializers.FloatField(read_only=True)
     source = serializers.CharField(read_only=True)
     prediction = serializers.IntegerField(read_only=True, allow_null=True)
+    track = serializers.IntegerField(read_only=True, allow_null=True, help_text="The track's id, or null.")
+    keyframe = serializers.BooleanField(read_only=True, help_text="Drawn or adjusted by a person (not interpolated or tracked).")
     version = serializers.IntegerField(read_only=True)
     deleted = serializers.BooleanField(read_only=True)
     created_by = serializers.IntegerField(read_only=True, allow_null=True)
@@ -120,12 +122,39 @@ class LabelRef(serializers.Field):
         return value.pk
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class TrackRef(serializers.Field):
+    """A track id (or null: no track), resolved within the frame's project; any other id reads as unknown."""
+
+    def to_internal_value(self, data):
+        if data is None:
+            return None
+        if isinstance(data, bool):
+            raise serializers.ValidationError("A valid integer is required.")
+        track_id = serializers.IntegerField(min_value=1, max_value=MAX_ID).run_validation(data)
+        track = Track.objects.select_related("label").filter(pk=track_id, project_id=self.context["project_id"]).first()
+        if track is None:
+            raise serializers.ValidationError("Unknown track for this project.")
+        return track
+
+    def to_representation(self, value):
+        return value.pk
+
+
 class BoxCreateInput(serializers.Serializer):
-    label = LabelRef()
+    label = LabelRef(required=False, help_text="Required unless `track` is given (the box then takes its label).")
     x_min = Coordinate()
     y_min = Coordinate()
     x_max = Coordinate()
     y_max = Coordinate()
+    track = TrackRef(required=False, allow_null=True)
+
+    def validate(self, data):
+        if "label" not in data:
+            if data.get("track") is None:
+                raise serializers.ValidationError({"label": ["This field is required."]})
+            data["label"] = data["track"].label
+        return data
 
 
 class VersionInput(serializers.Serializer):
@@ -138,6 +167,7 @@ class BoxUpdateInput(VersionInput):
     y_min = Coordinate(required=False)
     x_max = Coordinate(required=False)
     y_max = Coordinate(required=False)
+    track = TrackRef(required=False, allow_null=True)
 
 
 StepOutput = inline_serializer(

@@ -1,5 +1,11 @@
 """REST routes of the annotation core; each area keeps its routes beside its views."""
 
-from annotations.api import boxes, datasets, projects, review
+from annotations.api import boxes, datasets, projects, review, tracks
 
-urlpatterns = [*projects.urlpatterns, *boxes.urlpatterns, *review.urlpatterns, *datasets.urlpatterns]
+urlpatterns = [
+    *projects.urlpatterns,
+    *boxes.urlpatterns,
+    *review.urlpatterns,
+    *datasets.urlpatterns,
+    *tracks.urlpatterns,
+]

@@ -41,7 +41,7 @@ def _username(box: Box, field: str) -> str | None:
 
 def box_to_dict(box: Box) -> dict:
     """The box shape of DESIGN.md: `{id, image, label, x_min, y_min, x_max, y_max, source, prediction,
-    version, created_by, updated_by, updated_at}` plus `label_name`, `label_color`, `deleted`,
+    track, keyframe, version, created_by, updated_by, updated_at}` plus `label_name`, `label_color`, `deleted`,
     `created_by_username`, `updated_by_username`."""
     return {
         **box_snapshot(box),
@@ -68,6 +68,8 @@ def box_snapshot(box: Box) -> dict:
         "y_max": box.y_max,
         "source": box.source,
         "prediction": box.prediction_id,
+        "track": box.track_id,
+        "keyframe": box.keyframe,
         "version": box.version,
         "deleted": box.deleted,
     }

@@ -17,13 +17,14 @@ from annotations.broadcast import broadcast_on_commit, image_group
 from annotations.errors import Conflict, InvalidInput, StaleVersion
 from annotations.models import Box, BoxSource, EventAction, Image, Label
 from annotations.selectors.boxes import box_snapshot, box_to_dict, user_brief
+from annotations.services.box_tracks import TRACK_FIELDS, box_track_prepare, box_track_restore, box_track_written
 from annotations.services.events import event_record, register_action
 from annotations.services.frames import ensure_frame_editable, frame_start
 from annotations.services.locking import frame_write
 from annotations.signals import box_changed
 
 COORDS = ("x_min", "y_min", "x_max", "y_max")
-EDITABLE_FIELDS = frozenset(("label", *COORDS))
+EDITABLE_FIELDS = frozenset(("label", "track", *COORDS))
 
 
 def box_broadcast(*, box: Box, user, message_type: str, action: str) -> None:
@@ -55,6 +56,8 @@ def box_create(
     prediction=None,
     action: str = EventAction.CREATE,
     client_key: str | None = None,
+    track=None,
+    keyframe: bool = True,
 ) -> Box:
     """Create a box on a frame (version 1); `action` lets the accept-an-AI-box flow record `accept`.
     `client_key` makes the create idempotent: see `box_create_once`."""
@@ -70,13 +73,17 @@ def box_create(
         y_max=y_max,
         source=source,
         prediction=prediction,
+        track=track,
+        keyframe=keyframe,
         created_by=user,
         updated_by=user,
     )
+    box_track_prepare(box=box)
     _check_geometry(box)
     box.save()
-    event_record(image=image, box=box, user=user, action=action, before=None, after=box_snapshot(box))
+    event = event_record(image=image, box=box, user=user, action=action, before=None, after=box_snapshot(box))
     box_broadcast(box=box, user=user, message_type="box.created", action=action)
+    box_track_written(box=box, user=user, event=event, before=None)
     return box
 
 
@@ -153,7 +160,7 @@ def _save_at_version(box: Box, *, version: int, fields: list[str]) -> None:
 
 @frame_write
 def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE, **changes) -> Box:
-    """Apply `changes` (any of label, x_min, y_min, x_max, y_max) if `version` is still current.
+    """Apply `changes` (any of label, track, x_min, y_min, x_max, y_max) if `version` is still current.
 
     A stale version raises StaleVersion with the current box and changes nothing; a change that
     leaves the box as it was is not a new version.
@@ -165,15 +172,19 @@ def box_update(*, box: Box, user, version: int, action: str = EventAction.UPDATE
     before = box_snapshot(current)
     for name, value in changes.items():
         setattr(current, name, value)
+    box_track_prepare(box=current, changed=set(changes))
     _check_geometry(current)
     after = box_snapshot(current)
     if {k: v for k, v in after.items() if k != "version"} == {k: v for k, v in before.items() if k != "version"}:
         return current
     current.version = version + 1
     current.updated_by = user
-    _save_at_version(current, version=version, fields=[*COORDS, "label", "version", "updated_by"])
-    event_record(image=current.image, box=current, user=user, action=action, before=before, after=box_snapshot(current))
+    _save_at_version(current, version=version, fields=[*COORDS, "label", "track", "keyframe", "version", "updated_by"])
+    event = event_record(
+        image=current.image, box=current, user=user, action=action, before=before, after=box_snapshot(current)
+    )
     box_broadcast(box=current, user=user, message_type="box.updated", action=action)
+    box_track_written(box=current, user=user, event=event, before=before)
     box_changed.send(sender=Box, box=current, user=user)
     return current
 
@@ -187,8 +198,11 @@ def box_delete(*, box: Box, user, version: int, action: str = EventAction.DELETE
     current.version = version + 1
     current.updated_by = user
     _save_at_version(current, version=version, fields=["deleted", "version", "updated_by"])
-    event_record(image=current.image, box=current, user=user, action=action, before=before, after=box_snapshot(current))
+    event = event_record(
+        image=current.image, box=current, user=user, action=action, before=before, after=box_snapshot(current)
+    )
     box_broadcast(box=current, user=user, message_type="box.deleted", action=action)
+    box_track_written(box=current, user=user, event=event, before=before)
     return current
 
 
@@ -204,9 +218,10 @@ def box_restore(*, box: Box, user, snapshot: dict | None) -> Box:
         box.label_id = snapshot["label"]
         for name in COORDS:
             setattr(box, name, snapshot[name])
+        box_track_restore(box=box, snapshot=snapshot)
     box.version += 1
     box.updated_by = user
-    box.save(update_fields=["deleted", "label", *COORDS, "version", "updated_by", "updated_at"])
+    box.save(update_fields=["deleted", "label", *COORDS, *TRACK_FIELDS, "version", "updated_by", "updated_at"])
     return box
 
 

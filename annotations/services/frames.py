@@ -33,6 +33,26 @@ def ensure_frame_editable(*, image: Image, user) -> str:
     return status
 
 
+def frames_lock_editable(*, image_ids, user, strict: bool = True) -> set[int]:
+    """Lock several frames (ascending id, one query; a change spanning frames: copy forward,
+    interpolation, undoing them) and return the ids `user` may change. An approved frame is
+    refused (409, `strict`) or left out for an annotator, as `ensure_frame_editable` does for one."""
+    ids = sorted(set(image_ids))
+    if not ids:
+        return set()
+    rows = Image.objects.filter(pk__in=ids).order_by("pk").select_for_update(no_key=True)
+    statuses = dict(rows.values_list("pk", "status"))
+    approved = {pk for pk, status in statuses.items() if status == ImageStatus.APPROVED}
+    if approved:
+        project_id = Image.objects.filter(pk=ids[0]).values_list("project_id", flat=True).first()
+        role = role_in_project(user=user, project_id=project_id)
+        if role is not None and ROLE_RANK[role] >= ROLE_RANK[Role.REVIEWER]:
+            approved = set()
+        elif strict:
+            raise Conflict(APPROVED_LOCKED, frames=sorted(approved))
+    return set(statuses) - approved
+
+
 def frame_start(*, image: Image, user, status: str | None = None) -> bool:
     """Move a frame from `new` to `in_progress` (first edit); True when this call moved it.
 

@@ -44,8 +44,14 @@ from annotations.errors import InvalidInput, StaleVersion
 from annotations.models import AnnotationEvent, Box, EventAction, Image
 from annotations.selectors.boxes import box_snapshot
 from annotations.services.boxes import box_broadcast, box_lock
-from annotations.services.events import action_handler, event_record, undoable_actions
-from annotations.services.frames import ensure_frame_editable
+from annotations.services.events import (
+    action_handler,
+    event_record,
+    events_group,
+    events_group_range,
+    undoable_actions,
+)
+from annotations.services.frames import ensure_frame_editable, frames_lock_editable
 from annotations.services.locking import frame_write
 
 
@@ -116,19 +122,21 @@ def _step(*, image: Image, user, direction: str) -> HistoryStep:
     # A group (events sharing `after["group"]`, e.g. one accept-all) is one step: each member is
     # reverted (newest first) or re-applied (oldest first) with its own undo/redo event, so the
     # redo stack stays one entry per event; a member someone changed since refuses the whole step.
-    steps = [_apply(image=image, user=user, direction=direction, target=t) for t in _group_of(target, direction)]
+    # A group may span frames (copy forward, interpolation): each of them is locked too, and each
+    # member's undo/redo event is recorded on its own frame, so every frame's redo stack holds.
+    members = _group_of(target, direction)
+    frames_lock_editable(image_ids={m.image_id for m in members} - {image.pk}, user=user)
+    steps = [
+        _apply(image=image if t.image_id == image.pk else t.image, user=user, direction=direction, target=t)
+        for t in members
+    ]
     last = steps[-1]
     return HistoryStep(last.event, last.target, last.box, tuple(s.box for s in steps if s.box is not None))
 
 
 def group_key(events: list[AnnotationEvent], name: str) -> None:
     """Make these events (recorded in one transaction) one undo step: undone and redone together."""
-    if len(events) < 2:
-        return
-    key = f"{name}:{events[0].pk}"
-    for event in events:
-        event.after = {**(event.after or {}), "group": key}
-    AnnotationEvent.objects.bulk_update(events, ["after"])
+    events_group(events, name)
 
 
 def _group_of(target: AnnotationEvent, direction: str) -> list[AnnotationEvent]:
@@ -136,9 +144,12 @@ def _group_of(target: AnnotationEvent, direction: str) -> list[AnnotationEvent]:
     if not key:
         return [target]
     undoing = direction == EventAction.UNDO
-    members = AnnotationEvent.objects.filter(
-        image_id=target.image_id, user_id=target.user_id, action=target.action, undone=not undoing, after__group=key
-    )
+    members = AnnotationEvent.objects.filter(user_id=target.user_id, undone=not undoing, after__group=key)
+    span = events_group_range(key)
+    if span is None:  # a key from before groups could span frames: one frame, one action
+        members = members.filter(image_id=target.image_id, action=target.action)
+    else:
+        members = members.filter(id__range=span).select_related("image")
     return list(members.order_by("-id" if undoing else "id"))
 
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.urls import get_resolver
 from rest_framework.test import APIClient
 
-from annotations.models import ROLE_RANK, DatasetVersion, ImageStatus, Role
+from annotations.models import ROLE_RANK, DatasetVersion, ImageStatus, Role, Track
 from feedback.evaluation.models import Evaluation
 from inference.models import DetectionJob, Prediction
 from tests.annotations.upload_helpers import fast_password_hasher  # noqa: F401 (autouse fixture)
@@ -193,6 +193,17 @@ ROWS = [
     Row("POST", "api/evaluations/<id:pk>/promote/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/promote/", M, 200,
         prepare=_evaluation_done),
     Row("POST", "api/evaluations/<id:pk>/resume/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/resume/", M, 202),
+    # --- tracks (issue 14)
+    Row("GET", "api/projects/<id:project_id>/tracks/", P("tracks/"), A, 200),
+    Row("POST", "api/projects/<id:project_id>/tracks/", P("tracks/"), A, 201, body=lambda w, u: {"label": w["label"].pk}),
+    Row("GET", "api/tracks/<id:pk>/", lambda w: f"/api/tracks/{w['track'].pk}/", A, 200),
+    Row("PATCH", "api/tracks/<id:pk>/", lambda w: f"/api/tracks/{w['track'].pk}/", A, 200,
+        body=lambda w, u: {"label": w["spare_label"].pk}),
+    Row("DELETE", "api/tracks/<id:pk>/", lambda w: f"/api/tracks/{w['track'].pk}/", A, 204),
+    Row("POST", "api/tracks/<id:pk>/interpolate/", lambda w: f"/api/tracks/{w['track'].pk}/interpolate/", A, 200),
+    Row("POST", "api/tracks/<id:pk>/end/", lambda w: f"/api/tracks/{w['track'].pk}/end/", A, 200,
+        body=lambda w, u: {"image": w["image"].pk}),
+    Row("POST", "api/images/<id:image_id>/copy-forward/", I("copy-forward/"), A, 201, body=lambda w, u: {"boxes": "all"}),
     # --- schema and docs: public by design (they describe the API, they hold no data)
     Row("GET", "api/schema/", lambda w: "/api/schema/", OPEN, 200, anonymous=200),
     Row("GET", "api/docs/", lambda w: "/api/docs/", OPEN, 200, anonymous=200),
@@ -259,6 +270,7 @@ def world(project, label, image, annotator, reviewer, manager, outsider, staff, 
         ),
         "dataset": DatasetVersion.objects.create(project=project, format="coco", path=str(folder)),
         "evaluation": Evaluation.objects.create(project=project, backend="auto"),
+        "track": Track.objects.create(project=project, label=label, number=1),
         "users": {
             "annotator": annotator, "reviewer": reviewer, "manager": manager, "outsider": outsider, "staff": staff
         },

@@ -1,0 +1,191 @@
+"""Tracks over REST. Thin: parse → service → serialize. Annotators and up; outside the project: 404.
+
+- `GET, POST /api/projects/{id}/tracks/` — list by number (paginated; `?sequence=<id>` filters);
+  create `{label, sequence?}` → 201 with the project's next number.
+- `GET, PATCH, DELETE /api/tracks/{id}/` — PATCH `{label?, sequence?}` (a new label relabels the
+  track's boxes); DELETE → 204: non-keyframe boxes deleted, keyframes kept without the track.
+- `POST /api/tracks/{id}/interpolate/` → 200 `{boxes: [...]}` the boxes it wrote (created, moved
+  or deleted — deleted ones carry `deleted: true`); one undo step.
+- `POST /api/tracks/{id}/end/ {image}` → 200 `{track, boxes}`: the object left the view after
+  this frame (services/track_end.py).
+- `POST /api/images/{id}/copy-forward/ {boxes: [ids] | "all"}` → 201 `{image, boxes}`.
+Track JSON: `{id, project, label, number, sequence, first_frame, last_frame, box_count}` plus
+`label_name`, `label_color`, `created_by`.
+"""
+
+from django.urls import path
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.access import image_get_for_user, project_get_for_user, track_get_for_user
+from annotations.api.boxes import BoxOutput, LabelRef
+from annotations.api.pagination import Pagination
+from annotations.converters import MAX_ID
+from annotations.errors import InvalidInput
+from annotations.models import Sequence
+from annotations.selectors.boxes import box_to_dict
+from annotations.selectors.tracks import track_to_dict, track_with_details, tracks_for_project
+from annotations.services.copy_forward import boxes_copy_forward
+from annotations.services.interpolation import interpolation_run
+from annotations.services.track_end import track_end
+from annotations.services.tracks import UNSET, track_create, track_delete, track_update
+
+
+class TrackOutput(serializers.Serializer):
+    """The track shape of DESIGN.md; rendering is `track_to_dict`, shared with websockets."""
+
+    id = serializers.IntegerField()
+    project = serializers.IntegerField()
+    label = serializers.IntegerField()
+    label_name = serializers.CharField()
+    label_color = serializers.CharField()
+    number = serializers.IntegerField()
+    sequence = serializers.IntegerField(allow_null=True)
+    first_frame = serializers.IntegerField(allow_null=True, help_text="Image id of its first live box, frame order.")
+    last_frame = serializers.IntegerField(allow_null=True, help_text="Image id of its last live box, frame order.")
+    box_count = serializers.IntegerField(help_text="Live boxes of the track.")
+    created_by = serializers.IntegerField(allow_null=True)
+
+    def to_representation(self, instance):
+        return track_to_dict(instance)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class SequenceRef(serializers.Field):
+    """A sequence id of the project, or null."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            raise serializers.ValidationError("A valid integer is required.")
+        sequence_id = serializers.IntegerField(min_value=1, max_value=MAX_ID).run_validation(data)
+        found = Sequence.objects.filter(pk=sequence_id, project_id=self.context["project_id"]).first()
+        if found is None:
+            raise serializers.ValidationError("Unknown sequence for this project.")
+        return found
+
+    def to_representation(self, value):
+        return value.pk
+
+
+class TrackCreateInput(serializers.Serializer):
+    label = LabelRef()
+    sequence = SequenceRef(required=False)
+
+
+class TrackUpdateInput(serializers.Serializer):
+    label = LabelRef(required=False)
+    sequence = SequenceRef(required=False)
+
+
+BoxesOutput = inline_serializer("TrackBoxesOutput", {"boxes": BoxOutput(many=True)})
+
+
+class ProjectTracksApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("sequence", int)], responses=TrackOutput(many=True))
+    def get(self, request, project_id):
+        project = project_get_for_user(pk=project_id, user=request.user)
+        sequence = request.query_params.get("sequence")
+        if sequence is not None and not (sequence.isdigit() and 0 < int(sequence) <= MAX_ID):
+            raise InvalidInput("sequence must be a sequence id.", sequence=["A valid integer is required."])
+        tracks = tracks_for_project(project=project, sequence_id=None if sequence is None else int(sequence))
+        paginator = Pagination()
+        page = paginator.paginate_queryset(tracks, request, view=self)
+        return paginator.get_paginated_response([track_to_dict(track) for track in page])
+
+    @extend_schema(request=TrackCreateInput, responses={201: TrackOutput})
+    def post(self, request, project_id):
+        project = project_get_for_user(pk=project_id, user=request.user)
+        data = TrackCreateInput(data=request.data, context={"project_id": project.pk})
+        data.is_valid(raise_exception=True)
+        track = track_create(project=project, user=request.user, **data.validated_data)
+        return Response(track_to_dict(track_with_details(pk=track.pk)), status=status.HTTP_201_CREATED)
+
+
+class TrackDetailApi(APIView):
+    @extend_schema(responses=TrackOutput)
+    def get(self, request, pk):
+        track = track_get_for_user(pk=pk, user=request.user)
+        return Response(track_to_dict(track_with_details(pk=track.pk)))
+
+    @extend_schema(request=TrackUpdateInput, responses=TrackOutput)
+    def patch(self, request, pk):
+        track = track_get_for_user(pk=pk, user=request.user)
+        data = TrackUpdateInput(data=request.data, context={"project_id": track.project_id})
+        data.is_valid(raise_exception=True)
+        changes = data.validated_data
+        track_update(track=track, user=request.user, label=changes.get("label"), sequence=changes.get("sequence", UNSET))
+        return Response(track_to_dict(track_with_details(pk=track.pk)))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        track = track_get_for_user(pk=pk, user=request.user)
+        track_delete(track=track, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TrackInterpolateApi(APIView):
+    @extend_schema(request=None, responses=BoxesOutput)
+    def post(self, request, pk):
+        track = track_get_for_user(pk=pk, user=request.user)
+        result = interpolation_run(track=track, user=request.user)
+        return Response({"boxes": [box_to_dict(box) for box in result.boxes]})
+
+
+class TrackEndInput(serializers.Serializer):
+    image = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The last frame the object is in.")
+
+
+class TrackEndApi(APIView):
+    @extend_schema(
+        request=TrackEndInput,
+        responses=inline_serializer("TrackEndOutput", {"track": TrackOutput(), "boxes": BoxOutput(many=True)}),
+    )
+    def post(self, request, pk):
+        track = track_get_for_user(pk=pk, user=request.user)
+        data = TrackEndInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        image = image_get_for_user(pk=data.validated_data["image"], user=request.user)
+        result = track_end(track=track, image=image, user=request.user)
+        return Response(
+            {"track": track_to_dict(track_with_details(pk=track.pk)), "boxes": [box_to_dict(b) for b in result.boxes]}
+        )
+
+
+class CopyForwardInput(serializers.Serializer):
+    boxes = serializers.JSONField(help_text='Box ids of this frame, or "all".')
+
+    def validate_boxes(self, value):
+        if value == "all":
+            return value
+        if not isinstance(value, list) or not value or len(value) > 1000:
+            raise serializers.ValidationError('Send a list of 1 to 1,000 box ids, or "all".')
+        child = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+        return sorted({child.run_validation(item) for item in value if not isinstance(item, bool)} or {0})
+
+
+class ImageCopyForwardApi(APIView):
+    @extend_schema(
+        request=CopyForwardInput,
+        responses={201: inline_serializer("CopyForwardOutput", {"image": serializers.IntegerField(), "boxes": BoxOutput(many=True)})},
+    )  # fmt: skip
+    def post(self, request, image_id):
+        image = image_get_for_user(pk=image_id, user=request.user)
+        data = CopyForwardInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        target, boxes = boxes_copy_forward(image=image, user=request.user, boxes=data.validated_data["boxes"])
+        return Response({"image": target.pk, "boxes": [box_to_dict(b) for b in boxes]}, status=status.HTTP_201_CREATED)
+
+
+urlpatterns = [
+    path("projects/<id:project_id>/tracks/", ProjectTracksApi.as_view(), name="project-tracks"),
+    path("tracks/<id:pk>/", TrackDetailApi.as_view(), name="track-detail"),
+    path("tracks/<id:pk>/interpolate/", TrackInterpolateApi.as_view(), name="track-interpolate"),
+    path("tracks/<id:pk>/end/", TrackEndApi.as_view(), name="track-end"),
+    path("images/<id:image_id>/copy-forward/", ImageCopyForwardApi.as_view(), name="image-copy-forward"),
+]
