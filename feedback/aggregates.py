@@ -55,11 +55,13 @@ def _within(queryset, *, job: str, revision=None, since=None, until=None):
 
 
 def jobs_in_scope(*, project_id: int, **filters):
-    return _within(DetectionJob.objects.filter(image__project_id=project_id), job="", **filters)
+    # An evaluation's jobs are not pre-annotation: they never count in the AI audit.
+    return _within(DetectionJob.objects.filter(image__project_id=project_id, purpose="detect"), job="", **filters)
 
 
 def predictions_in_scope(*, project_id: int, **filters):
-    return _within(Prediction.objects.filter(image__project_id=project_id), job="job__", **filters)
+    return _within(Prediction.objects.filter(image__project_id=project_id, job__purpose="detect"), job="job__",
+                   **filters)
 
 
 def revision_counts(**scope) -> list[tuple]:

@@ -312,6 +312,10 @@ INFERENCE_JOB_STALE_SECONDS = int(os.environ.get("INFERENCE_JOB_STALE_SECONDS", 
 INFERENCE_JOB_TIMEOUT_SECONDS = float(os.environ.get("INFERENCE_JOB_TIMEOUT_SECONDS", 300))
 INFERENCE_MAX_PIXELS = int(os.environ.get("INFERENCE_MAX_PIXELS", 12_000_000))  # larger frames are downscaled for detection
 INFERENCE_JOB_MAX_ATTEMPTS = int(os.environ.get("INFERENCE_JOB_MAX_ATTEMPTS") or 2)
+# Models (besides MOONDREAM_MODEL) a job may choose, e.g. to evaluate them: comma-separated ids or directories.
+# Their remote code runs in the worker, so only what is listed here can be chosen from the API.
+INFERENCE_MODELS_ALLOWED = [m.strip() for m in os.environ.get("INFERENCE_MODELS_ALLOWED", "").split(",") if m.strip()]
+INFERENCE_DETECTORS_CACHED = int(os.environ.get("INFERENCE_DETECTORS_CACHED", 2))  # chosen detectors kept per worker
 # Where jobs run: `worker` (runworker processes; the default with REDIS_URL) or `embedded` (a child of
 # the web process; the default without). `thread` is the old name of embedded.
 INFERENCE_EXECUTION = os.environ.get("INFERENCE_EXECUTION", "")

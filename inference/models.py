@@ -15,10 +15,18 @@ class JobStatus(models.TextChoices):
 ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
+class JobPurpose(models.TextChoices):
+    DETECT = "detect", "Detect"  # a person asked: its boxes go to the frame's viewers
+    EVALUATE = "evaluate", "Evaluate"  # an evaluation asked: its boxes are the evaluation's, nobody sees them live
+
+
 class DetectionJob(models.Model):
     image = models.ForeignKey("annotations.Image", on_delete=models.CASCADE, related_name="detection_jobs")
     prompts = models.JSONField(default=list)
     status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    purpose = models.CharField(max_length=8, choices=JobPurpose.choices, default=JobPurpose.DETECT)
+    choice = models.JSONField(default=dict, blank=True,
+                              help_text="The detector the job asks for ({backend, model, revision}); {}: the worker's.")
     backend = models.CharField(max_length=32, blank=True)
     model = models.CharField(max_length=200, blank=True)
     revision = models.CharField(max_length=100, blank=True)
@@ -45,6 +53,7 @@ class DetectionJob(models.Model):
                 name="detectionjob_one_active_per_image",
             ),
             models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="detectionjob_status_valid"),
+            models.CheckConstraint(condition=Q(purpose__in=JobPurpose.values), name="detectionjob_purpose_valid"),
         ]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx")]
 

@@ -7,7 +7,7 @@
 from django.db.models import QuerySet
 
 from annotations.models import Image, Label
-from inference.models import ACTIVE_JOB_STATUSES, DetectionJob, Prediction
+from inference.models import ACTIVE_JOB_STATUSES, DetectionJob, JobPurpose, Prediction
 
 
 def _iso(value) -> str | None:
@@ -58,8 +58,9 @@ def prediction_to_dict(prediction: Prediction) -> dict:
 
 
 def predictions_for_image(*, image: Image, status: str | None = None, job_id: int | None = None) -> QuerySet[Prediction]:
-    """The frame's predictions in job and answer order; optionally one status or one job."""
-    queryset = Prediction.objects.filter(image=image).order_by("job_id", "id")
+    """The frame's predictions in job and answer order; optionally one status or one job. An
+    evaluation's predictions are its own: never shown on the frame."""
+    queryset = Prediction.objects.filter(image=image, job__purpose=JobPurpose.DETECT).order_by("job_id", "id")
     if status:
         queryset = queryset.filter(status=status)
     if job_id is not None:

@@ -21,9 +21,8 @@ from feedback.evaluation.ground_truth import dataset_for_evaluation, ground_trut
 from feedback.evaluation.models import Evaluation, EvaluationFrame, EvaluationStatus, FrameStatus
 from feedback.evaluation.results import evaluation_finish, prompts_by_label_id
 from feedback.evaluation.services import evaluation_fail, progress_on_commit
-from inference.models import DetectionJob, JobStatus, Prediction
+from inference.models import DetectionJob, JobPurpose, JobStatus, Prediction
 from inference.services import job_submit
-from tracking.models import TrackingOutbox
 
 logger = logging.getLogger(__name__)
 
@@ -163,17 +162,16 @@ def _job_grace() -> float:
 def _jobs_release(evaluation: Evaluation) -> int:
     """Delete the evaluation's jobs that ended more than a grace ago; returns how many are left.
 
-    The grace is EVALUATION_JOB_GRACE_SECONDS (3). The evaluation keeps the jobs' boxes and times: its
-    jobs must not count as pre-annotation in the AI audit, leave AI boxes on the frames, or each
-    make an MLflow run. The grace lets the worker finish with a job (its last read, its run queued
-    after commit) before the row goes.
+    The grace is EVALUATION_JOB_GRACE_SECONDS (3). The evaluation keeps the jobs' boxes and times; its
+    jobs (purpose `evaluate`) are neither shown nor counted in the AI audit nor tracked on their own,
+    and go once recorded so the frames keep no rows of them. The grace lets the worker finish with a
+    job (its last read) before the row goes.
     """
     ended = DetectionJob.objects.filter(pk__in=EvaluationFrame.objects.filter(
         evaluation=evaluation, status__in=(FrameStatus.DONE, FrameStatus.FAILED), job__isnull=False).values("job"))
     cutoff = timezone.now() - timedelta(seconds=_job_grace())
     ids = list(ended.filter(finished_at__lte=cutoff).values_list("pk", flat=True))
     if ids:
-        TrackingOutbox.objects.filter(key__in=[f"detection_job:{pk}" for pk in ids], sent_at__isnull=True).delete()
         DetectionJob.objects.filter(pk__in=ids).delete()
     return ended.count() - len(ids)
 
@@ -212,7 +210,8 @@ def _submit(evaluation: Evaluation) -> None:
             break
         try:
             with transaction.atomic():
-                job = job_submit(image=frame.image, user=evaluation.created_by, prompts=prompts)
+                job = job_submit(image=frame.image, user=evaluation.created_by, prompts=prompts,
+                                 choice=evaluation.detector.get("choice") or None, purpose=JobPurpose.EVALUATE)
                 frame.job, frame.status = job, FrameStatus.SUBMITTED
                 frame.save(update_fields=["job", "status"])
         except Conflict:  # a person's detection is running on this frame: take it next round

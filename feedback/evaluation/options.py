@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from annotations.errors import InvalidInput, NotFound
 from annotations.exports import rows
 from annotations.models import DatasetVersion, Label
+from inference.detectors import MODEL_BACKENDS, DetectorChoiceInvalid, choice_normalise, detector_described
 from inference.prompts import prompts_parse
 from inference.status import detector_status
 
@@ -24,38 +25,43 @@ class EvaluationOptions:
     only: str
     limit: int | None
     dataset_version: DatasetVersion | None
-    detector: dict = field(default_factory=dict)  # the active detector's status
+    detector: dict = field(default_factory=dict)  # the evaluated detector's status (the workers' or the chosen one)
+    choice: dict = field(default_factory=dict)  # what each job asks the worker to run; {}: the workers' own
     unsupported: list[str] = field(default_factory=list)  # labels a closed vocabulary cannot find
     prompt_candidates: dict[str, list[str]] = field(default_factory=dict)  # label -> prompts to compare
 
 
-def _backend_check(backend: str | None, model: str, revision: str) -> tuple[str, dict]:
-    """The requested backend, model and revision against what the inference workers run.
+def _backend_check(backend: str | None, model: str, revision: str) -> tuple[str, dict, dict]:
+    """(backend, its status, the jobs' detector choice) for the requested backend, model and revision.
 
-    Jobs run on the workers' loaded detector, so a configuration they do not run cannot be
-    evaluated: refused with how to start a worker that runs it.
+    `auto`, or the workers' own backend with their model and revision, runs what the workers run
+    (choice `{}`); anything else is a choice each job carries, and the worker builds that detector
+    for it (cached per choice) — so any allowed backend, model or revision can be evaluated.
     """
     status = detector_status()
     active = str(status.get("backend", ""))
     backend = (backend or "auto").strip().lower()
-    if backend not in BACKENDS and backend != active:
+    if backend not in BACKENDS:
         raise InvalidInput(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.",
                            backend=[f"Unknown backend {backend!r}."])
-    if backend != "auto" and backend != active:
-        raise InvalidInput(
-            f"The inference workers run the {active!r} detector, not {backend!r}; start a worker with "
-            f"INFERENCE_BACKEND={backend} to evaluate it, or choose --backend auto.",
-            backend=[f"Not the active detector ({active})."],
-        )
-    for name, asked in (("model", model), ("revision", revision)):
-        running = str(status.get(name, "") or "")
-        if asked and asked != running:
+    if backend in ("auto", active):
+        running = {name: str(status.get(name, "") or "") for name in ("model", "revision")}
+        if all(not asked or asked == running[name] for name, asked in (("model", model), ("revision", revision))):
+            return backend, status, {}
+        if active not in MODEL_BACKENDS:
+            name, asked = ("model", model) if model and model != running["model"] else ("revision", revision)
             raise InvalidInput(
-                f"The inference workers run {name} {running or '(none)'!r}, not {asked!r}; start a worker with "
-                f"that {name} (MOONDREAM_{name.upper()}) to evaluate it.",
-                **{name: [f"Not the active {name} ({running or 'none'})."]},
+                f"The {active!r} detector runs {name} {running[name] or '(none)'!r}, not {asked!r}; only "
+                f"moondream takes a model and revision (--backend moondream).",
+                **{name: [f"Not the active {name} ({running[name] or 'none'})."]},
             )
-    return backend, status
+        backend = active
+    try:
+        choice = choice_normalise({"backend": backend, "model": model, "revision": revision}, collapse=False)
+    except DetectorChoiceInvalid as error:
+        field_name = "model" if "Model" in str(error) else "backend"
+        raise InvalidInput(str(error), **{field_name: [str(error)]}) from None
+    return backend, detector_described(choice), choice
 
 
 def prompt_overrides_parse(items) -> dict[str, str]:
@@ -153,7 +159,7 @@ def evaluation_options_check(
 ) -> EvaluationOptions:
     """All options checked against the project and the active detector (see module docstring)."""
     model, revision = (model or "").strip(), (revision or "").strip()
-    backend, status = _backend_check(backend, model, revision)
+    backend, status, choice = _backend_check(backend, model, revision)
     prompt_map = _prompts_check(project, prompt_overrides_parse(prompts))
     version = _dataset_check(project, dataset)
     only = version.only if version is not None else rows.only_check(only or "approved")
@@ -178,5 +184,5 @@ def evaluation_options_check(
         backend=backend, model=model or str(status.get("model", "") or ""),
         revision=revision or str(status.get("revision", "") or ""), prompts=prompt_map, only=only, limit=limit,
         dataset_version=version, detector={k: v for k, v in status.items() if k != "supported_prompts"},
-        unsupported=unsupported, prompt_candidates=candidates,
+        unsupported=unsupported, prompt_candidates=candidates, choice=choice,
     )

@@ -37,7 +37,8 @@ def evaluation_create(*, project, user, backend=None, model="", revision="", pro
     evaluation = Evaluation.objects.create(
         project=project, backend=options.backend, model=options.model, revision=options.revision,
         prompts=options.prompts, prompt_candidates=options.prompt_candidates, only=options.only, limit=options.limit, dataset_version=options.dataset_version,
-        detector={**options.detector, "unsupported_labels": options.unsupported}, created_by=user,
+        detector={**options.detector, "unsupported_labels": options.unsupported, "choice": options.choice},
+        created_by=user,
     )
     progress_on_commit(evaluation)
     return evaluation

@@ -23,7 +23,7 @@ from annotations.services.frames import ensure_frame_editable
 from annotations.services.history import group_key
 from annotations.services.locking import frame_write
 from annotations.signals import box_changed
-from inference.models import Prediction, PredictionStatus
+from inference.models import JobPurpose, Prediction, PredictionStatus
 from inference.selectors import labels_by_prompt, prediction_to_dict
 
 
@@ -117,7 +117,8 @@ def prediction_reject(*, prediction: Prediction, user) -> Prediction:
 
 def _pending_ids(image: Image) -> list[int]:
     return list(
-        Prediction.objects.filter(image=image, status=PredictionStatus.PENDING).order_by("id").values_list("pk", flat=True)
+        Prediction.objects.filter(image=image, status=PredictionStatus.PENDING, job__purpose=JobPurpose.DETECT)
+        .order_by("id").values_list("pk", flat=True)
     )
 
 

@@ -20,10 +20,10 @@ from PIL import Image as PILImage
 from annotations.broadcast import broadcast_on_commit, image_group
 from annotations.errors import Conflict, InvalidInput
 from annotations.models import Image, Label
-from inference.detectors import get_detector
+from inference.detectors import DetectorChoiceInvalid, choice_normalise, detector_described, get_detector
 from inference.detectors.base import UnsupportedPrompt
 from inference.execution import Heartbeat, job_dispatch
-from inference.models import DetectionJob, JobStatus, Prediction
+from inference.models import DetectionJob, JobPurpose, JobStatus, Prediction
 from inference.prompts import prompts_default, prompts_parse
 from inference.selectors import job_active_for_image, job_to_dict, labels_by_prompt, prediction_to_dict
 from inference.status import detector_status
@@ -33,8 +33,11 @@ logger = logging.getLogger(__name__)
 QUEUED_GIVE_UP_FACTOR = 10  # a job nobody picked up for 10 stale periods is failed, not retried forever
 
 
-def _notify_on_commit(image_id: int, message_type: str, payload: dict) -> None:
-    broadcast_on_commit(image_group(image_id), message_type, payload)
+def _notify_on_commit(job: DetectionJob, message_type: str, payload: dict) -> None:
+    """A job's `detection.*` message to the frame's viewers; an evaluation's jobs send none (its
+    progress is `evaluation.progress` on the project's group)."""
+    if job.purpose == JobPurpose.DETECT:
+        broadcast_on_commit(image_group(job.image_id), message_type, payload)
 
 
 class JobLost(Exception):
@@ -45,17 +48,25 @@ def max_attempts() -> int:
     return int(settings.INFERENCE_JOB_MAX_ATTEMPTS)
 
 
-def job_submit(*, image: Image, user, prompts=None) -> DetectionJob:
+def job_submit(*, image: Image, user, prompts=None, choice: dict | None = None,
+               purpose: str = JobPurpose.DETECT) -> DetectionJob:
     """Queue a detection job on a frame and hand it to a worker once committed.
 
     `prompts`: a list or a comma-separated string; none → the project's label prompts. Invalid
     or (for a closed-vocabulary backend) unsupported prompts → InvalidInput (400) naming them;
     a job already queued or running on the frame → Conflict (409), even when its worker died:
     the periodic reaper (`inference.periodic`) frees the frame, never a request.
+    `choice` (`{backend, model, revision}`): run that detector instead of the workers' configured
+    one (a bad choice → InvalidInput); `purpose` `evaluate`: an evaluation's job, not broadcast.
     """
     labels = list(Label.objects.filter(project_id=image.project_id).order_by("id"))
     parsed = prompts_parse(prompts, defaults=prompts_default(labels))
-    info = detector_status()  # the workers' detector when they run the jobs
+    try:
+        choice = choice_normalise(choice, collapse=False)
+    except DetectorChoiceInvalid as error:
+        raise InvalidInput(str(error), backend=[str(error)]) from None
+    # The chosen detector, or the workers' when they run the jobs.
+    info = detector_described(choice) if choice else detector_status()
     supported = info.get("supported_prompts")
     unknown = [p for p in parsed if supported is not None and p not in supported]
     if unknown:
@@ -66,6 +77,8 @@ def job_submit(*, image: Image, user, prompts=None) -> DetectionJob:
             job = DetectionJob.objects.create(
                 image=image,
                 prompts=parsed,
+                purpose=purpose,
+                choice=choice,
                 backend=info.get("backend", "")[:32],
                 model=str(info.get("model", ""))[:200],
                 revision=str(info.get("revision", ""))[:100],
@@ -89,8 +102,7 @@ def job_run(*, job_id: int) -> DetectionJob | None:
     Returns None when the job is gone or no longer queued (another worker has it), so a
     duplicated `job.run` message is harmless.
     """
-    detector = get_detector()
-    job = _job_claim(job_id=job_id, detector=detector)
+    job, detector = _job_claim(job_id=job_id)
     if job is None:
         return None
     attempt = job.attempts
@@ -107,8 +119,13 @@ def job_run(*, job_id: int) -> DetectionJob | None:
     return DetectionJob.objects.get(pk=job.pk)
 
 
+def _detector_for(job: DetectionJob):
+    """The job's chosen detector (cached per choice in this process), else the configured one."""
+    return get_detector(job.choice) if job.choice else get_detector()
+
+
 @transaction.atomic
-def _job_claim(*, job_id: int, detector) -> DetectionJob | None:
+def _job_claim(*, job_id: int) -> tuple[DetectionJob | None, object]:
     # The frame, its project and the author come along: the run and its tracking read them.
     job = (
         DetectionJob.objects.select_for_update(of=("self",))
@@ -117,15 +134,21 @@ def _job_claim(*, job_id: int, detector) -> DetectionJob | None:
         .first()
     )
     if job is None or job.status != JobStatus.QUEUED:
-        return None
+        return None, None
+    try:
+        detector = _detector_for(job)
+    except Exception as error:  # a choice this worker cannot build (settings changed since): the job's reason
+        reason = f"The detector this job chose cannot run here: {error}"[:2000]
+        _job_fail(job_id=job.pk, attempt=None, reason=reason)
+        return None, None
     info = detector.status()
     now = timezone.now()
     job.status, job.attempts, job.started_at, job.heartbeat_at = JobStatus.RUNNING, job.attempts + 1, now, now
     job.backend, job.model = info.get("backend", "")[:32], str(info.get("model", ""))[:200]
     job.revision, job.device = str(info.get("revision", ""))[:100], str(info.get("device", ""))[:16]
     job.save()
-    _notify_on_commit(job.image_id, "detection.started", {"image": job.image_id, "job": job_to_dict(job)})
-    return job
+    _notify_on_commit(job, "detection.started", {"image": job.image_id, "job": job_to_dict(job)})
+    return job, detector
 
 
 def _open_image(image: Image):
@@ -207,7 +230,7 @@ def _result_broadcast(*, job, prompt, index, predictions, seconds) -> None:
         "predictions": [prediction_to_dict(p) for p in predictions],
         "seconds": round(seconds, 6),
     }
-    _notify_on_commit(job.image_id, "detection.result", payload)
+    _notify_on_commit(job, "detection.result", payload)
 
 
 @transaction.atomic
@@ -218,8 +241,9 @@ def _job_finish(*, job, attempt, total, detector) -> None:
     job.timings = {**job.timings, "total": round(total, 6)}
     _touch_owned(job, attempt, status=job.status, finished_at=job.finished_at, device=job.device, timings=job.timings)
     counts = {prompt: job.counts.get(prompt, 0) for prompt in job.prompts}
-    _notify_on_commit(job.image_id, "detection.done", {"image": job.image_id, "job": job_to_dict(job), "counts": counts})
-    detection_job_track(job=job)  # in this transaction: a done job always has its run queued, exactly once
+    _notify_on_commit(job, "detection.done", {"image": job.image_id, "job": job_to_dict(job), "counts": counts})
+    if job.purpose == JobPurpose.DETECT:  # an evaluation's jobs are logged in its own run
+        detection_job_track(job=job)  # in this transaction: a done job always has its run queued, exactly once
 
 
 @transaction.atomic
@@ -233,9 +257,10 @@ def _job_fail(*, job_id: int, attempt: int | None, reason: str) -> bool:
     locked.status, locked.error, locked.finished_at = JobStatus.FAILED, reason, timezone.now()
     locked.save(update_fields=["status", "error", "finished_at"])
     _notify_on_commit(
-        locked.image_id, "detection.failed", {"image": locked.image_id, "job": job_to_dict(locked), "reason": reason}
+        locked, "detection.failed", {"image": locked.image_id, "job": job_to_dict(locked), "reason": reason}
     )
-    detection_job_track(job=locked)
+    if locked.purpose == JobPurpose.DETECT:
+        detection_job_track(job=locked)
     return True
 
 

@@ -149,7 +149,7 @@ def test_prompt_overrides_and_limit_are_applied(verified, manager, no_mlflow):
     ({"prompts": ["car"]}, "LABEL=PROMPT"),
     ({"prompts": ["car=c4r"]}, "no usable prompt"),
     ({"backend": "yolo"}, "Unknown backend"),
-    ({"backend": "opencv"}, "INFERENCE_BACKEND=opencv"),
+    ({"backend": "moondream", "model": "someone/else"}, "not allowed"),
     ({"revision": "2024-01-01"}, "not '2024-01-01'"),
     ({"limit": 0}, "positive"),
     ({"dataset": "999999"}, "not one of this project"),
