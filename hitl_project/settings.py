@@ -322,6 +322,7 @@ INFERENCE_EXECUTION = os.environ.get("INFERENCE_EXECUTION", "")
 if INFERENCE_EXECUTION not in {"worker", "embedded", "thread"}:
     INFERENCE_EXECUTION = "worker" if REDIS_URL else "embedded"
 INFERENCE_MEMORY_DELAY = float(os.environ.get("INFERENCE_MEMORY_DELAY", 1))  # the tests' slow in-memory detector
+INFERENCE_TRACKER = os.environ.get("INFERENCE_TRACKER", "csrt")  # csrt | mil: the tracker of track propagation (issue 14)
 EVALUATION_WINDOW = int(os.environ.get("EVALUATION_WINDOW", 8))  # frames an evaluation keeps in flight
 # Seconds an evaluation's finished job is kept before it is deleted, so its worker is done with it.
 EVALUATION_JOB_GRACE_SECONDS = float(os.environ.get("EVALUATION_JOB_GRACE_SECONDS", 3))
