@@ -1,21 +1,24 @@
 """Django admin: the operator's view of projects, frames, boxes and their history."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.html import format_html, format_html_join
 
+from annotations.errors import Conflict
 from annotations.models import (
     AnnotationEvent,
     Box,
     DatasetVersion,
     FrameFeedback,
     Image,
+    Invite,
     Label,
     Membership,
     Project,
     Sequence,
     Track,
 )
+from annotations.services.invites import invite_revoke
 
 THUMB_WIDTH = 240
 
@@ -94,6 +97,40 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "project"]
     search_fields = ["user__username", "project__name"]
     autocomplete_fields = ["user", "project"]
+
+
+@admin.register(Invite)
+class InviteAdmin(admin.ModelAdmin):
+    """Invites are made on the project page (the link is shown once there); here they are listed and revoked."""
+
+    list_display = ["project", "role", "email", "state", "created_by", "created_at", "expires_at", "used_by"]
+    list_filter = ["role", "project"]
+    search_fields = ["email", "project__name", "created_by__username", "used_by__username"]
+    list_select_related = ["project", "created_by", "used_by"]
+    readonly_fields = [f.name for f in Invite._meta.fields if f.name != "token_hash"]
+    exclude = ["token_hash"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="state")
+    def state(self, obj):
+        return obj.state()
+
+    @admin.action(description="Revoke the selected invites")
+    def revoke(self, request, queryset):
+        revoked = 0
+        for invite in queryset:
+            try:
+                invite_revoke(invite=invite, user=request.user)
+                revoked += 1
+            except Conflict:
+                self.message_user(request, f"{invite} was already used; it stays as it is.", messages.WARNING)
+        self.message_user(request, f"Revoked {revoked} invite{'s' if revoked != 1 else ''}.")
 
 
 @admin.register(Label)

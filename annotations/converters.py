@@ -40,9 +40,22 @@ class HexKeyConverter:
         return str(value)
 
 
-BOUNDED_CONVERTERS = (BoundedIdConverter, HexKeyConverter)
+class InviteTokenConverter:
+    """An invite's token (`secrets.token_urlsafe(32)`): exactly 43 URL-safe base64 characters."""
+
+    regex = "[A-Za-z0-9_-]{43}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+BOUNDED_CONVERTERS = (BoundedIdConverter, HexKeyConverter, InviteTokenConverter)
 
 
 def register() -> None:
     register_converter(BoundedIdConverter, "id")
     register_converter(HexKeyConverter, "key")
+    register_converter(InviteTokenConverter, "invite")

@@ -19,7 +19,9 @@ import math
 from datetime import UTC
 
 from axes.backends import AxesStandaloneBackend
+from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
+from django.contrib.auth.signals import user_login_failed
 from django.shortcuts import render
 from django.utils import timezone
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
@@ -78,3 +80,41 @@ def login_locked_out(request, original_response=None, credentials=None):
     response = render(request, "registration/locked_out.html", {"message": lockout_message(request)}, status=429)
     response["Retry-After"] = str(seconds)
     return response
+
+
+# --- sign-up through an invite -----------------------------------------------------------------
+# The same two locks as a login: a per-address rate in the cache (`invite` scope) on every invite
+# page, and axes' failure counts: a sign-up refused for an unknown or dead token, or for a taken
+# username, is recorded as a failed login for that username and address, and a username or address
+# locked out by failed logins (or sign-ups) cannot sign up until its cool-off ends.
+
+
+class _InviteScope:
+    throttle_scope = "invite"
+
+
+def invite_rate_refusal(request):
+    """None while the client address is within the invite pages' rate, else a 429 page saying when to retry."""
+    throttle = ClientAddressThrottle()
+    if throttle.allow_request(request, _InviteScope()):
+        return None
+    seconds = math.ceil(throttle.wait() or 60)
+    message = f"Too many requests from this address. Try again in {seconds} second{'s' if seconds != 1 else ''}."
+    response = render(request, "registration/locked_out.html", {"message": message, "title": "Invite"}, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def _sign_up_credentials(username: str) -> dict:
+    # Never empty: axes reads request.POST when given no credentials at all.
+    return {"username": (username or "").strip()[:150]}
+
+
+def sign_up_locked_out(request, *, username: str) -> bool:
+    """Whether this username or client address is locked out by failed logins or sign-ups."""
+    return not AxesProxyHandler.is_allowed(request, credentials=_sign_up_credentials(username))
+
+
+def sign_up_failed(request, *, username: str) -> None:
+    """Count a refused sign-up as axes counts a failed login (the lockout answer follows at the limit)."""
+    user_login_failed.send(sender=__name__, credentials=_sign_up_credentials(username), request=request)

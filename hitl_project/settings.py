@@ -215,6 +215,8 @@ AXES_LOCKOUT_CALLABLE = "annotations.login_throttle.login_locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept (and unlocked) in AccessAttempt; successes need no log
 AXES_VERBOSE = False
 
+INVITE_EXPIRY_DAYS = int(os.environ.get("INVITE_EXPIRY_DAYS", "7"))  # how long an invite link works, 1-30
+
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -235,7 +237,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "annotations.api.schema.ApiSchema",  # declares the shared error answers
     "EXCEPTION_HANDLER": "annotations.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"token": "20/min"},
+    # token: POST /api/auth/token/; invite: the invite pages (/invites/<token>/), per client address.
+    "DEFAULT_THROTTLE_RATES": {"token": "20/min", "invite": os.environ.get("INVITE_RATE", "30/min")},
     "NUM_PROXIES": NUM_PROXIES,
 }
 

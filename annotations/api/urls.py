@@ -1,6 +1,6 @@
 """REST routes of the annotation core; each area keeps its routes beside its views."""
 
-from annotations.api import boxes, datasets, projects, review, tracks
+from annotations.api import boxes, datasets, invites, projects, review, tracks
 
 urlpatterns = [
     *projects.urlpatterns,
@@ -8,4 +8,5 @@ urlpatterns = [
     *review.urlpatterns,
     *datasets.urlpatterns,
     *tracks.urlpatterns,
+    *invites.urlpatterns,
 ]

@@ -150,10 +150,10 @@ def test_the_schema_of_this_area_has_no_warnings_or_errors():
     from drf_spectacular.drainage import GENERATOR_STATS
     from drf_spectacular.generators import SchemaGenerator
 
-    from annotations.api import projects
+    from annotations.api import invites, projects
 
     GENERATOR_STATS.reset()
-    generator = SchemaGenerator(patterns=[path("api/", include(projects.urlpatterns))])
+    generator = SchemaGenerator(patterns=[path("api/", include(projects.urlpatterns + invites.urlpatterns))])
     schema = generator.get_schema(request=None, public=True)
-    assert len(schema["paths"]) == 16  # incl. labels/order, coco and the four chunked-upload routes
+    assert len(schema["paths"]) == 18  # incl. labels/order, coco, the four chunked-upload routes and invites
     assert not GENERATOR_STATS._warn_cache and not GENERATOR_STATS._error_cache, dict(GENERATOR_STATS._warn_cache)

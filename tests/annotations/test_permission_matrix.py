@@ -19,6 +19,7 @@ from django.urls import get_resolver
 from rest_framework.test import APIClient
 
 from annotations.models import ROLE_RANK, DatasetVersion, ImageStatus, Role, Track
+from annotations.services.invites import invite_create
 from feedback.evaluation.models import Evaluation
 from inference.models import DetectionJob, Prediction
 from tests.annotations.upload_helpers import fast_password_hasher  # noqa: F401 (autouse fixture)
@@ -122,6 +123,10 @@ ROWS = [
         body=lambda w, u: {"role": "reviewer"}),
     Row("DELETE", "api/projects/<id:project_id>/members/<id:user_id>/",
         lambda w: f"/api/projects/{w['project'].pk}/members/{w['victim'].pk}/", M, 204),
+    Row("GET", "api/projects/<id:project_id>/invites/", P("invites/"), M, 200),
+    Row("POST", "api/projects/<id:project_id>/invites/", P("invites/"), M, 201, body=lambda w, u: {"role": "reviewer"}),
+    Row("DELETE", "api/projects/<id:project_id>/invites/<id:invite_id>/",
+        lambda w: f"/api/projects/{w['project'].pk}/invites/{w['invite'].pk}/", M, 204),
     Row("GET", "api/projects/<id:project_id>/labels/", P("labels/"), A, 200),
     Row("POST", "api/projects/<id:project_id>/labels/", P("labels/"), M, 201, body=lambda w, u: {"name": "new"}),
     Row("POST", "api/projects/<id:project_id>/labels/order/", P("labels/order/"), M, 200,
@@ -264,6 +269,7 @@ def world(project, label, image, annotator, reviewer, manager, outsider, staff, 
         "spare_label": LabelFactory(project=project, name="spare"),
         "victim": victim,
         "newcomer": UserFactory(username="newcomer"),
+        "invite": invite_create(project=project, user=manager)[0],
         "job": job,
         "prediction": Prediction.objects.create(
             job=job, image=image, label=label, prompt="person", x_min=2, y_min=2, x_max=20, y_max=20, score=0.9

@@ -1,11 +1,12 @@
 // Side panels of the project page: the review queue (reviewers), labels (labels_panel.js),
-// members (managers add and remove), datasets (datasets_panel.js). Every name, label and comment is rendered as text.
+// members (managers add, invite and remove), datasets (datasets_panel.js). Every name, label and comment is rendered as text.
 import { pageHttp } from "../lib/http.js";
 import { h, clear } from "../lib/dom.js";
 import { ROLES, plural, roleRank } from "../lib/constants.js";
 import { labelsPanel } from "./labels_panel.js";
 import { datasetsPanel } from "./datasets_panel.js";
 import { fieldErrors } from "./form_errors.js";
+import { invitesSection } from "./invites_panel.js";
 
 function panel(title, testid, ...children) {
   return h("section", { class: "card panel", "data-testid": testid }, h("h2", {}, title), ...children);
@@ -49,7 +50,8 @@ function membersPanel(projectId, me) {
   const username = h("input", { type: "text", name: "username", required: true, "aria-label": "Username or e-mail", placeholder: "Exact username or e-mail", autocomplete: "off" });
   const role = h("select", { name: "role", "aria-label": "Role" }, ROLES.map((r) => h("option", { value: r }, r)));
   const form = h("form", { class: "form-row", "data-testid": "member-form" }, username, role, h("button", { type: "submit", class: "btn btn-primary" }, "Add member"));
-  const section = panel("Members", "members-panel", list, h("h3", {}, "Add a member"), form, error);
+  const invites = invitesSection(projectId);
+  const section = panel("Members", "members-panel", list, h("h3", {}, "Add an existing account"), form, error, invites.section);
 
   async function load() {
     try {
