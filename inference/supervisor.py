@@ -35,7 +35,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 
 from inference.child import main as child_main
-from inference.execution import CHANNEL
+from inference.execution import CHANNEL, execution_mode
 from inference.services.jobs import job_worker_lost, max_attempts
 from inference.status import worker_status_store
 
@@ -121,6 +121,16 @@ class Supervisor:
         if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._serve, name="inference-supervisor", daemon=True)
             self._thread.start()
+
+    def keep_warm(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Embedded, once the server serves: start the child now and keep one running, so its periodic
+        work (reaping, closing idle sessions, sending MLflow runs) does not wait for the first job."""
+        with self._lock:
+            self.keep_alive = True
+            if self._loop is None or not self._loop.is_running():
+                self._loop = loop
+            self._start_thread()
+            self._inbox_in.send(None)  # wakes an idle supervisor thread, which then starts the child
 
     def submit(self, job_id: int) -> None:
         """Queue a committed job (from any sync thread); starts the supervisor on first use."""
@@ -231,7 +241,7 @@ class Supervisor:
     def _take_submissions(self) -> None:
         while self._inbox_out.poll():
             job_id = self._inbox_out.recv()
-            if job_id not in self._pending:
+            if job_id is not None and job_id not in self._pending:  # None: a wake-up (keep_warm)
                 self._pending.append(job_id)
 
     def _handle(self, message: tuple):
@@ -313,3 +323,11 @@ class Supervisor:
 
 
 supervisor = Supervisor()
+
+
+def embedded_worker_warm(loop: asyncio.AbstractEventLoop) -> bool:
+    """Start the embedded detector process with the server (it does the periodic work); True if it did."""
+    if execution_mode() != "embedded" or float(settings.PERIODIC_WORK_SECONDS) <= 0:
+        return False
+    supervisor.keep_warm(loop)
+    return True

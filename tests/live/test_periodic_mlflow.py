@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 from rest_framework.authtoken.models import Token
 
+from tracking.client import OUTBOX_TAG
 from tracking.models import TrackingOutbox
 from tracking.runs import project_experiment
 from inference.models import DetectionJob
@@ -110,6 +111,41 @@ def test_embedded_a_detections_run_reaches_the_mlflow_server_with_nobody_flushin
     assert row.sent_at is not None and row.attempts == 1
     job.refresh_from_db()
     assert job.mlflow_run_id == row.run_id
+
+
+def test_embedded_an_annotation_sessions_run_reaches_mlflow_with_no_detection_ever_run(
+    image, person, annotator, token, tmp_path, media_root
+):
+    """The embedded detector process starts with the server (it does the periodic work), not with the
+    first detection: a team that never runs the model still gets its annotation sessions in MLflow."""
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "MEDIA_ROOT": str(media_root),
+        "HITL_VAR_DIR": str(tmp_path / "var"),
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "MLFLOW_TRACKING_URI": store,
+        "REDIS_URL": "",
+        "ANNOTATION_SESSION_IDLE_SECONDS": "1",
+        "PERIODIC_SESSIONS_SECONDS": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    box = {"label": person.pk, "x_min": 1, "y_min": 1, "x_max": 20, "y_max": 20}
+    with daphne_processes(free_ports(1), env, tmp_path) as [(port, _, log)]:
+        status, created = api(port, f"/api/images/{image.pk}/boxes/", token, box)
+        assert status == 201, created
+        keys = wait_for(
+            lambda: set(TrackingOutbox.objects.filter(kind="annotation_session", sent_at__isnull=False)
+                        .values_list("key", flat=True)),
+            timeout=120, what=f"the session's run to be sent ({log})",
+        )
+    assert not DetectionJob.objects.exists()
+    from mlflow import MlflowClient  # late: only this test reads a store back itself
+
+    client = MlflowClient(store)
+    experiment = client.get_experiment_by_name(project_experiment(image.project))
+    runs = client.search_runs([experiment.experiment_id])
+    assert {run.data.tags[OUTBOX_TAG] for run in runs} == keys
 
 
 @pytest.fixture
