@@ -329,6 +329,8 @@ INFERENCE_TRACKER = os.environ.get("INFERENCE_TRACKER", "csrt")  # csrt | mil: t
 EVALUATION_WINDOW = int(os.environ.get("EVALUATION_WINDOW", 8))  # frames an evaluation keeps in flight
 # Seconds an evaluation's finished job is kept before it is deleted, so its worker is done with it.
 EVALUATION_JOB_GRACE_SECONDS = float(os.environ.get("EVALUATION_JOB_GRACE_SECONDS", 3))
+# A running evaluation whose driver has not beaten for this long is taken over by a worker (or resumable).
+EVALUATION_STALE_SECONDS = float(os.environ.get("EVALUATION_STALE_SECONDS", 30))
 # Periodic work of the job-running process (inference/periodic.py): its tick (0: off) and each chore's interval.
 PERIODIC_WORK_SECONDS = float(os.environ.get("PERIODIC_WORK_SECONDS", 2))
 PERIODIC_REAP_SECONDS = float(os.environ.get("PERIODIC_REAP_SECONDS", 5))
@@ -336,6 +338,7 @@ PERIODIC_SESSIONS_SECONDS = float(os.environ.get("PERIODIC_SESSIONS_SECONDS", 60
 PERIODIC_TRACKING_SECONDS = float(os.environ.get("PERIODIC_TRACKING_SECONDS", 2))
 PERIODIC_TRACKING_MAX_SECONDS = float(os.environ.get("PERIODIC_TRACKING_MAX_SECONDS", 15))
 PERIODIC_STATUS_SECONDS = float(os.environ.get("PERIODIC_STATUS_SECONDS", 60))
+PERIODIC_EVALUATIONS_SECONDS = float(os.environ.get("PERIODIC_EVALUATIONS_SECONDS", 2))
 
 # Live collaboration: presence entries expire after the TTL unless the client beats; open sockets
 # re-check their access on this interval (and on every message, at most once a second).

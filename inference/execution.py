@@ -26,9 +26,10 @@ from inference.models import DetectionJob, JobStatus
 logger = logging.getLogger(__name__)
 
 CHANNEL = "inference"
-# The embedded supervisor's `submit`, registered by `InferenceConfig.ready()` (the supervisor
-# writes jobs through the services, which dispatch through this module).
+# The embedded supervisor's `submit` and `wake`, registered by `InferenceConfig.ready()` (the
+# supervisor writes jobs through the services, which dispatch through this module).
 _embedded_submit: Callable[[int], None] | None = None
+_embedded_wake: Callable[[], None] | None = None
 
 
 def execution_mode() -> str:
@@ -36,9 +37,19 @@ def execution_mode() -> str:
     return "worker" if settings.INFERENCE_EXECUTION == "worker" else "embedded"
 
 
-def embedded_submit_register(submit: Callable[[int], None]) -> None:
-    global _embedded_submit
-    _embedded_submit = submit
+def embedded_submit_register(submit: Callable[[int], None], wake: Callable[[], None] | None = None) -> None:
+    global _embedded_submit, _embedded_wake
+    _embedded_submit, _embedded_wake = submit, wake
+
+
+def worker_wake() -> None:
+    """Make sure a job-running process is up to do its periodic work (e.g. drive a queued evaluation).
+
+    Team mode: the `runworker inference` processes always are. Embedded: the web process starts its
+    detector process now rather than on the first detection job.
+    """
+    if execution_mode() == "embedded" and _embedded_wake is not None:
+        _embedded_wake()
 
 
 def job_dispatch(job_id: int) -> None:
@@ -49,16 +60,17 @@ def job_dispatch(job_id: int) -> None:
     _embedded_submit(job_id)
 
 
-class Heartbeat:
-    """While a job runs, touch its `heartbeat_at` every `interval` seconds from a side thread.
+class RowHeartbeat:
+    """While a piece of work runs, touch its row's `heartbeat_at` every `interval` seconds from a side
+    thread (`rows`: a queryset selecting the row only while this holder still owns it).
 
-    A dead worker stops beating, so the reaper can tell it from a slow model.
+    A dead process stops beating, so whoever takes over can tell it from a slow one.
     """
 
-    def __init__(self, *, job_id: int, attempt: int, interval: float):
-        self.job_id, self.attempt, self.interval = job_id, attempt, interval
+    def __init__(self, *, rows, interval: float, name: str):
+        self.rows, self.name, self.interval = rows, name, interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def __enter__(self):
         self._thread.start()
@@ -71,10 +83,17 @@ class Heartbeat:
     def _run(self):
         try:
             while not self._stop.wait(self.interval):
-                DetectionJob.objects.filter(pk=self.job_id, status=JobStatus.RUNNING, attempts=self.attempt).update(
-                    heartbeat_at=timezone.now()
-                )
-        except Exception:  # a missed beat at worst lets the reaper retry the job
-            logger.exception("Heartbeat of job %s failed", self.job_id)
+                self.rows.update(heartbeat_at=timezone.now())
+        except Exception:  # a missed beat at worst lets another process take the work over
+            logger.exception("%s failed", self.name)
         finally:
             connection.close()
+
+
+class Heartbeat(RowHeartbeat):
+    """A running job's beat (see RowHeartbeat), by the attempt that owns it: the reaper re-queues a
+    job whose worker died and tells it from a slow model."""
+
+    def __init__(self, *, job_id: int, attempt: int, interval: float):
+        rows = DetectionJob.objects.filter(pk=job_id, status=JobStatus.RUNNING, attempts=attempt)
+        super().__init__(rows=rows, interval=interval, name=f"heartbeat-{job_id}")

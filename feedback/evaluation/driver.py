@@ -4,7 +4,7 @@
 jobs run (the inference workers). It keeps at most `EVALUATION_WINDOW` frames in flight, so a
 cancel stops it within one frame per worker, and records each frame's detections as the frame's
 job finishes: a resumed evaluation never re-runs a `done` frame. The row's `heartbeat_at` tells a
-live driver from a dead one.
+live driver from a dead one; `driver` names who holds it.
 """
 
 import logging
@@ -20,7 +20,8 @@ from annotations.errors import Conflict, InvalidInput
 from feedback.evaluation.ground_truth import dataset_for_evaluation, ground_truth_build
 from feedback.evaluation.models import Evaluation, EvaluationFrame, EvaluationStatus, FrameStatus
 from feedback.evaluation.results import evaluation_finish, prompts_by_label_id
-from feedback.evaluation.services import evaluation_fail, progress_on_commit
+from feedback.evaluation.services import driver_name, evaluation_fail, progress_on_commit, stale_seconds
+from inference.execution import RowHeartbeat
 from inference.models import DetectionJob, JobPurpose, JobStatus, Prediction
 from inference.services import job_submit
 
@@ -31,17 +32,32 @@ def _window() -> int:
     return max(1, int(settings.EVALUATION_WINDOW))
 
 
-def _claim(evaluation_id: int) -> Evaluation | None:
+def _claim(evaluation_id: int, driver: str) -> Evaluation | None:
+    """Hold the evaluation for `driver`: a queued one, one it already holds, or a running one whose
+    driver stopped beating (a worker killed mid-run); None when another driver has it."""
     with transaction.atomic():
         evaluation = Evaluation.objects.select_for_update().filter(pk=evaluation_id).first()
-        if evaluation is None or evaluation.status != EvaluationStatus.QUEUED:
+        if evaluation is None:
             return None
         now = timezone.now()
-        evaluation.status, evaluation.heartbeat_at = EvaluationStatus.RUNNING, now
+        running = evaluation.status == EvaluationStatus.RUNNING
+        orphaned = running and (evaluation.heartbeat_at or evaluation.created_at) < now - timedelta(
+            seconds=stale_seconds())
+        if not (evaluation.status == EvaluationStatus.QUEUED or orphaned or (running and evaluation.driver == driver)):
+            return None
+        if orphaned and evaluation.driver != driver:
+            logger.warning("Evaluation %s: its driver %s stopped; %s takes over", evaluation_id, evaluation.driver,
+                           driver)
+        evaluation.status, evaluation.heartbeat_at, evaluation.driver = EvaluationStatus.RUNNING, now, driver
         evaluation.started_at = evaluation.started_at or now
-        evaluation.save(update_fields=["status", "heartbeat_at", "started_at"])
+        evaluation.save(update_fields=["status", "heartbeat_at", "started_at", "driver"])
         progress_on_commit(evaluation)
     return evaluation
+
+
+def _held(evaluation: Evaluation, driver: str):
+    """The evaluation's row while `driver` still holds it (not cancelled, not taken over)."""
+    return Evaluation.objects.filter(pk=evaluation.pk, status=EvaluationStatus.RUNNING, driver=driver)
 
 
 def _prepare(evaluation: Evaluation) -> None:
@@ -62,39 +78,49 @@ def _prepare(evaluation: Evaluation) -> None:
 POLL_MAX_SECONDS = 0.5  # the window keeps the workers fed, so a quiet driver can wait this long
 
 
-def evaluation_run(*, evaluation_id: int, progress=None, poll: float = 0.05, idle=None) -> Evaluation | None:
-    """Drive a queued evaluation to its end (done, failed or cancelled); None if it was not queued.
+def evaluation_run(*, evaluation_id: int, progress=None, poll: float = 0.05, idle=None,
+                   driver: str | None = None) -> Evaluation | None:
+    """Drive an evaluation to its end (done, failed or cancelled); None if another driver holds it.
 
+    `driver` (default: this process) takes a queued evaluation, one it holds already, or one whose
+    driver stopped beating for EVALUATION_STALE_SECONDS; a side thread beats while it runs.
     `progress(done, total)` is called as frames finish (the command's tqdm bar); `idle()` runs
     between rounds (default: sleep while the workers run the jobs, from `poll` seconds doubling
     up to POLL_MAX_SECONDS while no frame finishes, so the driver takes no CPU from them).
     """
-    evaluation = _claim(evaluation_id)
+    driver = driver or driver_name()
+    evaluation = _claim(evaluation_id, driver)
     if evaluation is None:
         return None
+    beat = RowHeartbeat(rows=_held(evaluation, driver), interval=max(0.2, stale_seconds() / 4),
+                        name=f"evaluation-{evaluation_id}-heartbeat")
     try:
-        if evaluation.ground_truth is None:
-            _prepare(evaluation)
-        wait = poll
-        while True:
-            finished, changed = _round(evaluation, progress)
-            if finished:
-                break
-            if idle is not None:
-                idle()
-                continue
-            time.sleep(wait)
-            wait = poll if changed else min(POLL_MAX_SECONDS, wait * 2)
+        with beat:
+            _drive(evaluation, driver, progress=progress, poll=poll, idle=idle)
     except Exception as error:  # any failure becomes the evaluation's reason, shown to the user
         logger.exception("Evaluation %s failed", evaluation_id)
         evaluation_fail(evaluation, getattr(error, "detail", None) or str(error) or type(error).__name__)
     return Evaluation.objects.get(pk=evaluation_id)
 
 
-def _round(evaluation: Evaluation, progress) -> tuple[bool, bool]:
+def _drive(evaluation: Evaluation, driver: str, *, progress, poll: float, idle) -> None:
+    if evaluation.ground_truth is None:
+        _prepare(evaluation)
+    wait = poll
+    while True:
+        finished, changed = _round(evaluation, driver, progress)
+        if finished:
+            return
+        if idle is not None:
+            idle()
+            continue
+        time.sleep(wait)
+        wait = poll if changed else min(POLL_MAX_SECONDS, wait * 2)
+
+
+def _round(evaluation: Evaluation, driver: str, progress) -> tuple[bool, bool]:
     """One round: beat, collect finished jobs, submit up to the window; (ended, some frame finished)."""
-    beat = Evaluation.objects.filter(pk=evaluation.pk, status=EvaluationStatus.RUNNING)
-    if not beat.update(heartbeat_at=timezone.now()):
+    if not _held(evaluation, driver).update(heartbeat_at=timezone.now()):
         return True, False  # cancelled (or taken over): stop here, finished frames are kept
     changed = _collect(evaluation)
     _jobs_release(evaluation)

@@ -47,6 +47,8 @@ class Evaluation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    driver = models.CharField(max_length=100, blank=True,
+                              help_text="The process driving it (host:pid); another takes over once it stops beating.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

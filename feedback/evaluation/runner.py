@@ -1,19 +1,32 @@
-"""Where an evaluation started from the API is driven: a daemon thread of the web process.
+"""Where evaluations started from the API are driven: the inference worker's periodic work.
 
-The thread only submits jobs and reads their rows (detectors run in the inference workers),
-so it costs the web process a few queries per frame. If the process stops, the evaluation's
-heartbeat goes stale and `POST /api/evaluations/{id}/resume/` (or `evaluate_model --resume`)
-continues it without re-running its finished frames.
+The `evaluations` chore (`inference.periodic`, every PERIODIC_EVALUATIONS_SECONDS) of each
+job-running process — a `runworker inference` child, or the embedded child of the web process —
+takes every queued evaluation and every running one whose driver stopped beating for
+EVALUATION_STALE_SECONDS (its worker was killed), and drives each in a thread of that process
+(`evaluation_run`: it only submits jobs and reads their rows). Several workers may look at once:
+the claim is a row lock, so one drives and the others' threads return at once. A web restart
+therefore loses nothing, and a worker killed mid-evaluation is replaced by the next one that
+looks, without re-running the frames already done.
 """
 
 import logging
 import threading
+from datetime import timedelta
 
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from feedback.evaluation.driver import evaluation_run
+from feedback.evaluation.models import Evaluation, EvaluationStatus
+from feedback.evaluation.services import stale_seconds
+from inference.execution import worker_wake
+from inference.periodic import Chore, chore_register
 
 logger = logging.getLogger(__name__)
+_driving: dict[int, threading.Thread] = {}  # this process's drivers, by evaluation id
+_driving_lock = threading.Lock()
 
 
 def _drive(evaluation_id: int) -> None:
@@ -26,10 +39,36 @@ def _drive(evaluation_id: int) -> None:
         connection.close()
 
 
-def evaluation_start_on_commit(evaluation_id: int) -> None:
-    """Start driving the evaluation once the transaction that queued it has committed."""
+def evaluations_to_drive() -> list[int]:
+    """Queued evaluations and running ones whose driver stopped beating, oldest first."""
+    stale = timezone.now() - timedelta(seconds=stale_seconds())
+    orphaned = Q(status=EvaluationStatus.RUNNING) & (Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+    waiting = Evaluation.objects.filter(Q(status=EvaluationStatus.QUEUED) | orphaned)
+    return list(waiting.order_by("created_at", "id").values_list("pk", flat=True))
 
-    def start():
-        threading.Thread(target=_drive, args=(evaluation_id,), name=f"evaluation-{evaluation_id}", daemon=True).start()
 
-    transaction.on_commit(start)
+def evaluations_drive() -> dict:
+    """The periodic chore: start a driver thread for each evaluation waiting for one (see module docstring)."""
+    started = []
+    with _driving_lock:
+        for pk in evaluations_to_drive():
+            if pk in _driving and _driving[pk].is_alive():
+                continue
+            thread = threading.Thread(target=_drive, args=(pk,), name=f"evaluation-{pk}", daemon=True)
+            _driving[pk] = thread
+            thread.start()
+            started.append(pk)
+        for pk in [pk for pk, thread in _driving.items() if not thread.is_alive()]:
+            del _driving[pk]
+    if started:
+        logger.info("Driving evaluation(s) %s", started)
+    return {"started": started}
+
+
+def evaluations_chore_register() -> None:
+    chore_register(Chore("evaluations", evaluations_drive, "PERIODIC_EVALUATIONS_SECONDS"))
+
+
+def evaluation_wake_on_commit() -> None:
+    """Once the transaction that queued an evaluation commits, make sure a worker is up to take it."""
+    transaction.on_commit(worker_wake)

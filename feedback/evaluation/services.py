@@ -4,8 +4,11 @@
 The driver that runs a queued evaluation is `driver.py`; scoring its frames at the end, `results.py`.
 """
 
+import os
+import socket
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +18,16 @@ from feedback.evaluation.models import ACTIVE_EVALUATION_STATUSES, Evaluation, E
 from feedback.evaluation.options import evaluation_options_check
 from feedback.evaluation.selectors import evaluation_progress
 
-STALE_SECONDS = 30  # a running evaluation whose driver has not beaten for this long may be resumed
+
+
+def stale_seconds() -> float:
+    """A running evaluation whose driver has not beaten for this long is orphaned: a worker takes it over."""
+    return float(settings.EVALUATION_STALE_SECONDS)
+
+
+def driver_name() -> str:
+    """This process, as an evaluation's `driver`."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:100]
 
 
 def progress_on_commit(evaluation: Evaluation) -> None:
@@ -25,11 +37,13 @@ def progress_on_commit(evaluation: Evaluation) -> None:
 
 @transaction.atomic
 def evaluation_create(*, project, user, backend=None, model="", revision="", prompts=None, only="approved",
-                      dataset=None, limit=None, prompt_candidates=None) -> Evaluation:
+                      dataset=None, limit=None, prompt_candidates=None, driver: str = "") -> Evaluation:
     """Check every option (400 naming the bad one, nothing created) and queue the evaluation.
 
     The frames, the dataset version (a DVC export made now when none is given) and the jobs
-    come when it runs (`evaluation_run`).
+    come when it runs (`evaluation_run`): in an inference worker's periodic work (it takes queued
+    evaluations), or, with `driver` (the `evaluate_model` command), in the caller, which then holds
+    it from the start so no worker takes it.
     """
     options = evaluation_options_check(project=project, backend=backend, model=model, revision=revision,
                                        prompts=prompts, only=only, dataset=dataset, limit=limit,
@@ -38,10 +52,17 @@ def evaluation_create(*, project, user, backend=None, model="", revision="", pro
         project=project, backend=options.backend, model=options.model, revision=options.revision,
         prompts=options.prompts, prompt_candidates=options.prompt_candidates, only=options.only, limit=options.limit, dataset_version=options.dataset_version,
         detector={**options.detector, "unsupported_labels": options.unsupported, "choice": options.choice},
-        created_by=user,
+        created_by=user, **_held_by(driver),
     )
     progress_on_commit(evaluation)
     return evaluation
+
+
+def _held_by(driver: str) -> dict:
+    """Fields of an evaluation queued for the workers (no driver) or held by `driver` from now."""
+    if not driver:
+        return {"status": EvaluationStatus.QUEUED, "driver": "", "heartbeat_at": None}
+    return {"status": EvaluationStatus.RUNNING, "driver": driver, "heartbeat_at": timezone.now()}
 
 
 def evaluation_cancel(*, evaluation: Evaluation) -> Evaluation:
@@ -56,17 +77,20 @@ def evaluation_cancel(*, evaluation: Evaluation) -> Evaluation:
     return locked
 
 
-def evaluation_resume(*, evaluation: Evaluation) -> Evaluation:
-    """Queue a cancelled, failed or orphaned (driver gone) evaluation again; done frames stay done."""
+def evaluation_resume(*, evaluation: Evaluation, driver: str = "") -> Evaluation:
+    """Queue a cancelled, failed or orphaned (driver gone) evaluation again; done frames stay done.
+    `driver`: held by the caller from now (see `evaluation_create`)."""
     with transaction.atomic():
         locked = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
-        stale = timezone.now() - timedelta(seconds=STALE_SECONDS)
+        stale = timezone.now() - timedelta(seconds=stale_seconds())
         orphaned = locked.status == EvaluationStatus.RUNNING and (locked.heartbeat_at or locked.created_at) < stale
         if locked.status not in (EvaluationStatus.CANCELLED, EvaluationStatus.FAILED, EvaluationStatus.QUEUED) \
                 and not orphaned:
             raise Conflict(f"The evaluation is {locked.status}; only a cancelled, failed or stalled one can resume.")
-        locked.status, locked.error, locked.finished_at = EvaluationStatus.QUEUED, "", None
-        locked.save(update_fields=["status", "error", "finished_at"])
+        locked.error, locked.finished_at = "", None
+        for name, value in _held_by(driver).items():
+            setattr(locked, name, value)
+        locked.save(update_fields=["status", "error", "finished_at", "driver", "heartbeat_at"])
         EvaluationFrame.objects.filter(evaluation=locked, status=FrameStatus.FAILED).update(
             status=FrameStatus.PENDING, job=None, error="")
         progress_on_commit(locked)

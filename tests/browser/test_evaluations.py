@@ -7,6 +7,7 @@ import pytest
 from django.db import connections
 
 from annotations.models import ImageStatus, Role
+from feedback.evaluation.runner import evaluations_drive
 from inference.detectors import get_detector
 from inference.models import DetectorConfig
 from inference.status import worker_status_publish
@@ -17,7 +18,8 @@ pytestmark = pytest.mark.browser
 
 
 class StandInWorker:
-    """The inference worker, in this process: publishes its (known-boxes) detector and runs queued jobs."""
+    """The inference worker, in this process: publishes its (known-boxes) detector, drives queued
+    evaluations (its periodic chore) and runs queued jobs."""
 
     def __init__(self):
         self.stop = threading.Event()
@@ -27,6 +29,7 @@ class StandInWorker:
         try:
             while not self.stop.wait(0.1):
                 worker_status_publish()
+                evaluations_drive()  # its periodic work: drive the evaluations started from the page
                 run_queued_jobs()
         finally:
             connections.close_all()

@@ -26,6 +26,7 @@ def intervals(settings):
     settings.PERIODIC_TRACKING_SECONDS = 2
     settings.PERIODIC_TRACKING_MAX_SECONDS = 60
     settings.PERIODIC_STATUS_SECONDS = 60
+    settings.PERIODIC_EVALUATIONS_SECONDS = 60
     return settings
 
 
@@ -40,7 +41,8 @@ def test_a_first_round_runs_every_chore_then_each_waits_its_own_interval(image, 
     stale(job, attempts=2)
     schedule = Schedule()
     first = run_due_work(schedule=schedule, now=1000.0)
-    assert set(first) == {"reap", "sessions", "tracking", "status"}
+    assert set(first) == {"reap", "sessions", "evaluations", "tracking", "status"}
+    assert first["evaluations"] == {"started": []}  # no evaluation waits for a driver
     assert first["reap"] == {"requeued": [], "failed": [job.pk], "resent": []}
     # The reaped job's MLflow run is queued as it fails, so the same round's flush sends it.
     assert first["sessions"] == {"closed": 0} and first["tracking"]["sent"] == 1
@@ -50,7 +52,7 @@ def test_a_first_round_runs_every_chore_then_each_waits_its_own_interval(image, 
     assert run_due_work(schedule=schedule, now=1001.0) == {}
     assert set(run_due_work(schedule=schedule, now=1002.0)) == {"tracking"}
     assert set(run_due_work(schedule=schedule, now=1005.0)) == {"reap", "tracking"}
-    assert set(run_due_work(schedule=schedule, now=1060.0)) == {"reap", "sessions", "tracking", "status"}
+    assert set(run_due_work(schedule=schedule, now=1060.0)) == {"reap", "sessions", "evaluations", "tracking", "status"}
 
 
 def test_a_failing_chore_is_logged_and_the_others_still_run(image, annotator, intervals, caplog):

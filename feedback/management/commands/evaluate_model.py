@@ -12,7 +12,7 @@ from annotations.management import project_argument
 from feedback.evaluation.models import Evaluation
 from feedback.evaluation.options import BACKENDS
 from feedback.evaluation.driver import evaluation_run
-from feedback.evaluation.services import evaluation_cancel, evaluation_create, evaluation_resume
+from feedback.evaluation.services import driver_name, evaluation_cancel, evaluation_create, evaluation_resume
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 evaluation = Evaluation.objects.filter(pk=options["resume"]).first()
                 if evaluation is None:
                     raise CommandError(f"No evaluation {options['resume']}.")
-                evaluation = evaluation_resume(evaluation=evaluation)
+                evaluation = evaluation_resume(evaluation=evaluation, driver=driver_name())  # this process drives it
             else:
                 if not options["project"]:
                     raise CommandError("Give a PROJECT (id or name), or --resume ID.")
@@ -49,7 +49,7 @@ class Command(BaseCommand):
                     project=project_argument(options["project"]), user=None, backend=options["backend"],
                     model=options["model"], revision=options["revision"], prompts=options["prompt"],
                     only=options["only"], dataset=options["dataset"], limit=options["limit"],
-                    prompt_candidates=options["prompt_candidates"],
+                    prompt_candidates=options["prompt_candidates"], driver=driver_name(),
                 )
         except DomainError as exc:
             raise CommandError(exc.detail) from None
