@@ -86,10 +86,11 @@ def test_drag_a_pending_ai_box_to_correct_it_then_accept_a_prompt_without_label_
     assert eye.status == "accepted" and Box.objects.get(prediction=eye).label == eye_label
     assert page.locator("#label-picker [data-label-id]").count() == 2, "the new label is offered for drawing too"
 
-    # The ? overlay explains the three looks.
+    # The ? overlay explains the three looks (then those of tracks).
     page.keyboard.press("?")
     legend = page.locator("[data-testid=box-legend] dd").all_inner_texts()
-    assert len(legend) == 4 and "corrected" in legend[2]
+    assert "corrected" in legend[2] and legend[3] == "box drawn by a person"
+    assert [("track 3" in legend[4]), ("interpolation" in legend[5]), ("tracker" in legend[6])] == [True, True, True]
     screenshot(page, "ai-legend")
     page.keyboard.press("Escape")
     assert page.js_errors == []

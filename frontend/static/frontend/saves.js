@@ -27,7 +27,8 @@ export function createSaves({ api, store, imageId, emit = () => {}, schedule = u
     const coords = roundBox(b);
     if (action === "create") {
       b.createKey ??= newCreateKey(); // kept on the box: every retry of this create sends the same key
-      return api.createBox(imageId, { label: b.label, ...coords }, b.createKey);
+      const track = b.track == null ? {} : { track: b.track }; // a followed track's box placed on this frame
+      return api.createBox(imageId, { label: b.label, ...coords, ...track }, b.createKey);
     }
     if (action === "update") return api.updateBox(b.id, { label: b.label, ...coords, version: b.version });
     return api.deleteBox(b.id, b.version);

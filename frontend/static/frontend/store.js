@@ -124,12 +124,12 @@ export function createStore() {
       return known;
     },
 
-    /** A box drawn here, not yet saved. Returns its cid. */
-    addLocal({ label, x_min, y_min, x_max, y_max }) {
+    /** A box drawn here (or a track's box placed here), not yet saved. Returns its cid. */
+    addLocal({ label, x_min, y_min, x_max, y_max, track = null }) {
       const cid = nextCid++;
       boxes.set(cid, {
         cid, id: null, image: null, label, x_min, y_min, x_max, y_max, source: "human",
-        prediction: null, track: null, keyframe: true, version: 0, save: "pending", error: null, doomed: false,
+        prediction: null, track, keyframe: true, version: 0, save: "pending", error: null, doomed: false,
         created_by_username: null, updated_by_username: null,
       });
       changed(true);

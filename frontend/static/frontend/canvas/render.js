@@ -229,7 +229,7 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
         run = color;
         ctx.fillStyle = color;
       }
-      if (b.track != null) tracked++;
+      if (b.track != null && style.trackNumber(b) !== null) tracked++;
       ctx.fillRect(b.x_min * s + v.tx, b.y_min * s + v.ty, Math.min(widthOf(style.tag(b)), (b.x_max - b.x_min) * s - 6) + 6, 16);
     }
     stats.trackTags = tracked;

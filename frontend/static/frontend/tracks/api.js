@@ -19,9 +19,5 @@ export function createTrackApi(api) {
     /** 202 with a job of kind "propagate". */
     propagate: (trackId, fromImage, frames) => post(`/api/tracks/${enc(trackId)}/propagate/`, { from_image: fromImage, frames }),
     cancel: (jobId) => post(`/api/jobs/${enc(jobId)}/cancel/`),
-    /** The track's boxes on every frame: [{image, frame_index, keyframe, source, …}]. */
-    boxes: (trackId) => api.all(`/api/tracks/${enc(trackId)}/boxes/?page_size=10000`),
-    /** The frames of the image's sequence, in order: [{id, frame_index}]. */
-    frames: (projectId, sequenceId) => api.all(`/api/projects/${enc(projectId)}/images/?sequence=${enc(sequenceId)}&page_size=1000`),
   };
 }

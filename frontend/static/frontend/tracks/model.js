@@ -96,3 +96,32 @@ export function createProgress(total) {
 export function trackOf(box) {
   return box && box.track != null ? Number(box.track) : null;
 }
+
+const COORDS = ["x_min", "y_min", "x_max", "y_max"];
+
+/**
+ * Where the track's object probably is on frame `image`, which has no box of it: linear between
+ * its nearest boxes before and after (by frame index), else the nearest one. Null when the frame
+ * has a box of the track, is not among `frames`, or the track has no box around.
+ */
+export function ghostBox(frames, boxes, image) {
+  const at = new Map((frames || []).map((f) => [Number(f.id), f.frame_index]));
+  const here = at.get(Number(image));
+  if (here === undefined) return null;
+  let before = null;
+  let after = null;
+  for (const b of boxes || []) {
+    const i = at.get(Number(b.image));
+    if (b.deleted || i === undefined) continue;
+    if (i === here) return null;
+    if (i < here && (!before || i > before.i)) before = { i, b };
+    if (i > here && (!after || i < after.i)) after = { i, b };
+  }
+  if (!before && !after) return null;
+  if (!before || !after) {
+    const b = (before || after).b;
+    return { label: b.label, ...Object.fromEntries(COORDS.map((k) => [k, b[k]])) };
+  }
+  const t = (here - before.i) / (after.i - before.i);
+  return { label: before.b.label, ...Object.fromEntries(COORDS.map((k) => [k, before.b[k] + (after.b[k] - before.b[k]) * t])) };
+}

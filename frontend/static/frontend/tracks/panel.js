@@ -10,7 +10,8 @@
 //   interpolates the track; T tracks it forward N frames; [ and ] go to its previous / next
 //   keyframe. Each is one request and one undo step on the server.
 // - The timeline strip under the canvas (tracks/timeline.js) shows the followed track over the
-//   frames of this frame's sequence. A frame outside any sequence (Image.sequence null) loads no
+//   frames of this frame's sequence; where the track has no box on this frame, its ghost
+//   (tracks/ghost.js) is one drag (or K) from being placed. A frame outside any sequence (Image.sequence null) loads no
 //   tracks and opens no project socket.
 
 import { h, withBusy } from "../lib/dom.js";
@@ -19,7 +20,9 @@ import { createTrackApi } from "./api.js";
 import { installTrackLive } from "./live.js";
 import { createPropagation } from "./propagate.js";
 import { createTimeline } from "./timeline.js";
-import { boxState, copyForwardBoxes, neighbourKeyframe, timelineCells, trackOf } from "./model.js";
+import { createTrackData } from "./data.js";
+import { createGhost } from "./ghost.js";
+import { boxState, copyForwardBoxes, ghostBox, neighbourKeyframe, timelineCells, trackOf } from "./model.js";
 
 const RELOAD_MS = 250;
 
@@ -38,10 +41,12 @@ export function installTracks(app, nav) {
   const propagation = createPropagation({
     app, trackApi,
     onFrame: (image) => timeline.mark(image, "tracked"),
-    onFinished: () => scheduleReload(),
+    onFinished: () => scheduleReload(true),
   });
   body.append(following, h("div", { class: "ai-row" }, copyButton, endButton, interpolateButton), propagation.element);
   const timeline = createTimeline({ container: document.getElementById("track-timeline"), onGo: (image) => nav.go(image) });
+  const sequence = Number(document.getElementById("annotate").dataset.sequence) || null;
+  const data = createTrackData({ app, sequence });
 
   let readOnly = false;
   app.on("review.status", ({ status }) => (readOnly = isReadOnly(status)));
@@ -49,6 +54,10 @@ export function installTracks(app, nav) {
     if (readOnly) app.notify("This frame is read-only while it is submitted or approved; reopen it to edit.", "info");
     return !readOnly;
   };
+  const ghost = createGhost(app, { editable });
+  const placeButton = button("place-ghost", "Add here", "Place the followed track's box on this frame (K, or drag its ghost)");
+  placeButton.hidden = true;
+  body.querySelector(".ai-row").append(placeButton);
 
   let followed = Number(sessionStorage.getItem(memoryKey)) || null;
   const followedTrack = () => store.track(followed);
@@ -73,37 +82,47 @@ export function installTracks(app, nav) {
 
   // --- the timeline ---------------------------------------------------------------
   let reloadTimer = null;
-  function scheduleReload() {
+  function scheduleReload(fresh = false) {
     clearTimeout(reloadTimer);
-    reloadTimer = setTimeout(loadTimeline, RELOAD_MS);
+    reloadTimer = setTimeout(() => loadTimeline(fresh), RELOAD_MS);
   }
 
-  let framesCache = null;
-  async function sequenceFrames() {
-    const sequence = app.image?.sequence;
-    if (sequence == null) return null;
-    if (!framesCache) {
-      const r = await trackApi.frames(app.projectId, sequence);
-      if (!r.ok) return null;
-      framesCache = r.items.filter((f) => f.sequence === undefined || f.sequence === sequence);
-    }
-    return framesCache;
-  }
-
-  async function loadTimeline() {
+  let loaded = null; // {track, frames, boxes}: the last load, for the ghost
+  async function loadTimeline(fresh = false) {
     const t = followedTrack();
-    if (!t) return timeline.hide();
-    const [frames, boxes] = await Promise.all([sequenceFrames(), trackApi.boxes(t.id)]);
-    if (!frames || !boxes.ok || followedTrack()?.id !== t.id) return frames && boxes.ok ? undefined : timeline.hide();
+    if (!t) {
+      loaded = null;
+      refreshGhost();
+      return timeline.hide();
+    }
+    if (fresh) data.invalidate();
+    const got = await data.load(t);
+    if (!got || followedTrack()?.id !== t.id) return;
+    // This frame's own boxes are the store's (newer than any list read before).
+    const boxes = [...got.boxes.filter((b) => Number(b.image) !== imageId), ...store.list().filter((b) => b.track === t.id && !b.doomed).map((b) => ({ ...b, image: imageId }))];
+    loaded = { track: t, frames: got.frames, boxes };
     const label = store.label(t.label);
-    timeline.show({ heading: { track: t.id, text: `${label ? label.name : "Track"} #${t.number}` }, list: timelineCells(frames, boxes.items), image: imageId });
+    timeline.show({ heading: { track: t.id, text: `${label ? label.name : "Track"} #${t.number}` }, list: timelineCells(got.frames, boxes), image: imageId });
+    refreshGhost();
+  }
+
+  function refreshGhost() {
+    const t = followedTrack();
+    const here = t && store.list().some((b) => b.track === t.id && !b.doomed);
+    const box = !t || here || !loaded || loaded.track.id !== t.id ? null : ghostBox(loaded.frames, loaded.boxes, imageId);
+    ghost.set(box, t);
+    placeButton.hidden = !box;
   }
 
   // The followed track's box on this frame changed (an edit makes it a keyframe; others' too).
-  const markHere = (box) => box && trackOf(box) === followed && timeline.mark(imageId, box.deleted ? "none" : boxState(box));
+  const markHere = (box) => {
+    if (!box || trackOf(box) !== followed) return;
+    timeline.mark(imageId, box.deleted ? "none" : boxState(box));
+    refreshGhost();
+  };
   app.on("saved", ({ box }) => markHere(box));
   app.on("live:box", (m) => markHere(m.box));
-  app.on("live:track.updated", (m) => Number(m.track?.id ?? m.id) === followed && !propagation.running() && scheduleReload());
+  app.on("live:track.updated", (m) => Number(m.track?.id ?? m.id) === followed && !propagation.running() && scheduleReload(true));
   app.on("live:track.deleted", () => !followedTrack() && follow(null));
   app.on("select", ({ box }) => {
     const t = trackOf(box);
@@ -142,7 +161,7 @@ export function installTracks(app, nav) {
     if (!r.ok) return app.notify(detailOf(r, "Ending the track"), "error");
     for (const box of r.body?.boxes || []) store.upsertServer(box, { force: true });
     app.notify(`${store.label(t.label)?.name ?? "Track"} #${t.number} ends at this frame.`, "info");
-    scheduleReload();
+    scheduleReload(true);
   }
 
   async function interpolate() {
@@ -154,7 +173,7 @@ export function installTracks(app, nav) {
     const written = r.body?.boxes || [];
     for (const box of written) if (Number(box.image) === Number(imageId)) store.upsertServer(box, { force: true });
     app.notify(`Interpolated ${written.length} box${written.length === 1 ? "" : "es"}.`, "info");
-    scheduleReload();
+    scheduleReload(true);
   }
 
   function trackForward() {
@@ -172,17 +191,19 @@ export function installTracks(app, nav) {
   endButton.onclick = busy(endButton, endHere);
   interpolateButton.onclick = busy(interpolateButton, interpolate);
   propagation.button.onclick = () => trackForward();
+  placeButton.onclick = () => ghost.place();
   const shortcut = (action, keys, help, run) => app.addShortcut({ action, keys, help, group: "Tracks", run });
   shortcut("copy-forward", ["f"], "Copy the selected box (or every box) to the next frame, same track, and go there", busy(copyButton, () => copyForward(false)));
   shortcut("copy-forward-all", ["shift+f"], "Copy every box to the next frame and go there", busy(copyButton, () => copyForward(true)));
   shortcut("end-track", ["e"], "End the selected track at this frame (the object left the view)", busy(endButton, endHere));
   shortcut("interpolate-track", ["l"], "Interpolate the selected track between its keyframes", busy(interpolateButton, interpolate));
   shortcut("track-forward", ["t"], "Track the selected box forward (frames in the Tracks panel)", trackForward);
+  shortcut("place-track-box", ["k"], "Place the followed track's box on this frame where its ghost is", () => ghost.place() ?? app.notify("No ghost to place: the track has a box here, or none around.", "info"));
   shortcut("previous-keyframe", ["["], "Previous keyframe of the selected track", () => keyframeStep(-1));
   shortcut("next-keyframe", ["]"], "Next keyframe of the selected track", () => keyframeStep(1));
 
   // A frame outside any sequence has no tracks: nothing to load or listen to.
-  if (app.image?.sequence == null) {
+  if (sequence === null) {
     following.textContent = "This frame is not part of a sequence.";
     return { follow, loadTimeline };
   }

@@ -50,6 +50,11 @@ export function createTimeline({ container, onGo }) {
     } else if (e.key === "Home") to = 0;
     else if (e.key === "End") to = list.length - 1;
     else if (e.key === "ArrowUp" || e.key === "ArrowDown") to = i; // no nudging the box from here
+    else if (e.key === "Enter") {
+      // The page's Enter (accept an AI box) would cancel the button's own activation.
+      e.preventDefault();
+      return list[i].click();
+    }
     if (to === null) return;
     e.preventDefault();
     focusCell(to);
@@ -93,7 +98,11 @@ export function createTimeline({ container, onGo }) {
       if (!c || c.state === state) return;
       c.state = state;
       const b = strip.querySelector(`[data-image="${Number(image)}"]`);
-      if (b) b.replaceWith(cellButton(c));
+      if (b) {
+        const fresh = cellButton(c);
+        fresh.tabIndex = b.tabIndex;
+        b.replaceWith(fresh);
+      }
       summary.textContent = cellSummary(cells);
     },
     hide() {
