@@ -12,4 +12,4 @@ class InferenceConfig(AppConfig):
 
         decisions_register()  # accept/reject are undoable before the first request
         # Embedded jobs go to this process's supervisor, which spawns its worker on the first one.
-        embedded_submit_register(supervisor.submit, supervisor.wake)
+        embedded_submit_register(supervisor.submit)

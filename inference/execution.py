@@ -26,10 +26,9 @@ from inference.models import DetectionJob, JobStatus
 logger = logging.getLogger(__name__)
 
 CHANNEL = "inference"
-# The embedded supervisor's `submit` and `wake`, registered by `InferenceConfig.ready()` (the
-# supervisor writes jobs through the services, which dispatch through this module).
+# The embedded supervisor's `submit`, registered by `InferenceConfig.ready()` (the supervisor
+# writes jobs through the services, which dispatch through this module).
 _embedded_submit: Callable[[int], None] | None = None
-_embedded_wake: Callable[[], None] | None = None
 
 
 def execution_mode() -> str:
@@ -37,19 +36,9 @@ def execution_mode() -> str:
     return "worker" if settings.INFERENCE_EXECUTION == "worker" else "embedded"
 
 
-def embedded_submit_register(submit: Callable[[int], None], wake: Callable[[], None] | None = None) -> None:
-    global _embedded_submit, _embedded_wake
-    _embedded_submit, _embedded_wake = submit, wake
-
-
-def worker_wake() -> None:
-    """Make sure a job-running process is up to do its periodic work (e.g. drive a queued evaluation).
-
-    Team mode: the `runworker inference` processes always are. Embedded: the web process starts its
-    detector process now rather than on the first detection job.
-    """
-    if execution_mode() == "embedded" and _embedded_wake is not None:
-        _embedded_wake()
+def embedded_submit_register(submit: Callable[[int], None]) -> None:
+    global _embedded_submit
+    _embedded_submit = submit
 
 
 def job_dispatch(job_id: int) -> None:

@@ -112,7 +112,6 @@ class Supervisor:
         self._pending: deque[int] = deque()
         self._losses: dict[int, int] = {}
         self._over: dict[int, threading.Event] = {}  # jobs `run()` waits for
-        self._woken = False  # asked to keep a child up for its periodic work (`wake`)
 
     def start(self) -> None:
         with self._lock:
@@ -141,19 +140,6 @@ class Supervisor:
             self._start_thread()
             self._inbox_in.send(job_id)
 
-    def wake(self) -> None:
-        """Start the child now and keep it up from here on, so its periodic work runs (e.g. it drives
-        an evaluation queued from the API) without waiting for a detection job."""
-        with self._lock:
-            self._woken = True
-            if self._loop is None or not self._loop.is_running():
-                self._loop = async_to_sync(_running_loop)()
-            self._start_thread()
-            self._inbox_in.send(None)  # wakes the thread; an id of None is no job
-
-    def _stays_up(self) -> bool:
-        return self.keep_alive or self._woken
-
     def run(self, job_id: int) -> None:
         """Run a job in the child and return once it is over: done, failed, or re-queued after a
         crash (team mode: the re-queued job goes back to the channel, for any worker)."""
@@ -177,7 +163,7 @@ class Supervisor:
     def _step(self) -> None:
         job_id = self._pending.popleft() if self._pending else None
         if job_id is None:
-            if self._stays_up() and self.child is None:
+            if self.keep_alive and self.child is None:
                 self._replace_child()
             self._wait(None, None)
             return
@@ -281,7 +267,7 @@ class Supervisor:
         reason = exit_reason(exitcode)
         logger.error("The detector process died during job %s: %s", job_id, reason)
         if job_id is None:
-            if self._stays_up():
+            if self.keep_alive:
                 self._replace_child()
             return
         losses = self._losses[job_id] = self._losses.get(job_id, 0) + 1

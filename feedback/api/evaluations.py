@@ -24,7 +24,6 @@ from annotations.models import Role
 from feedback.evaluation.models import Evaluation
 from feedback.evaluation.options import BACKENDS
 from feedback.evaluation.promotion import evaluation_promote
-from feedback.evaluation.runner import evaluation_wake_on_commit
 from feedback.evaluation.selectors import evaluation_to_dict, evaluations_for_project, evaluations_for_project_any
 from feedback.evaluation.services import evaluation_cancel, evaluation_create, evaluation_resume
 from inference.status import project_detector_config
@@ -102,7 +101,6 @@ class ProjectEvaluationsApi(APIView):
         options = dict(data.validated_data)
         evaluation = evaluation_create(project=project, user=request.user, dataset=options.pop("dataset_version", None),
                                        **options)
-        evaluation_wake_on_commit()
         headers = {"Location": reverse("feedback-evaluation", kwargs={"pk": evaluation.pk})}
         return Response(evaluation_to_dict(evaluation), status=status.HTTP_202_ACCEPTED, headers=headers)
 
@@ -125,7 +123,6 @@ class EvaluationResumeApi(APIView):
     def post(self, request, pk):
         evaluation = evaluation_get_for_user(pk=pk, user=request.user, role=Role.MANAGER)
         evaluation = evaluation_resume(evaluation=evaluation)
-        evaluation_wake_on_commit()
         return Response(evaluation_to_dict(evaluation), status=status.HTTP_202_ACCEPTED)
 
 

@@ -1,7 +1,8 @@
 """Where evaluations started from the API are driven: the inference worker's periodic work.
 
 The `evaluations` chore (`inference.periodic`, every PERIODIC_EVALUATIONS_SECONDS) of each
-job-running process — a `runworker inference` child, or the embedded child of the web process —
+job-running process — a `runworker inference` child, or the embedded child the web process
+starts with its first connection —
 takes every queued evaluation and every running one whose driver stopped beating for
 EVALUATION_STALE_SECONDS (its worker was killed), and drives each in a thread of that process
 (`evaluation_run`: it only submits jobs and reads their rows). Several workers may look at once:
@@ -14,14 +15,13 @@ import logging
 import threading
 from datetime import timedelta
 
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection
 from django.db.models import Q
 from django.utils import timezone
 
 from feedback.evaluation.driver import evaluation_run
 from feedback.evaluation.models import Evaluation, EvaluationStatus
 from feedback.evaluation.services import stale_seconds
-from inference.execution import worker_wake
 from inference.periodic import Chore, chore_register
 
 logger = logging.getLogger(__name__)
@@ -67,8 +67,3 @@ def evaluations_drive() -> dict:
 
 def evaluations_chore_register() -> None:
     chore_register(Chore("evaluations", evaluations_drive, "PERIODIC_EVALUATIONS_SECONDS"))
-
-
-def evaluation_wake_on_commit() -> None:
-    """Once the transaction that queued an evaluation commits, make sure a worker is up to take it."""
-    transaction.on_commit(worker_wake)
