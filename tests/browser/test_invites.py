@@ -40,6 +40,9 @@ def test_a_newcomer_signs_up_through_an_invite_and_a_revoked_link_says_so(browse
 
     page = new_page(lead, viewport=(1280, 900))
     page.goto(f"/projects/{project.pk}/")
+    page.locator(f"[data-testid=members-panel] li[data-user-id='{lead.pk}']").wait_for()
+    # Nobody but the lead could review a submitted frame (four-eyes review): a reviewer is suggested.
+    assert page.get_by_label("Invite as").input_value() == "reviewer"
     url = invite_from_panel(page, role="reviewer", email="nora@example.com")
     assert url.startswith(f"{live_url}/invites/")
     row = page.locator("[data-testid=invites] li[data-state=active]")
@@ -76,6 +79,7 @@ def test_a_newcomer_signs_up_through_an_invite_and_a_revoked_link_says_so(browse
     page.reload()
     page.locator("[data-testid=invites] li[data-state=used]").get_by_text("used by nora").wait_for()
     page.locator(f"[data-testid=members-panel] li[data-user-id='{nora.pk}']").wait_for()
+    assert page.get_by_label("Invite as").input_value() == "annotator"  # a reviewer is there now
     second = invite_from_panel(page, role="annotator")
     page.get_by_role("button", name="Revoke the invite for anyone with the link").click()
     expect(page.locator("[data-testid=invites] li[data-state=active]")).to_have_count(0)

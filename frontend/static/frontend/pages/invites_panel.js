@@ -33,7 +33,14 @@ export function invitesSection(projectId) {
   const form = h("form", { class: "form-row", "data-testid": "invite-form" }, email, role, button);
   const link = h("input", { type: "text", readonly: true, "aria-label": "Invite link", "data-testid": "invite-link" });
   const copy = h("button", { type: "button", class: "btn" }, "Copy");
-  const created = h("div", { class: "form-row invite-created", hidden: true }, link, copy, h("p", { class: "muted" }, "Send this link; it is shown only now and works once."));
+  const copied = h("span", { class: "muted", "data-testid": "invite-copied", hidden: true }, "Copied to the clipboard.");
+  const created = h(
+    "div",
+    { class: "form-row invite-created", hidden: true },
+    link,
+    copy,
+    h("p", { class: "muted" }, copied, " Send this link; it is shown only now and works once."),
+  );
   const error = h("p", { class: "error-text", role: "alert", "aria-live": "assertive" });
   const list = h("ul", { class: "plain-list", "data-role": "invites" });
   const section = h("div", { class: "invites", "data-testid": "invites" }, h("h3", {}, "Invite someone new"), form, created, error, list);
@@ -55,15 +62,20 @@ export function invitesSection(projectId) {
     }
     load();
   }
-  copy.addEventListener("click", async () => {
+  async function copyLink() {
     link.select();
     try {
       await navigator.clipboard.writeText(link.value);
-      copy.textContent = "Copied";
+      copied.hidden = false;
+      return true;
     } catch {
       copy.textContent = "Press Ctrl+C"; // the text is selected; the clipboard API needs a secure page
+      return false;
     }
-  });
+  }
+  copy.addEventListener("click", copyLink);
+  // Until the manager picks a role, suggest the one the project lacks (see suggestRole).
+  role.addEventListener("change", () => (role.dataset.chosen = "1"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     error.textContent = "";
@@ -72,15 +84,23 @@ export function invitesSection(projectId) {
         const invite = await pageHttp.sendJSON("POST", `/api/projects/${projectId}/invites/`, { role: role.value, email: email.value.trim() });
         link.value = invite.url;
         copy.textContent = "Copy";
+        copied.hidden = true;
         created.hidden = false;
-        link.select();
         email.value = "";
+        await copyLink(); // the link is what the manager wants next: on the clipboard without another click
         await load();
       } catch (e) {
         error.textContent = fieldErrors(e);
       }
     });
   });
+  /** Members as listed: with nobody but `me` able to review, a submitted frame could never be approved
+   * (four-eyes review), so the first invite is for a reviewer; otherwise for an annotator. */
+  function suggestRole(members, me) {
+    if (role.dataset.chosen) return;
+    const reviewers = members.filter((m) => m.user !== me && (m.role === "reviewer" || m.role === "manager"));
+    role.value = reviewers.length ? "annotator" : "reviewer";
+  }
   load();
-  return { section, load };
+  return { section, load, suggestRole };
 }

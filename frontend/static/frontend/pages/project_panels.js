@@ -56,6 +56,7 @@ function membersPanel(projectId, me) {
   async function load() {
     try {
       const members = await pageHttp.getAll(`/api/projects/${projectId}/members/?page_size=1000`);
+      invites.suggestRole(members, me);
       clear(list);
       for (const m of members) {
         const user = { id: m.user, username: m.username };
