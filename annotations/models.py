@@ -368,6 +368,7 @@ class DatasetVersion(models.Model):
         COCO = "coco", "COCO"
         YOLO = "yolo", "YOLO"
         VOC = "voc", "Pascal VOC"
+        MOT = "mot", "MOTChallenge"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="dataset_versions")
     format = models.CharField(max_length=8, choices=Format.choices)

@@ -1,13 +1,14 @@
 """COCO JSON: a streaming writer (flat memory at any project size) and the import back.
 
-Category ids are label ids, so they stay the same across exports of a project.
+Category ids are label ids, so they stay the same across exports of a project. Beyond COCO,
+each image carries its `frame_index` and `sequence` (name or null), each annotation its
+`attributes` {keyframe, source} and, when the box belongs to a track, `track_id`: the track's
+number in the project (what the canvas shows as "#3"; the MOT export's ids are the same). The
+import restores all of them (exports/coco_tracks.py).
 Widths, heights and areas are rounded to a thousandth of a pixel, so an import followed
 by an export writes the same numbers.
 """
 
-import itertools
-import math
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,8 @@ from django.db import transaction
 
 from annotations.errors import InvalidInput
 from annotations.exports import rows
+from annotations.exports.coco_checks import ExistingBoxes, coco_shape_check, malformed
+from annotations.exports.coco_tracks import TrackLinks, box_attributes_apply, sequences_restore
 from annotations.exports.files import FrameFiles
 from annotations.models import AnnotationEvent, Box, EventAction, Image, Label
 from annotations.selectors.boxes import box_snapshot
@@ -59,33 +62,44 @@ def coco_write(
         fh.write(orjson.dumps(head)[:-1] + b',"images":[')
         counts["images"] = _write_array(fh, _images(project.pk, only, files, progress, split))
         fh.write(b'],"annotations":[')
-        counts["boxes"] = _write_array(fh, _annotations(project.pk, only))
+        tracks: set[int] = set()
+        counts["boxes"] = _write_array(fh, _annotations(project.pk, only, tracks))
         fh.write(b"]}")
+    counts["tracks"] = len(tracks)
     counts["files"] = files.count
     return counts
 
 
 def _images(project_id, only, files, progress, split=None):
-    for image in rows.image_rows(project_id=project_id, only=only):
-        pk, stored, width, height, frame_index, sha256 = image
+    for image in rows.image_rows(project_id=project_id, only=only, fields=(*rows.IMAGE_FIELDS, "sequence__name")):
+        pk, stored, width, height, frame_index, sha256, sequence = image
         name = rows.export_name(image)
         files.place(stored_name=stored, export_name=name)
         if progress is not None:
             progress(1)
         item = {"id": pk, "file_name": name, "width": width, "height": height, "frame_index": frame_index,
-                "sha256": sha256}
+                "sha256": sha256, "sequence": sequence}
         if split is not None:
             item["split"] = split[pk]
         yield item
 
 
-def _annotations(project_id, only):
+def _annotations(project_id, only, tracks: set[int]):
     # x and y are written as stored; width, height and area are rounded because subtraction
     # adds float noise (30.1 - 10.2 = 19.900000000000002). `round` inlined: it is the hot loop.
-    for image_id, label_id, x0, y0, x1, y1, pk in rows.box_rows(project_id=project_id, only=only):
+    # `track_id` is the track's number (the "#3" people see, the id of the MOT export), written
+    # only for boxes in a track; `tracks` collects the numbers seen, for the counts.
+    for image_id, label_id, x0, y0, x1, y1, pk, number, keyframe, source in rows.box_rows(
+        project_id=project_id, only=only, fields=rows.COCO_BOX_FIELDS
+    ):
         w, h = round(x1 - x0, 3), round(y1 - y0, 3)
-        yield {"id": pk, "image_id": image_id, "category_id": label_id, "bbox": [x0, y0, w, h],
-               "area": round(w * h, 3), "iscrowd": 0, "segmentation": []}
+        item = {"id": pk, "image_id": image_id, "category_id": label_id, "bbox": [x0, y0, w, h],
+                "area": round(w * h, 3), "iscrowd": 0, "segmentation": [],
+                "attributes": {"keyframe": keyframe, "source": source}}
+        if number is not None:
+            item["track_id"] = number
+            tracks.add(number)
+        yield item
 
 
 def _write_array(fh, items) -> int:
@@ -117,10 +131,12 @@ def coco_import(*, project, user, path: Path) -> dict:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
         raise InvalidInput(f"Cannot read COCO file {path}: {exc}") from None
-    _shape_check(data)
+    coco_shape_check(data)
     paths = {img["id"]: _image_path(path.parent, img["file_name"]) for img in data["images"]}
-    files = [(img["file_name"], _LazyFile(paths[img["id"]])) for img in data["images"]]
-    new_images = 0
+    # In the file's frame order (an export lists images by id), so the frames keep their order.
+    ordered = sorted(data["images"], key=_frame_order)
+    files = [(img["file_name"], _LazyFile(paths[img["id"]])) for img in ordered]
+    new = set()
     with stored_files_guard(), transaction.atomic():
         by_name = {}
         # In slices: the ingest service holds a call's bytes in memory and caps files per call.
@@ -128,12 +144,13 @@ def coco_import(*, project, user, path: Path) -> dict:
         for start in range(0, len(files), step):
             ingested = images_ingest(project=project, user=user, files=files[start : start + step])
             by_name.update(ingested.by_name)
-            new_images += len(ingested.images)
+            new.update(image.pk for image in ingested.images)
         images = {img["id"]: by_name[img["file_name"]] for img in data["images"]}
+        sequences_restore(project=project, frames=images, images=data["images"], new=new)
         labels = _labels_ensure(project, data["categories"])
-        boxes, skipped = _boxes_create(user, images, labels, data.get("annotations") or [])
-    return {"images": len(images), "new_images": new_images, "labels": len(labels), "boxes": boxes,
-            "boxes_already_there": skipped}  # fmt: skip
+        boxes, skipped, tracks = _boxes_create(project, user, images, labels, data.get("annotations") or [])
+    return {"images": len(images), "new_images": len(new), "labels": len(labels), "boxes": boxes,
+            "boxes_already_there": skipped, "tracks": tracks}  # fmt: skip
 
 
 @transaction.atomic
@@ -143,7 +160,7 @@ def coco_annotations_import(*, project, user, data) -> dict:
     (or that name without folders) among the frames' original names; all or nothing, and a
     box already on its frame is not added twice.
     """
-    _shape_check(data)
+    coco_shape_check(data)
     wanted = {img["file_name"] for img in data["images"] if isinstance(img.get("file_name"), str)}
     names = wanted | {name.rsplit("/", 1)[-1] for name in wanted}
     frames = {}
@@ -161,66 +178,15 @@ def coco_annotations_import(*, project, user, data) -> dict:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         raise InvalidInput(f"Upload these images before their annotations: {shown}.", missing=missing[:100])
     labels = _labels_ensure(project, data["categories"])
-    boxes, skipped = _boxes_create(user, images, labels, data.get("annotations") or [])
-    return {"images": len(images), "labels": len(labels), "boxes": boxes, "boxes_already_there": skipped}
+    boxes, skipped, tracks = _boxes_create(project, user, images, labels, data.get("annotations") or [])
+    return {"images": len(images), "labels": len(labels), "boxes": boxes, "boxes_already_there": skipped,
+            "tracks": tracks}
 
 
-def _shape_check(data) -> None:
-    """Refuse a file that is not COCO-shaped before touching anything; the error names the field."""
-    if not isinstance(data, dict):
-        raise _bad("the file", "must be a JSON object with images, categories and annotations")
-    for key in ("images", "categories"):
-        if not isinstance(data.get(key), list):
-            raise _bad(key, "must be a list")
-    annotations = data.get("annotations", [])
-    if annotations is not None and not isinstance(annotations, list):
-        raise _bad("annotations", "must be a list")
-    for kind, items, fields in (
-        ("images", data["images"], {"id": _is_id, "file_name": _is_text}),
-        ("categories", data["categories"], {"id": _is_id, "name": _is_text}),
-        ("annotations", annotations or [], {"image_id": _is_id, "category_id": _is_id, "bbox": _is_bbox}),
-    ):
-        seen = set()
-        for index, item in enumerate(items):
-            if not isinstance(item, dict):
-                raise _bad(f"{kind}[{index}]", "must be an object")
-            for field, valid in fields.items():
-                if not valid(item.get(field)):
-                    raise _bad(f"{kind}[{index}].{field}", FIELD_RULES[valid])
-            for field in ("color", "prompt"):
-                if field in item and item[field] is not None and not isinstance(item[field], str):
-                    raise _bad(f"{kind}[{index}].{field}", "must be a string")
-            if kind != "annotations":
-                if item["id"] in seen:
-                    raise _bad(f"{kind}[{index}].id", f"repeats id {item['id']}")
-                seen.add(item["id"])
-
-
-def _bad(field: str, rule: str) -> InvalidInput:
-    return InvalidInput(f"Malformed COCO file: {field} {rule}.")
-
-
-def _is_id(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
-
-
-def _is_text(value) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-def _is_bbox(value) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) == 4
-        and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value)
-    )
-
-
-FIELD_RULES = {
-    _is_id: "must be an integer id",
-    _is_text: "must be a non-empty string",
-    _is_bbox: "must be [x, y, width, height], four finite numbers",
-}
+def _frame_order(img: dict) -> tuple:
+    index = img.get("frame_index")
+    known = isinstance(index, int) and not isinstance(index, bool)
+    return (not known, index if known else 0)  # frames without an index after, in file order
 
 
 class _LazyFile:
@@ -255,22 +221,26 @@ def _labels_ensure(project, categories) -> dict:
                 label.full_clean(exclude=["project"])
             except ValidationError as exc:
                 field, messages = next(iter(exc.message_dict.items()))
-                raise _bad(f"categories[{index}].{field}", f"is refused: {' '.join(messages)}") from None
+                raise malformed(f"categories[{index}].{field}", f"is refused: {' '.join(messages)}") from None
             label.save()
             existing[name] = label
         by_category[cat["id"]] = existing[name]
     return by_category
 
 
-def _boxes_create(user, images, labels, annotations) -> int:
-    existing = ExistingBoxes(_live_boxes(images.values()))
+def _boxes_create(project, user, images, labels, annotations) -> tuple[int, int, int]:
+    """Add the file's boxes (with their tracks) that are not on their frames yet; returns the
+    boxes added, the boxes already there and the tracks made."""
+    live = _live_boxes(images.values())
+    existing = ExistingBoxes(live)
+    tracks = TrackLinks(project=project, user=user, live_pairs={(row[6], row[0]) for row in live if row[6]})
     boxes = []
     for index, ann in enumerate(annotations):
         image, label = images.get(ann["image_id"]), labels.get(ann["category_id"])
         if image is None:
-            raise _bad(f"annotations[{index}].image_id", f"names no image of the file ({ann['image_id']})")
+            raise malformed(f"annotations[{index}].image_id", f"names no image of the file ({ann['image_id']})")
         if label is None:
-            raise _bad(f"annotations[{index}].category_id", f"names no category of the file ({ann['category_id']})")
+            raise malformed(f"annotations[{index}].category_id", f"names no category of the file ({ann['category_id']})")
         x, y, w, h = (float(v) for v in ann["bbox"])
         box = Box(image=image, label=label, x_min=x, y_min=y, x_max=x + w, y_max=y + h, created_by=user,
                   updated_by=user)
@@ -278,57 +248,27 @@ def _boxes_create(user, images, labels, annotations) -> int:
         try:
             box.clean()
         except Exception as exc:
-            raise _bad(f"annotations[{index}].bbox", f"is refused: {exc}") from None
-        if existing.has(box):  # already on the frame: importing a file again adds nothing
+            raise malformed(f"annotations[{index}].bbox", f"is refused: {exc}") from None
+        box_attributes_apply(box, ann)
+        found = existing.find(box)
+        if found is not None:  # already on the frame: importing a file again adds nothing
+            tracks.found(ann, found[4])
             continue
+        tracks.add(box, ann, index)
         boxes.append(box)
+    tracks.link()
     Box.objects.bulk_create(boxes, batch_size=2000)
     AnnotationEvent.objects.bulk_create(
         [AnnotationEvent(image=b.image, box=b, user=user, action=EventAction.CREATE, after=box_snapshot(b)) for b in boxes],
         batch_size=2000,
     )
-    return len(boxes), existing.found
-
-
-SAME_BOX_TOLERANCE = 0.01  # px: an export rounds sizes to 3 decimals
-
-
-class ExistingBoxes:
-    """The live boxes of the frames, found again in constant time per imported box.
-
-    Each box sits in a grid cell per (frame, label) whose side is twice the tolerance, so a box
-    within the tolerance of another lies in one of 2 cells per coordinate: a lookup reads 16
-    cells (81 at worst, by float rounding), however many boxes the frame has, so a re-import of
-    n boxes makes O(n) comparisons, not n². `comparisons` counts the coordinate checks made, for the tests.
-    """
-
-    CELL = 2 * SAME_BOX_TOLERANCE
-
-    def __init__(self, rows: list[tuple]):
-        self.cells: dict[tuple, list[tuple]] = defaultdict(list)
-        self.comparisons = self.found = 0
-        for image_id, label_id, *coords in rows:
-            self.cells[(image_id, label_id, *(math.floor(c / self.CELL) for c in coords))].append(tuple(coords))
-
-    def has(self, box) -> bool:
-        coords, tolerance = (box.x_min, box.y_min, box.x_max, box.y_max), SAME_BOX_TOLERANCE
-        spans = [  # two cells per coordinate; a third when rounding puts an edge a hair off
-            range(math.floor((c - tolerance) / self.CELL), math.floor((c + tolerance) / self.CELL) + 1)
-            for c in coords
-        ]
-        for cell in itertools.product(*spans):
-            for other in self.cells.get((box.image_id, box.label_id, *cell), ()):
-                self.comparisons += 1
-                if all(abs(a - b) <= SAME_BOX_TOLERANCE for a, b in zip(coords, other)):
-                    self.found += 1
-                    return True
-        return False
+    return len(boxes), existing.found, tracks.created
 
 
 def _live_boxes(images) -> list[tuple]:
-    """`(image id, label id, x_min, y_min, x_max, y_max)` of the live boxes on these frames."""
+    """`(image id, label id, x_min, y_min, x_max, y_max, track id)` of the live boxes on these frames."""
     return list(
         Box.objects.filter(image__in=[i.pk for i in images], deleted=False).values_list(
-            "image_id", "label_id", "x_min", "y_min", "x_max", "y_max"
+            "image_id", "label_id", "x_min", "y_min", "x_max", "y_max", "track_id"
         )
     )

@@ -20,6 +20,9 @@ ONLY_STATUSES = {
 IMAGE_FIELDS = ("id", "file", "width", "height", "frame_index", "sha256")
 # (image_id, label_id, x_min, y_min, x_max, y_max, id)
 BOX_FIELDS = ("image_id", "label_id", "x_min", "y_min", "x_max", "y_max", "id")
+# COCO's box rows add the track's number (None without a track), keyframe and source: one
+# LEFT JOIN in the same cursor, not a query per track.
+COCO_BOX_FIELDS = (*BOX_FIELDS, "track__number", "keyframe", "source")
 
 
 def only_check(only: str) -> str:
@@ -36,19 +39,25 @@ def images_queryset(*, project_id: int, only: str):
     return images
 
 
-def image_rows(*, project_id: int, only: str) -> Iterator[tuple]:
-    """Images as tuples ordered by id (the order boxes are read in)."""
-    rows = images_queryset(project_id=project_id, only=only).order_by("id").values_list(*IMAGE_FIELDS)
+def image_rows(*, project_id: int, only: str, fields: tuple = IMAGE_FIELDS) -> Iterator[tuple]:
+    """Images as tuples ordered by id (the order boxes are read in); `fields` start with IMAGE_FIELDS."""
+    rows = images_queryset(project_id=project_id, only=only).order_by("id").values_list(*fields)
     return rows.iterator(chunk_size=CHUNK)
 
 
-def box_rows(*, project_id: int, only: str) -> Iterator[tuple]:
-    """Live boxes of the exported images as tuples ordered by (image id, box id)."""
+def boxes_queryset(*, project_id: int, only: str):
+    """Live boxes of the exported images."""
     boxes = Box.objects.filter(image__project_id=project_id, deleted=False)
     statuses = ONLY_STATUSES[only_check(only)]
     if statuses is not None:
         boxes = boxes.filter(image__status__in=statuses)
-    return boxes.order_by("image_id", "id").values_list(*BOX_FIELDS).iterator(chunk_size=CHUNK)
+    return boxes
+
+
+def box_rows(*, project_id: int, only: str, fields: tuple = BOX_FIELDS) -> Iterator[tuple]:
+    """Live boxes of the exported images as tuples ordered by (image id, box id)."""
+    boxes = boxes_queryset(project_id=project_id, only=only)
+    return boxes.order_by("image_id", "id").values_list(*fields).iterator(chunk_size=CHUNK)
 
 
 def frames_with_boxes(*, project_id: int, only: str) -> Iterator[tuple[tuple, list[tuple]]]:
@@ -72,10 +81,19 @@ def label_rows(*, project_id: int) -> list[tuple]:
 
 def export_name(image: tuple) -> str:
     """The file name of a frame inside an export: ordered by frame, unique by content, stable."""
-    _, file, _, _, frame_index, sha256 = image
+    file, frame_index, sha256 = image[1], image[4], image[5]
+    return f"{frame_index:06d}_{sha256[:12]}{file_suffix(file)}"
+
+
+def file_suffix(file: str) -> str:
+    """The stored file's extension with its dot (stored names are content addresses: `<sha>.jpg`)."""
     base = file.rpartition("/")[2]
-    suffix = base[base.rfind(".") :] if "." in base else ".bin"
-    return f"{frame_index:06d}_{sha256[:12]}{suffix}"
+    return base[base.rfind(".") :] if "." in base else ".bin"
+
+
+def coordinate_text(value: float) -> str:
+    """A pixel coordinate in text formats: at most three decimals, no trailing zeros."""
+    return f"{value:.3f}".rstrip("0").rstrip(".")
 
 
 def image_count(*, project_id: int, only: str) -> int:

@@ -15,12 +15,13 @@ from annotations.exports import dvc as dvc_repo
 from annotations.exports import rows, splits
 from annotations.exports.coco import coco_write
 from annotations.exports.datasheet import datasheet_write, split_lists_write
+from annotations.exports.mot import mot_write
 from annotations.exports.tracking import dataset_export_track
 from annotations.exports.voc import voc_write
 from annotations.exports.yolo import yolo_write
 from annotations.models import DatasetVersion
 
-WRITERS = {"coco": coco_write, "yolo": yolo_write, "voc": voc_write}
+WRITERS = {"coco": coco_write, "yolo": yolo_write, "voc": voc_write, "mot": mot_write}
 
 
 def project_slug(project) -> str:
@@ -88,6 +89,9 @@ def dataset_export(
         raise InvalidInput(f"--format must be one of {', '.join(WRITERS)}; got {format!r}.")
     rows.only_check(only)
     ratios = splits.split_parse(split) if split is not None else None
+    if ratios is not None and format == "mot":
+        # The split lists name image files, and MOT renames frames per sequence folder.
+        raise InvalidInput("--split is not available for MOT exports: split them by sequence folder.")
     if push and not dvc:
         raise InvalidInput("--push needs --dvc.")
     given = Path(out) if out else None

@@ -14,8 +14,7 @@ from annotations.exports import rows
 from annotations.exports.files import FrameFiles
 
 
-def _n(value: float) -> str:
-    return f"{round(value, 3):g}" if abs(value) < 1e6 else f"{value:.3f}"
+_n = rows.coordinate_text  # `:g` kept 6 significant digits: 1500.125 was written 1500.12
 
 
 def voc_write(*, project, only: str, out: Path, copy_images: bool = True, progress: Callable | None = None) -> dict:

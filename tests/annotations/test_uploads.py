@@ -380,7 +380,8 @@ def test_a_coco_file_sent_after_its_images_adds_labels_and_boxes_once(manager_cl
     url = f"/api/projects/{project.pk}/coco/"
     first = manager_client.post(url, coco, format="json")
     assert first.status_code == 201, first.json()
-    assert first.json() == {"images": 2, "labels": 1, "boxes": 2, "boxes_already_there": 0}
+    assert first.json() == {"images": 2, "labels": 1, "boxes": 2, "boxes_already_there": 0,
+                            "tracks": 0}
     assert Label.objects.filter(project=project, name="gull").exists()
     again = manager_client.post(url, coco, format="json").json()
     assert (again["boxes"], again["boxes_already_there"]) == (0, 2)

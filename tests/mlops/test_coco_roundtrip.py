@@ -32,7 +32,7 @@ def test_coco_export_import_export_gives_identical_annotations(dataset_project, 
     dataset_export(project=dataset_project, format="coco", only="all", out=tmp_path / "a")
     target = ProjectFactory(name="copy")
     counts = coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
-    assert counts == {"images": 3, "new_images": 3, "labels": 3, "boxes": 4, "boxes_already_there": 0}
+    assert counts == {"images": 3, "new_images": 3, "labels": 3, "boxes": 4, "boxes_already_there": 0, "tracks": 0}
     assert AnnotationEvent.objects.filter(image__project=target, action="create", user=manager).count() == 4
     dataset_export(project=target, format="coco", only="all", out=tmp_path / "b")
     first, second = normalised(tmp_path / "a" / "annotations.json"), normalised(tmp_path / "b" / "annotations.json")

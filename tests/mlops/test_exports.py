@@ -16,7 +16,7 @@ from annotations.errors import InvalidInput
 from annotations.exports import coco as coco_module
 from annotations.exports import rows
 from annotations.exports.service import dataset_export
-from annotations.models import Box, DatasetVersion, Image, ImageStatus, Label
+from annotations.models import Box, DatasetVersion, Image, ImageStatus, Label, Sequence, Track
 from tests.factories import ProjectFactory
 from tests.mlops.conftest import live_boxes
 
@@ -118,23 +118,31 @@ def test_bad_input_is_refused_and_leaves_nothing(dataset_project, tmp_path):
 
 
 def _frames(n_frames, boxes_per_frame=3):
-    """A project of n frames (rows only, no files) with boxes, made in bulk."""
+    """A project of n frames (rows only, no files) with boxes, made in bulk: sequences of 10
+    frames, where every box but the last of a frame is in one track per sequence."""
     project = ProjectFactory()
     label = Label.objects.create(project=project, name="thing")
+    sequences = Sequence.objects.bulk_create(Sequence(project=project, name=f"s{k}") for k in range(n_frames // 10))
     images = Image.objects.bulk_create(
         Image(project=project, file=f"x/{i}.png", format="PNG", sha256=f"{i:064x}", width=100, height=80,
-              frame_index=i, status=ImageStatus.APPROVED)
+              frame_index=i, status=ImageStatus.APPROVED, sequence=sequences[i // 10])
         for i in range(n_frames)
     )
+    tracks = Track.objects.bulk_create(
+        Track(project=project, label=label, sequence=sequence, number=k * boxes_per_frame + j + 1)
+        for k, sequence in enumerate(sequences) for j in range(boxes_per_frame - 1)
+    )
     Box.objects.bulk_create(
-        Box(image=image, label=label, x_min=j, y_min=j, x_max=j + 10, y_max=j + 20)
-        for image in images for j in range(boxes_per_frame)
+        Box(image=image, label=label, x_min=j, y_min=j, x_max=j + 10, y_max=j + 20, keyframe=j == 0,
+            track=tracks[(i // 10) * (boxes_per_frame - 1) + j] if j < boxes_per_frame - 1 else None)
+        for i, image in enumerate(images) for j in range(boxes_per_frame)
     )
     return project
 
 
-@pytest.mark.parametrize("format", ["coco", "yolo", "voc"])
+@pytest.mark.parametrize("format", ["coco", "yolo", "voc", "mot"])
 def test_query_count_does_not_grow_with_the_number_of_frames(tmp_path, format):
+    """Nor with the tracks and sequences: tracks are joined into the box cursor, not read one by one."""
     counts = []
     for n in (10, 200):
         project = _frames(n)
@@ -142,11 +150,14 @@ def test_query_count_does_not_grow_with_the_number_of_frames(tmp_path, format):
             dataset = dataset_export(project=project, format=format, only="all", out=tmp_path / f"{format}{n}",
                                      copy_images=False)
         assert dataset.counts["boxes"] == 3 * n
+        if format in ("coco", "mot"):
+            assert dataset.counts["tracks"] == 2 * n // 10
         counts.append(len(queries))
     assert counts[0] == counts[1]
 
 
-def test_memory_stays_flat_as_the_project_grows(tmp_path, monkeypatch):
+@pytest.mark.parametrize("format", ["coco", "mot"])
+def test_memory_stays_flat_as_the_project_grows(tmp_path, monkeypatch, format):
     """Rows arrive in chunks and leave in batches: ten times the boxes, about the same peak."""
     monkeypatch.setattr(rows, "CHUNK", 100)
     monkeypatch.setattr(coco_module, "BATCH", 100)
@@ -154,7 +165,7 @@ def test_memory_stays_flat_as_the_project_grows(tmp_path, monkeypatch):
     for n in (100, 1000):
         project = _frames(n, boxes_per_frame=5)
         tracemalloc.start()
-        dataset_export(project=project, format="coco", only="all", out=tmp_path / f"c{n}", copy_images=False)
+        dataset_export(project=project, format=format, only="all", out=tmp_path / f"c{n}", copy_images=False)
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < 2 * peaks[0], peaks

@@ -1,4 +1,4 @@
-"""`manage.py export_dataset PROJECT --format coco|yolo|voc [--only …] [--out DIR] [--dvc] [--push]
+"""`manage.py export_dataset PROJECT --format coco|yolo|voc|mot [--only …] [--out DIR] [--dvc] [--push]
 [--split train=0.8,val=0.2 [--seed S]]`."""
 
 import sys
@@ -13,7 +13,8 @@ from annotations.management import project_argument
 
 
 class Command(BaseCommand):
-    help = "Export a project's annotations (COCO, YOLO or Pascal VOC), optionally as a DVC dataset version."
+    help = ("Export a project's annotations (COCO, YOLO, Pascal VOC or MOTChallenge), optionally as a DVC dataset "
+            "version.")
 
     def add_arguments(self, parser):
         parser.add_argument("project", help="project id or name")
@@ -52,8 +53,10 @@ class Command(BaseCommand):
             bar.close()
         counts = dataset.counts
         self.stdout.write(
-            f"Exported {counts['images']} images, {counts['boxes']} boxes, {counts['labels']} labels "
-            f"({dataset.format}, {dataset.only}) to {dataset.path}"
+            f"Exported {counts['images']} images, {counts['boxes']} boxes, {counts['labels']} labels"
+            + (f", {counts['tracks']} tracks" if counts.get("tracks") else "")
+            + (f" in {counts['sequences']} sequences" if "sequences" in counts else "")
+            + f" ({dataset.format}, {dataset.only}) to {dataset.path}"
         )
         if "splits" in counts:
             self.stdout.write("Split (frames): " + ", ".join(f"{k} {v}" for k, v in counts["splits"].items())

@@ -8,7 +8,7 @@ import { plural } from "../lib/constants.js";
 import { fieldErrors } from "./form_errors.js";
 
 // The choices of the API's DatasetCreateInput (annotations/api/datasets.py).
-const FORMATS = [["coco", "COCO"], ["yolo", "YOLO"], ["voc", "Pascal VOC"]];
+const FORMATS = [["coco", "COCO"], ["yolo", "YOLO"], ["voc", "Pascal VOC"], ["mot", "MOTChallenge"]];
 const ONLY = [["approved", "approved frames"], ["submitted", "submitted + approved frames"], ["all", "all frames"]];
 
 function select(name, label, choices) {

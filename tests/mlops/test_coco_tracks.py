@@ -1,0 +1,139 @@
+"""COCO exports carry each box's track and keyframe; importing the file restores the tracks."""
+
+import json
+
+import pytest
+from pycocotools.coco import COCO
+
+from annotations.errors import InvalidInput
+from annotations.exports.coco import coco_import
+from annotations.exports.service import dataset_export
+from annotations.models import Box, Image, Label, Sequence, Track
+from tests.factories import ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def tracks_of(project):
+    """{(track number, label, sequence name): [(frame sha256, x_min, y_min, x_max, y_max, keyframe, source)]}."""
+    out = {}
+    for track in Track.objects.filter(project=project).select_related("label", "sequence"):
+        boxes = Box.objects.filter(track=track, deleted=False).select_related("image").order_by("image__frame_index")
+        out[(track.number, track.label.name, track.sequence.name if track.sequence else None)] = [
+            (b.image.sha256, b.x_min, b.y_min, b.x_max, b.y_max, b.keyframe, b.source) for b in boxes
+        ]
+    return out
+
+
+def frames_of(project):
+    """[(sha256, sequence name)] in the project's frame order."""
+    return [(i.sha256, i.sequence.name if i.sequence else None)
+            for i in Image.objects.filter(project=project).select_related("sequence").order_by("frame_index")]
+
+
+def test_coco_annotations_carry_the_track_number_and_keyframe(tracked_project, tmp_path):
+    project, truth = tracked_project
+    dataset = dataset_export(project=project, format="coco", only="all", out=tmp_path / "c", copy_images=False)
+    coco = COCO(str(tmp_path / "c" / "annotations.json"))  # still loads in the reference reader
+    boxes = {b.pk: b for b in Box.objects.filter(image__project=project, deleted=False).select_related("track")}
+    anns = coco.loadAnns(coco.getAnnIds())
+    assert sorted(a["id"] for a in anns) == sorted(boxes)
+    for ann in anns:
+        box = boxes[ann["id"]]
+        assert ann.get("track_id") == (box.track.number if box.track else None)
+        assert ann["attributes"] == {"keyframe": box.keyframe, "source": box.source}
+    assert sum("track_id" not in a for a in anns) == 2  # the untracked boxes have none
+    sequences = {img["sha256"]: img["sequence"] for img in coco.loadImgs(coco.getImgIds())}
+    assert sequences == {frame.sha256: name for name, part in truth.items() for frame in part["frames"]}
+    assert dataset.counts["tracks"] == 3
+
+
+def test_coco_track_ids_round_trip_into_a_new_project(tracked_project, manager, tmp_path):
+    project, _ = tracked_project
+    dataset_export(project=project, format="coco", only="all", out=tmp_path / "a")
+    target = ProjectFactory(name="copy")
+    counts = coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    assert (counts["tracks"], counts["boxes"], counts["new_images"]) == (3, 13, 10)
+    assert tracks_of(target) == tracks_of(project)
+    assert frames_of(target) == frames_of(project)
+    assert set(Track.objects.filter(project=target).values_list("created_by", flat=True)) == {manager.pk}
+    dataset_export(project=target, format="coco", only="all", out=tmp_path / "b", copy_images=False)
+    assert _normalised(tmp_path / "a") == _normalised(tmp_path / "b")
+
+
+def test_importing_twice_makes_no_second_track(tracked_project, manager, tmp_path):
+    project, _ = tracked_project
+    dataset_export(project=project, format="coco", only="all", out=tmp_path / "a")
+    target = ProjectFactory()
+    coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    again = coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    assert (again["boxes"], again["boxes_already_there"], again["tracks"]) == (0, 13, 0)
+    assert Track.objects.filter(project=target).count() == 3
+    assert Sequence.objects.filter(project=target).count() == 2
+
+
+def test_a_box_missing_from_a_track_comes_back_into_that_track(tracked_project, manager, tmp_path):
+    project, _ = tracked_project
+    dataset_export(project=project, format="coco", only="all", out=tmp_path / "a")
+    target = ProjectFactory()
+    coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    walker = Track.objects.get(project=target, number=1)
+    gone = Box.objects.filter(track=walker).order_by("image__frame_index")[2]
+    Box.objects.filter(pk=gone.pk).update(deleted=True)
+    again = coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    assert (again["boxes"], again["tracks"]) == (1, 0)
+    assert Box.objects.filter(track=walker, deleted=False).count() == 5
+
+
+def test_taken_numbers_move_to_the_next_free_ones(tracked_project, manager, tmp_path):
+    project, _ = tracked_project
+    dataset_export(project=project, format="coco", only="all", out=tmp_path / "a")
+    target = ProjectFactory()
+    thing = Label.objects.create(project=target, name="thing")
+    Track.objects.create(project=target, label=thing, number=2)
+    coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    numbers = {(t.number, t.label.name) for t in Track.objects.filter(project=target).select_related("label")}
+    assert numbers == {(1, "person"), (2, "thing"), (4, "car"), (5, "person")}  # the file's #2 became #5
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda d: d["annotations"][0].update(track_id="one"), "annotations[0].track_id"),
+    (lambda d: d["annotations"][0].update(attributes=[]), "annotations[0].attributes"),
+    (lambda d: d["annotations"][0].update(attributes={"keyframe": "yes"}), "annotations[0].attributes.keyframe"),
+    (lambda d: d["annotations"][0].update(attributes={"source": "magic"}), "annotations[0].attributes.source"),
+    (lambda d: d["images"][0].update(sequence=""), "images[0].sequence"),
+    (lambda d: d["annotations"].append({**d["annotations"][0], "id": 999, "bbox": [0, 0, 5, 5]}), "track_id"),
+])
+def test_a_malformed_track_is_refused_and_nothing_is_imported(tracked_project, manager, tmp_path, change, field):
+    project, _ = tracked_project
+    dataset_export(project=project, format="coco", only="all", out=tmp_path / "a")
+    path = tmp_path / "a" / "annotations.json"
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+    target = ProjectFactory()
+    with pytest.raises(InvalidInput, match=field.replace("[", r"\[").replace("]", r"\]")):
+        coco_import(project=target, user=manager, path=path)
+    assert not Image.objects.filter(project=target).exists() and not Track.objects.filter(project=target).exists()
+
+
+def test_a_cvat_style_track_id_in_attributes_is_read_too(tracked_project, manager, tmp_path):
+    project, _ = tracked_project
+    dataset_export(project=project, format="coco", only="all", out=tmp_path / "a")
+    path = tmp_path / "a" / "annotations.json"
+    data = json.loads(path.read_text())
+    for ann in data["annotations"]:
+        if "track_id" in ann:
+            ann["attributes"]["track_id"] = ann.pop("track_id")
+    path.write_text(json.dumps(data))
+    target = ProjectFactory()
+    coco_import(project=target, user=manager, path=path)
+    assert tracks_of(target) == tracks_of(project)
+
+
+def _normalised(folder):
+    data = json.loads((folder / "annotations.json").read_text())
+    cats = {c["id"]: c["name"] for c in data["categories"]}
+    files = {i["id"]: (i["sha256"], i["sequence"]) for i in data["images"]}
+    return sorted((files[a["image_id"]], cats[a["category_id"]], a["bbox"], a.get("track_id"), a["attributes"])
+                  for a in data["annotations"])
