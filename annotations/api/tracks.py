@@ -129,11 +129,30 @@ class TrackDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class TrackInterpolateInput(serializers.Serializer):
+    image = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="The frame the person is on: its undo reverts this."
+    )
+
+
+def acting_frame(data: dict, *, user, project_id: int):
+    """The frame a track operation was asked from (same project), or None."""
+    if data.get("image") is None:
+        return None
+    image = image_get_for_user(pk=data["image"], user=user)
+    if image.project_id != project_id:
+        raise InvalidInput("The frame belongs to another project.", image=["Choose a frame of the track's project."])
+    return image
+
+
 class TrackInterpolateApi(APIView):
-    @extend_schema(request=None, responses=BoxesOutput)
+    @extend_schema(request=TrackInterpolateInput, responses=BoxesOutput)
     def post(self, request, pk):
         track = track_get_for_user(pk=pk, user=request.user)
-        result = interpolation_run(track=track, user=request.user)
+        data = TrackInterpolateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        image = acting_frame(data.validated_data, user=request.user, project_id=track.project_id)
+        result = interpolation_run(track=track, user=request.user, image_id=getattr(image, "pk", None))
         return Response({"boxes": [box_to_dict(box) for box in result.boxes]})
 
 
@@ -150,7 +169,7 @@ class TrackEndApi(APIView):
         track = track_get_for_user(pk=pk, user=request.user)
         data = TrackEndInput(data=request.data)
         data.is_valid(raise_exception=True)
-        image = image_get_for_user(pk=data.validated_data["image"], user=request.user)
+        image = acting_frame(data.validated_data, user=request.user, project_id=track.project_id)
         result = track_end(track=track, image=image, user=request.user)
         return Response(
             {"track": track_to_dict(track_with_details(pk=track.pk)), "boxes": [box_to_dict(b) for b in result.boxes]}

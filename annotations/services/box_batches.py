@@ -10,6 +10,12 @@ The caller runs inside a transaction and has locked what it reads (the frames it
 `frames_lock_editable`, and the track). Every box written is broadcast after commit with the
 usual per-frame message (`box.created`, `box.updated` or `box.deleted`, `{box, user, action}`),
 so an open canvas needs nothing new to show it.
+
+Track operations that write many boxes (interpolate, copy-forward, end-track) also record one
+box-less event of that action on the frame where the person acted (`action_mark`), in the same
+undo group: undo on that frame reverts the whole operation, even when it wrote nothing there.
+Those actions are registered undoable with handlers that do nothing themselves (the group's box
+events carry the change).
 """
 
 from dataclasses import dataclass, field
@@ -18,9 +24,29 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotations.broadcast import broadcast, image_group
-from annotations.models import AnnotationEvent, Box, EventAction
+from annotations.models import AnnotationEvent, Box, EventAction, Image
 from annotations.selectors.boxes import box_snapshot, box_to_dict, user_brief
-from annotations.services.events import events_group
+from annotations.services.events import event_record, events_group, register_action
+
+TRACK_ACTIONS = ("interpolate", "copy-forward", "end-track")
+
+
+def _nothing_of_its_own(*, event, box, user):
+    return None
+
+
+def track_actions_register() -> None:
+    """Make the track operations undoable as one step each (called from AnnotationsConfig.ready())."""
+    for action in TRACK_ACTIONS:
+        register_action(action, undo=_nothing_of_its_own, redo=_nothing_of_its_own)
+
+
+def action_mark(*, image_id: int | None, user, action: str, track_ids=()) -> AnnotationEvent | None:
+    """The box-less event of a track operation on the frame where the person acted (None: no frame)."""
+    if image_id is None:
+        return None
+    return event_record(image=Image(pk=image_id), user=user, action=action, after={"tracks": sorted(track_ids)})
+
 
 WRITTEN_FIELDS = ("label", "x_min", "y_min", "x_max", "y_max", "source", "track", "keyframe", "deleted")
 

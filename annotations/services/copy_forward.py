@@ -17,7 +17,7 @@ from annotations.errors import InvalidInput
 from annotations.keyframes import Rect
 from annotations.models import Box, BoxSource, Image, Track
 from annotations.selectors.tracks import sequence_frames
-from annotations.services.box_batches import BoxBatch, boxes_write_batch
+from annotations.services.box_batches import BoxBatch, action_mark, boxes_write_batch
 from annotations.services.events import events_group
 from annotations.services.frames import frame_start, frames_lock_editable
 from annotations.services.interpolation import track_interpolate
@@ -84,8 +84,9 @@ def boxes_copy_forward(*, image: Image, user, boxes) -> tuple[Image, list[Box]]:
             copies.updates.append((existing, {**rect, "label": box.label, "keyframe": True}))
     second = boxes_write_batch(batch=copies, user=user, group=None, action_label="copy-forward")
 
-    events = [*first.events, *second.events]
     track_ids = sorted({box.track_id for box in chosen})
+    mark = action_mark(image_id=image.pk, user=user, action="copy-forward", track_ids=track_ids)
+    events = [mark, *first.events, *second.events]
     for track_id in track_ids:
         events += track_interpolate(track=track_lock(Track(pk=track_id)), user=user, group=None).events
         track_broadcast(track_id=track_id, project_id=image.project_id, user=user)

@@ -21,7 +21,7 @@ from django.db import transaction
 from annotations.keyframes import Rect, interpolate_between
 from annotations.models import Box, BoxSource, Track
 from annotations.selectors.tracks import sequence_frames, track_live_boxes
-from annotations.services.box_batches import BatchResult, BoxBatch, boxes_write_batch
+from annotations.services.box_batches import BatchResult, BoxBatch, action_mark, boxes_write_batch
 from annotations.services.frames import frames_lock_editable
 from annotations.services.tracks import track_broadcast, track_lock
 
@@ -87,8 +87,10 @@ def track_interpolate(*, track: Track, user, group: str | None = "interpolate", 
 
 
 @transaction.atomic
-def interpolation_run(*, track: Track, user) -> BatchResult:
-    """A person's "interpolate this track": the track locked, its boxes written, its change broadcast."""
-    result = track_interpolate(track=track_lock(track), user=user)
+def interpolation_run(*, track: Track, user, image_id: int | None = None) -> BatchResult:
+    """A person's "interpolate this track" (from frame `image_id`, where its undo then lives too):
+    the track locked, its boxes written as one undo step, its change broadcast."""
+    mark = action_mark(image_id=image_id, user=user, action="interpolate", track_ids=[track.pk])
+    result = track_interpolate(track=track_lock(track), user=user, with_events=(mark,))
     track_broadcast(track_id=track.pk, project_id=track.project_id, user=user)
     return result
