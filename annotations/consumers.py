@@ -60,6 +60,7 @@ RELAYED = (
     "track.created",
     "track.updated",
     "track.deleted",
+    "members.changed",
 )
 DRAG_RATE = 20  # messages per second per connection; a canvas redraws at most ~60/s anyway
 COORDS = ("x_min", "y_min", "x_max", "y_max")
@@ -164,6 +165,7 @@ class _LiveConsumer(AccessGuard, AsyncJsonWebsocketConsumer):
     detection_started = detection_result = detection_done = detection_failed = detection_decided = relay
     project_progress = evaluation_progress = relay
     track_created = track_updated = track_deleted = relay
+    members_changed = relay
 
     async def box_dragging(self, event):
         if event.get("sender") != self.channel_name:

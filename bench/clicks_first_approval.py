@@ -137,7 +137,7 @@ def context_for(browser, base_url: str, tally: Tally):
 
 
 def until(probe, timeout: float = 20):
-    """Poll `probe` until it returns something truthy (page.wait_for_function would eval a string, which the CSP refuses)."""
+    """Poll `probe` until it returns something truthy (wait_for_function would eval a string; the CSP refuses)."""
     deadline = time.monotonic() + timeout
     while not (value := probe()):
         if time.monotonic() > deadline:
@@ -219,9 +219,8 @@ def run(browser, base_url: str, frame: Path) -> Tally:
     lead.mouse.down()
     lead.mouse.move(canvas["x"] + 260, canvas["y"] + 220, steps=5)
     lead.mouse.up()
-    until(lambda: lead.evaluate(
-        "() => document.getElementById('save-status').dataset.unsaved === '0' && window.hitlAnnotate.store.count() === 1"
-    ))  # fmt: skip
+    saved = "() => document.getElementById('save-status').dataset.unsaved === '0'"
+    until(lambda: lead.evaluate(f"{saved} && window.hitlAnnotate.store.count() === 1"))
     lead.get_by_role("button", name="Submit for review").click()
     lead.locator("[data-testid=review-banner]").get_by_text("Submitted by").wait_for()
 
@@ -268,8 +267,10 @@ def main():
         print(f"{step:<30} {c['click']:>6} {c['key']:>6} {c['field']:>6} {actions(c):>7}")
     total = sum(tally.counts.values(), Counter())
     print(f"{'total':<30} {total['click']:>6} {total['key']:>6} {total['field']:>6} {actions(total):>7}")
-    print(f"{total['click'] + total['key']} clicks + keystrokes in {seconds:.1f} s scripted; an action is a click, a key"
-          " that is not typing (Tab, Enter, Ctrl+V) or a field typed in, as the hand counts were made")
+    print(
+        f"{total['click'] + total['key']} clicks + keystrokes in {seconds:.1f} s scripted; an action is a click,"
+        " a key that is not typing (Tab, Enter, Ctrl+V) or a field typed in, as the hand counts were made"
+    )
     print("outside the pages (added by hand): " + "; ".join(tally.outside))
     print(BEFORE)
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from annotations.errors import Conflict, InvalidInput
 from annotations.models import ROLE_RANK, Invite, Membership, Project, Role
+from annotations.services.projects import members_changed_on_commit
 
 TOKEN_BYTES = 32
 MAX_EXPIRY_DAYS = 30
@@ -54,7 +55,8 @@ def invite_create(
         try:
             validate_email(email)
         except ValidationError:
-            raise InvalidInput("Enter a valid e-mail address, or none.", email=["Enter a valid e-mail address."]) from None
+            message = "Enter a valid e-mail address, or none."
+            raise InvalidInput(message, email=[message]) from None
     days = settings.INVITE_EXPIRY_DAYS if expires_in_days is None else expires_in_days
     if not 1 <= days <= MAX_EXPIRY_DAYS:
         message = f"An invite lasts from 1 to {MAX_EXPIRY_DAYS} days."
@@ -152,6 +154,7 @@ def _join(invite: Invite, user) -> Membership:
     invite.used_at = timezone.now()
     invite.used_by = user
     invite.save(update_fields=["used_at", "used_by"])
+    members_changed_on_commit(invite.project_id)
     return membership
 
 

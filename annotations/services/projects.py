@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from annotations.access import require_project_creator
+from annotations.broadcast import broadcast_on_commit, project_group
 from annotations.errors import Conflict, InvalidInput, NotFound
 from annotations.models import AnnotationEvent, Box, Image, Label, Membership, Project, Role
 from annotations.services.boxes import box_broadcast
@@ -123,6 +124,11 @@ def _files_delete(names: list[str], *, project_id: int) -> None:
 # --- members -------------------------------------------------------------------------------
 
 
+def members_changed_on_commit(project_id: int) -> None:
+    """Tell the project's open pages that its members (or invites) changed: the panels reload."""
+    broadcast_on_commit(project_group(project_id), "members.changed", {"project": project_id})
+
+
 def _managers_left(project: Project, *, without_user_id: int) -> int:
     return Membership.objects.filter(project=project, role=Role.MANAGER).exclude(user_id=without_user_id).count()
 
@@ -178,6 +184,7 @@ def member_add(
         raise _field_error("username", "Give a username or an e-mail address.")
     _project_lock(project)
     membership = Membership.objects.filter(project=project, user=member_user).first()
+    members_changed_on_commit(project.pk)
     if membership is None:
         return Membership.objects.create(project=project, user=member_user, role=role), True
     return _member_role_set(membership, role), False
@@ -192,6 +199,7 @@ def member_update(*, project: Project, user, member_user_id: int, role: str) -> 
     membership = Membership.objects.select_related("user").filter(project=project, user_id=member_user_id).first()
     if membership is None:
         raise NotFound("This user is not a member of the project.")
+    members_changed_on_commit(project.pk)
     return _member_role_set(membership, role)
 
 
@@ -220,6 +228,7 @@ def member_remove(*, project: Project, user, member_user_id: int) -> None:
     if membership.role == Role.MANAGER and not _managers_left(project, without_user_id=member_user_id):
         raise Conflict("The project needs at least one manager; make someone else manager first.")
     membership.delete()
+    members_changed_on_commit(project.pk)
 
 
 # --- labels --------------------------------------------------------------------------------

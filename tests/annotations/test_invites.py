@@ -271,3 +271,13 @@ def test_admin_lists_and_revokes_invites(project, manager, client):
     assert response.status_code == 302
     invite.refresh_from_db()
     assert invite.state() == "revoked"
+
+
+def test_joining_tells_the_projects_open_pages_after_commit(project, manager, sent, django_capture_on_commit_callbacks):
+    _, token = make_invite(project, manager)
+    una = UserFactory(username="una")
+    with django_capture_on_commit_callbacks(execute=True):
+        invite_accept(token=token, user=una)
+    assert [(g, t, p) for g, t, p in sent if t == "members.changed"] == [
+        (f"project.{project.pk}", "members.changed", {"project": project.pk})
+    ]

@@ -75,9 +75,11 @@ def test_a_newcomer_signs_up_through_an_invite_and_a_revoked_link_says_so(browse
     nora = get_user_model().objects.get(username="nora")
     assert Membership.objects.get(project=project, user=nora).role == Role.REVIEWER
 
-    # The used link is listed as used; a second link is revoked from the panel and then refuses.
-    page.reload()
+    # The lead's open page follows live: nora is a member, the link is listed as used.
+    page.locator(f"[data-testid=members-panel] li[data-user-id='{nora.pk}'][data-role=reviewer]").wait_for()
     page.locator("[data-testid=invites] li[data-state=used]").get_by_text("used by nora").wait_for()
+    # A second link is suggested for an annotator now, revoked from the panel, and then refuses.
+    page.reload()
     page.locator(f"[data-testid=members-panel] li[data-user-id='{nora.pk}']").wait_for()
     assert page.get_by_label("Invite as").input_value() == "annotator"  # a reviewer is there now
     second = invite_from_panel(page, role="annotator")

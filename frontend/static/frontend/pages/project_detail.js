@@ -180,6 +180,9 @@ function onMessage(message) {
       state.counts = message.counts;
       renderProgress();
       break;
+    case "members.changed":
+      panels.membersChanged();
+      break;
     case "image.status": {
       const li = state.tiles.get(Number(message.image));
       if (li) setTileStatus(li, message.status);

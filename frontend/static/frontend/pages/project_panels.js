@@ -106,7 +106,7 @@ function membersPanel(projectId, me) {
     }
   });
   load();
-  return { section };
+  return { section, reload: () => (load(), invites.load()) };
 }
 
 export function installPanels({ side, projectId, role, me }) {
@@ -117,9 +117,13 @@ export function installPanels({ side, projectId, role, me }) {
     side.append(queue.section);
   }
   side.append(labelsPanel(projectId, rank >= roleRank("manager")).section);
-  if (rank >= roleRank("manager")) side.append(membersPanel(projectId, me).section);
+  const members = rank >= roleRank("manager") ? membersPanel(projectId, me) : null;
+  if (members) side.append(members.section);
   side.append(datasetsPanel(projectId, rank >= roleRank("manager")).section);
   return {
+    membersChanged() {
+      members?.reload(); // someone joined through an invite, or another manager changed the list
+    },
     statusChanged(message) {
       if (queue && (message.status === "submitted" || message.status === "approved" || message.status === "rejected")) queue.reload();
     },
