@@ -48,13 +48,16 @@ def parse_args():
     return parser.parse_args()
 
 
-def database_ensure(database_url: str) -> None:
+def database_ensure(database_url: str, *, fresh: bool = False) -> None:
+    """Create the database if missing; `fresh` drops it first (a run from an empty install)."""
     import psycopg
 
     parts = urllib.parse.urlparse(database_url)
     name = parts.path.lstrip("/")
     admin = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
+        if fresh:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{name}"')
 

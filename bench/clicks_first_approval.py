@@ -32,12 +32,11 @@ import io
 import sys
 import tempfile
 import time
-import urllib.parse
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api_boxes import daphne_start, django_setup  # noqa: E402  (bench/ is not a package)
+from api_boxes import daphne_start, database_ensure, django_setup  # noqa: E402  (bench/ is not a package)
 
 LEAD, LEAD_PASSWORD = "lead", "harbour-lead-2026"
 REVIEWER, REVIEWER_PASSWORD = "rita", "tern-gull-heron-7"
@@ -63,18 +62,6 @@ def parse_args():
     parser.add_argument("--pool-size", default="0")
     parser.add_argument("--headed", action="store_true")
     return parser.parse_args()
-
-
-def database_fresh(database_url: str) -> None:
-    """Drop and re-create the database: the run starts from an empty install."""
-    import psycopg
-
-    parts = urllib.parse.urlparse(database_url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def install(database_url: str, media_root: str) -> None:
@@ -242,7 +229,7 @@ def main():
     from playwright.sync_api import sync_playwright
 
     media = tempfile.mkdtemp(prefix="clicks-bench-")
-    database_fresh(args.database_url)
+    database_ensure(args.database_url, fresh=True)
     install(args.database_url, media)
     frame = frame_file(Path(media))
     daphne = daphne_start(args, media, args.port)
