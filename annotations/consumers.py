@@ -61,6 +61,8 @@ RELAYED = (
     "track.updated",
     "track.deleted",
     "members.changed",
+    "track.result",
+    "track.done",
 )
 DRAG_RATE = 20  # messages per second per connection; a canvas redraws at most ~60/s anyway
 COORDS = ("x_min", "y_min", "x_max", "y_max")
@@ -164,7 +166,7 @@ class _LiveConsumer(AccessGuard, AsyncJsonWebsocketConsumer):
     box_created = box_updated = box_deleted = feedback_updated = image_status = presence = relay
     detection_started = detection_result = detection_done = detection_failed = detection_decided = relay
     project_progress = evaluation_progress = relay
-    track_created = track_updated = track_deleted = relay
+    track_created = track_updated = track_deleted = track_result = track_done = relay
     members_changed = relay
 
     async def box_dragging(self, event):

@@ -9,7 +9,7 @@ import datetime as dt
 import time
 
 from django.db import connection
-from django.db.models import Count, F, FloatField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Case, CharField, Count, F, FloatField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 
 from annotations.models import AnnotationEvent, Box, FrameFeedback, Image
@@ -55,8 +55,10 @@ def _within(queryset, *, job: str, revision=None, since=None, until=None):
 
 
 def jobs_in_scope(*, project_id: int, **filters):
-    # An evaluation's jobs are not pre-annotation: they never count in the AI audit.
-    return _within(DetectionJob.objects.filter(image__project_id=project_id, purpose="detect"), job="", **filters)
+    # An evaluation's jobs are not pre-annotation, and a propagation is no detection: neither counts
+    # as a detection job in the AI audit (tracked boxes count as their own source, `box_counts`).
+    return _within(DetectionJob.objects.filter(image__project_id=project_id, purpose="detect", kind="detect"), job="",
+                   **filters)
 
 
 def predictions_in_scope(*, project_id: int, **filters):
@@ -80,16 +82,27 @@ def decision_counts(**scope) -> list[tuple]:
     return [(r["label_id"], r["prompt"], r["job__revision"], r["status"], r["n"]) for r in rows]
 
 
+BOX_ORIGINS = ("human", "ai", "tracked", "interpolated")
+
+
 def box_counts(project_id: int) -> list[tuple]:
-    """`(label_id, from_model, n)` over the project's live boxes."""
+    """`(label_id, origin, deleted, keyframe, n)`: the project's live boxes by origin (`ai`: an accepted
+    prediction; else the box's source: human, tracked, interpolated), plus deleted tracked boxes (the
+    tracker's proposals people rejected). A tracked box a person edited is a keyframe (confirmed)."""
+    origin = Case(
+        When(prediction__isnull=False, then=Value("ai")),
+        When(source__in=("tracked", "interpolated"), then=F("source")),
+        default=Value("human"),
+        output_field=CharField(),
+    )
     rows = (
-        Box.objects.filter(image__project_id=project_id, deleted=False)
+        Box.objects.filter(Q(deleted=False) | Q(source="tracked"), image__project_id=project_id)
         .order_by()
-        .annotate(from_model=Q(prediction__isnull=False))
-        .values("label_id", "from_model")
+        .annotate(origin=origin)
+        .values("label_id", "origin", "deleted", "keyframe")
         .annotate(n=Count("id"))
     )
-    return [(r["label_id"], r["from_model"], r["n"]) for r in rows]
+    return [(r["label_id"], r["origin"], r["deleted"], r["keyframe"], r["n"]) for r in rows]
 
 
 def correction_sums(**scope) -> list[tuple]:
@@ -152,7 +165,8 @@ def effort_sums(*, project_id: int, idle: float, since=None, until=None) -> list
             SELECT image_id, SUM(CASE WHEN prev IS NOT NULL AND {gap} <= %s THEN {gap} ELSE 0 END) AS seconds
             FROM ev GROUP BY image_id
         )
-        SELECT EXISTS (SELECT 1 FROM {job} j WHERE j.image_id = f.image_id AND j.status = 'done') AS pre,
+        SELECT EXISTS (SELECT 1 FROM {job} j WHERE j.image_id = f.image_id AND j.status = 'done'
+                              AND j.kind = 'detect') AS pre,
                COUNT(*), COALESCE(SUM(f.seconds), 0),
                COALESCE(SUM((SELECT COUNT(*) FROM {box} b WHERE b.image_id = f.image_id AND NOT b.deleted)), 0)
         FROM frames f GROUP BY 1

@@ -57,7 +57,7 @@ def metrics_for_project(*, project, label=None, revision=None, since=None, until
     decisions = [row for row in decisions if label_id is None or row[0] == label_id]
     corrections = [(data.label_key(lab, p.strip().lower()), rev, n, total) for lab, p, rev, n, total in counted["corrections"]]
     corrections = [row for row in corrections if label_id is None or row[0] == label_id]
-    boxes = [row for row in counted["boxes"] if label_id is None or row[0] == label_id]
+    boxes = [row for row in counted["boxes"] if label_id is None or row[0] == label_id]  # (label, origin, deleted, keyframe, n)
     ratings, rated_frames = counted["ratings"]
     effort = {pre: (n, seconds, final) for pre, n, seconds, final in counted["effort"]}
     revisions = {rev: (jobs, frames) for rev, jobs, frames in counted["revisions"]}
@@ -147,16 +147,30 @@ def _progress(counted, rated_frames, decisions, boxes) -> dict:
         "frames_approved": by_status["approved"],
         "frames_pre_annotated": counted["pre_annotated"],
         "by_status": by_status,
-        "human_boxes": sum(n for _, from_model, n in boxes if not from_model),
-        "ai_boxes": sum(n for _, from_model, n in boxes if from_model),
+        **{f"{origin}_boxes": sum(n for _, o, deleted, _, n in boxes if o == origin and not deleted)
+           for origin in agg.BOX_ORIGINS},
         "predictions": sum(row[3] for row in decisions),
+        "tracked": _tracked(boxes),
     }
 
 
+def _tracked(boxes) -> dict:
+    """The tracker's proposals as their own source: live (of which a person confirmed by editing:
+    `confirmed`), deleted by a person (`rejected`), and the share confirmed of those decided."""
+    rows = [(deleted, keyframe, n) for _, origin, deleted, keyframe, n in boxes if origin == "tracked"]
+    live = sum(n for deleted, _, n in rows if not deleted)
+    confirmed = sum(n for deleted, keyframe, n in rows if not deleted and keyframe)
+    rejected = sum(n for deleted, _, n in rows if deleted)
+    decided = confirmed + rejected
+    return {"boxes": live, "confirmed": confirmed, "pending": live - confirmed, "rejected": rejected,
+            "confirm_rate": confirmed / decided if decided else None}
+
+
 def _per_label(data, decisions, boxes, tally, label_id) -> list:
-    human, ai = defaultdict(int), defaultdict(int)
-    for lab, from_model, n in boxes:
-        (ai if from_model else human)[lab] += n
+    live = defaultdict(int)
+    for lab, origin, deleted, _, n in boxes:
+        if not deleted:
+            live[lab, origin] += n
     keys = [k for k in data.labels if label_id is None or k == label_id]
     extra = {row[0] for row in decisions} | tally.labels()
     keys += sorted((k for k in extra if k not in data.labels), key=str)
@@ -166,7 +180,7 @@ def _per_label(data, decisions, boxes, tally, label_id) -> list:
         row = {"label": key if key in data.labels else None, "name": name, "color": color}
         row.update(_rates([d for d in decisions if d[0] == key]))
         row.update(tally.summary(key))
-        row.update(human_boxes=human.get(key, 0), ai_boxes=ai.get(key, 0))
+        row.update({f"{origin}_boxes": live.get((key, origin), 0) for origin in agg.BOX_ORIGINS})
         rows.append(row)
     return rows
 

@@ -326,6 +326,8 @@ if INFERENCE_EXECUTION not in {"worker", "embedded", "thread"}:
     INFERENCE_EXECUTION = "worker" if REDIS_URL else "embedded"
 INFERENCE_MEMORY_DELAY = float(os.environ.get("INFERENCE_MEMORY_DELAY", 1))  # the tests' slow in-memory detector
 INFERENCE_TRACKER = os.environ.get("INFERENCE_TRACKER", "csrt")  # csrt | mil: the tracker of track propagation (issue 14)
+INFERENCE_PROPAGATE_MAX_FRAMES = int(os.environ.get("INFERENCE_PROPAGATE_MAX_FRAMES", 300))  # one request tracks at most this far
+INFERENCE_DETECT_MAX_FRAMES = int(os.environ.get("INFERENCE_DETECT_MAX_FRAMES", 50))  # detect on the next N frames: N at most this
 EVALUATION_WINDOW = int(os.environ.get("EVALUATION_WINDOW", 8))  # frames an evaluation keeps in flight
 # Seconds an evaluation's finished job is kept before it is deleted, so its worker is done with it.
 EVALUATION_JOB_GRACE_SECONDS = float(os.environ.get("EVALUATION_JOB_GRACE_SECONDS", 3))

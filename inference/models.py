@@ -10,6 +10,7 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 ACTIVE_JOB_STATUSES = (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -20,10 +21,20 @@ class JobPurpose(models.TextChoices):
     EVALUATE = "evaluate", "Evaluate"  # an evaluation asked: its boxes are the evaluation's, nobody sees them live
 
 
+class JobKind(models.TextChoices):
+    DETECT = "detect", "Detect"  # run the detector on `image`
+    PROPAGATE = "propagate", "Propagate"  # follow `track` from `image` over the next `frames` frames
+
+
 class DetectionJob(models.Model):
     image = models.ForeignKey("annotations.Image", on_delete=models.CASCADE, related_name="detection_jobs")
     prompts = models.JSONField(default=list)
-    status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    kind = models.CharField(max_length=10, choices=JobKind.choices, default=JobKind.DETECT)
+    track = models.ForeignKey(
+        "annotations.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="propagation_jobs"
+    )
+    frames = models.PositiveIntegerField(default=0, help_text="Propagation: how many frames after `image` to follow.")
     purpose = models.CharField(max_length=8, choices=JobPurpose.choices, default=JobPurpose.DETECT)
     choice = models.JSONField(default=dict, blank=True,
                               help_text="The detector the job asks for ({backend, model, revision}); {}: the worker's.")
@@ -54,6 +65,7 @@ class DetectionJob(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="detectionjob_status_valid"),
             models.CheckConstraint(condition=Q(purpose__in=JobPurpose.values), name="detectionjob_purpose_valid"),
+            models.CheckConstraint(condition=Q(kind__in=JobKind.values), name="detectionjob_kind_valid"),
         ]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="job_status_heartbeat_idx")]
 
@@ -83,6 +95,11 @@ class Prediction(models.Model):
     x_max = models.FloatField()
     y_max = models.FloatField()
     score = models.FloatField(null=True, blank=True)
+    # The track this box continues (IoU + Hungarian matching with the tracks' boxes on the frame
+    # before, inference/services/track_matching.py); accepting the prediction puts its box in it.
+    track = models.ForeignKey(
+        "annotations.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="suggested_predictions"
+    )
     status = models.CharField(max_length=10, choices=PredictionStatus.choices, default=PredictionStatus.PENDING)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

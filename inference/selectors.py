@@ -19,12 +19,16 @@ def _iso(value) -> str | None:
 
 def job_to_dict(job: DetectionJob) -> dict:
     """`{id, image, prompts, status, backend, model, revision, error, created_at, started_at, finished_at}`
-    plus `device`, `attempts` and `timings` (seconds: per prompt, encode, total)."""
+    plus `device`, `attempts`, `timings` (seconds: per prompt, encode, total) and `kind` (detect or propagate;
+    a propagation also has its `track` and `frames`)."""
     return {
         "id": job.pk,
         "image": job.image_id,
         "prompts": list(job.prompts),
         "status": job.status,
+        "kind": job.kind,
+        "track": job.track_id,
+        "frames": job.frames,
         "backend": job.backend,
         "model": job.model,
         "revision": job.revision,
@@ -39,7 +43,8 @@ def job_to_dict(job: DetectionJob) -> dict:
 
 
 def prediction_to_dict(prediction: Prediction) -> dict:
-    """`{id, job, image, prompt, label, x_min, y_min, x_max, y_max, score, status}` plus `rank`, `decided_by`."""
+    """`{id, job, image, prompt, label, x_min, y_min, x_max, y_max, score, status}` plus `rank`, `decided_by`
+    and `track` (the track this box would continue, or null)."""
     return {
         "id": prediction.pk,
         "job": prediction.job_id,
@@ -52,6 +57,7 @@ def prediction_to_dict(prediction: Prediction) -> dict:
         "x_max": prediction.x_max,
         "y_max": prediction.y_max,
         "score": prediction.score,
+        "track": prediction.track_id,
         "status": prediction.status,
         "decided_by": prediction.decided_by_id,
     }

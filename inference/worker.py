@@ -19,7 +19,7 @@ import threading
 from django.db import close_old_connections
 
 from inference.periodic import periodic_start
-from inference.services import job_run
+from inference.services.job_control import job_execute
 from inference.status import worker_status_publish, worker_status_report_to
 
 logger = logging.getLogger(__name__)
@@ -59,12 +59,12 @@ def job_handle(job_id) -> None:
 
 
 def job_process(job_id) -> None:
-    """Run one job and log how it ended; never raises (`job_run` records failures on the job)."""
+    """Run one job (detection or propagation) and log how it ended; never raises (failures are recorded on the job)."""
     if not job_id_valid(job_id):
         return
     close_old_connections()
     try:
-        job = job_run(job_id=job_id)
+        job = job_execute(job_id=job_id)
         worker_status_publish()  # the device is known once the model is loaded
         logger.info("Job %s: %s", job_id, "not runnable (gone or taken)" if job is None else job.status)
     except Exception:  # e.g. the database went away mid-job; the reaper re-queues it

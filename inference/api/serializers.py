@@ -13,6 +13,9 @@ class JobOutput(serializers.Serializer):
     image = serializers.IntegerField()
     prompts = serializers.ListField(child=serializers.CharField())
     status = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["detect", "propagate"])
+    track = serializers.IntegerField(allow_null=True)
+    frames = serializers.IntegerField()
     backend = serializers.CharField()
     model = serializers.CharField()
     revision = serializers.CharField()
@@ -40,6 +43,7 @@ class PredictionOutput(serializers.Serializer):
     x_max = serializers.FloatField()
     y_max = serializers.FloatField()
     score = serializers.FloatField(allow_null=True)
+    track = serializers.IntegerField(allow_null=True)
     status = serializers.ChoiceField(choices=PredictionStatus.choices)
     decided_by = serializers.IntegerField(allow_null=True)
 
@@ -71,3 +75,10 @@ class PredictionsFilter(serializers.Serializer):
 class AcceptOutput(serializers.Serializer):
     prediction = PredictionOutput()
     box = BoxOutput()
+
+
+class PropagateInput(serializers.Serializer):
+    """`from_image`: the frame the track's box is on; `frames`: how many frames after it to follow."""
+
+    from_image = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    frames = serializers.IntegerField(min_value=1, max_value=100_000)

@@ -23,7 +23,7 @@ from annotations.models import Image, Label
 from inference.detectors import DetectorChoiceInvalid, choice_normalise, detector_described, get_detector
 from inference.detectors.base import UnsupportedPrompt
 from inference.execution import Heartbeat, job_dispatch
-from inference.models import DetectionJob, JobPurpose, JobStatus, Prediction
+from inference.models import DetectionJob, JobKind, JobPurpose, JobStatus, Prediction
 from inference.prompts import prompts_default, prompts_parse
 from inference.selectors import job_active_for_image, job_to_dict, labels_by_prompt, prediction_to_dict
 from inference.status import detector_status
@@ -130,7 +130,7 @@ def _job_claim(*, job_id: int) -> tuple[DetectionJob | None, object]:
     job = (
         DetectionJob.objects.select_for_update(of=("self",))
         .select_related("image__project", "created_by")
-        .filter(pk=job_id)
+        .filter(pk=job_id, kind=JobKind.DETECT)  # a propagation runs in services/propagation.py
         .first()
     )
     if job is None or job.status != JobStatus.QUEUED:
