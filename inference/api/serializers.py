@@ -55,6 +55,10 @@ class DetectInput(serializers.Serializer):
     """`prompts`: a list of nouns or one comma-separated string; omitted → the project's label prompts."""
 
     prompts = serializers.JSONField(required=False, help_text='["person", "car"] or "person, car"')
+    frames = serializers.IntegerField(
+        required=False, default=1, min_value=1, max_value=100_000,
+        help_text="Detect on this frame and the next frames − 1 of its sequence (at most INFERENCE_DETECT_MAX_FRAMES).",
+    )
 
 
 class AcceptInput(serializers.Serializer):

@@ -1,7 +1,9 @@
 """Detection jobs, predictions and the detector's status over REST. Thin: parse → service → serialize.
 
-- `POST /api/images/{id}/detect/` `{prompts}` → 202 with the job (and `Location` of the job).
+- `POST /api/images/{id}/detect/` `{prompts, frames?}` → 202 with the job (and `Location` of the job).
   Invalid or unsupported prompts → 400 naming them; a job already active on the frame → 409.
+  `frames: N` (1…INFERENCE_DETECT_MAX_FRAMES, else 400) also queues the next N − 1 frames of the
+  sequence: the answer adds `jobs` (all of them, in frame order) and `skipped` (frames already busy).
 - `GET /api/jobs/{id}/` → the job.
 - `GET /api/images/{id}/predictions/` (`?status=`, `?job=`, paginated) → predictions.
 - `POST /api/predictions/{id}/accept/` (optional `label`, `x_min`…) → `{prediction, box}`;
@@ -34,12 +36,12 @@ from inference.api.serializers import (
 from inference.models import DetectionJob, Prediction
 from inference.selectors import job_to_dict, prediction_to_dict, predictions_for_image
 from inference.services import (
-    job_submit,
     prediction_accept,
     prediction_reject,
     predictions_accept_all,
     predictions_reject_all,
 )
+from inference.services.detect_across import jobs_submit_across
 from inference.status import detector_status, project_detector_config
 
 
@@ -63,9 +65,13 @@ class DetectApi(APIView):
         image = image_get_for_user(pk=image_id, user=request.user)
         data = DetectInput(data=request.data)
         data.is_valid(raise_exception=True)
-        job = job_submit(image=image, user=request.user, prompts=data.validated_data.get("prompts"))
-        headers = {"Location": reverse("inference-job", kwargs={"pk": job.pk})}
-        return Response(job_to_dict(job), status=status.HTTP_202_ACCEPTED, headers=headers)
+        jobs, skipped = jobs_submit_across(image=image, user=request.user, prompts=data.validated_data.get("prompts"),
+                                           frames=data.validated_data["frames"])
+        headers = {"Location": reverse("inference-job", kwargs={"pk": jobs[0].pk})}
+        body = job_to_dict(jobs[0])
+        if data.validated_data["frames"] > 1:  # this frame's job, as before, plus the whole range's
+            body.update(jobs=[job_to_dict(job) for job in jobs], skipped=skipped)
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
 
 class JobApi(APIView):

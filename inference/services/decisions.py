@@ -25,6 +25,7 @@ from annotations.services.locking import frame_write
 from annotations.signals import box_changed
 from inference.models import JobPurpose, Prediction, PredictionStatus
 from inference.selectors import labels_by_prompt, prediction_to_dict
+from inference.services.track_matching import track_for_accept
 
 
 def _decided_broadcast(*, image_id: int, predictions, user, action: str) -> None:
@@ -94,6 +95,7 @@ def prediction_accept(*, prediction: Prediction, user, coords: dict | None = Non
     box = box_create(
         image=locked.image, user=user, label=chosen, **geometry,
         source=BoxSource.AI, prediction=locked, action=EventAction.ACCEPT,
+        track=track_for_accept(prediction=locked, label_id=chosen.pk),  # the track detect-across matched it to
     )
     _decide(locked, _status_for(locked, box), user)
     _decided_broadcast(image_id=locked.image_id, predictions=[locked], user=user, action="accept")

@@ -26,6 +26,7 @@ from inference.execution import Heartbeat, job_dispatch
 from inference.models import DetectionJob, JobKind, JobPurpose, JobStatus, Prediction
 from inference.prompts import prompts_default, prompts_parse
 from inference.selectors import job_active_for_image, job_to_dict, labels_by_prompt, prediction_to_dict
+from inference.services.track_matching import predictions_link_tracks
 from inference.status import detector_status
 from inference.tracking import detection_job_track
 
@@ -215,6 +216,8 @@ def _prompt_store(*, job, attempt, prompt, index, detections, label, seconds, st
         )
         for rank, d in enumerate(detections)
     )
+    if job.purpose == JobPurpose.DETECT:  # before the broadcast: the streamed boxes carry their track
+        predictions_link_tracks(image=job.image, predictions=predictions)
     job.timings = timings
     job.counts = {**getattr(job, "counts", {}), prompt: len(predictions)}
     _result_broadcast(job=job, prompt=prompt, index=index, predictions=predictions, seconds=seconds)
