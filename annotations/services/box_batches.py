@@ -28,7 +28,7 @@ from annotations.models import AnnotationEvent, Box, EventAction, Image
 from annotations.selectors.boxes import box_snapshot, box_to_dict, user_brief
 from annotations.services.events import event_record, events_group, register_action
 
-TRACK_ACTIONS = ("interpolate", "copy-forward", "end-track")
+TRACK_ACTIONS = ("interpolate", "copy-forward", "end-track", "propagate")  # propagate: inference/services/propagation.py
 
 
 def _nothing_of_its_own(*, event, box, user):

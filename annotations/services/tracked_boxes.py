@@ -16,7 +16,7 @@ from dataclasses import asdict
 
 from annotations.keyframes import Rect
 from annotations.models import AnnotationEvent, Box, BoxSource, Image, Track
-from annotations.services.box_batches import BoxBatch, boxes_write_batch
+from annotations.services.box_batches import BoxBatch, action_mark, boxes_write_batch
 from annotations.services.events import events_group
 from annotations.services.frames import frame_start, frames_lock_editable
 
@@ -54,6 +54,8 @@ def tracked_box_write(*, track: Track, image: Image, coords, user) -> tuple[Box 
     return box, [event.pk for event in result.events]
 
 
-def tracked_boxes_group(event_ids: list[int]) -> str | None:
-    """Make the writes of one propagation (their event ids) a single undo step."""
-    return events_group(list(AnnotationEvent.objects.filter(pk__in=event_ids).order_by("pk")), "propagate")
+def tracked_boxes_group(*, event_ids: list[int], image_id: int, track_id: int, user) -> str | None:
+    """Make the writes of one propagation (their event ids) a single undo step, reached from the
+    frame it started on (`image_id`, where the person asked for it: a box-less `propagate` event)."""
+    mark = action_mark(image_id=image_id, user=user, action="propagate", track_ids=[track_id])
+    return events_group([mark, *AnnotationEvent.objects.filter(pk__in=event_ids).order_by("pk")], "propagate")

@@ -177,7 +177,8 @@ def _done_broadcast(*, job, stopped: str, progress: dict) -> None:
     """`track.done` after commit (and the propagation's writes made one undo step, the track's new
     range announced as `track.updated`)."""
     if progress["events"]:
-        tracked_boxes_group(progress["events"])
+        tracked_boxes_group(event_ids=progress["events"], image_id=job.image_id, track_id=job.track_id,
+                            user=job.created_by)
     if job.track_id is not None and progress["frames"]:
         track_broadcast(track_id=job.track_id, project_id=job.track.project_id, user=job.created_by)
     payload = {"job": job.pk, "track": job.track_id, "image": job.image_id, "frames": progress["frames"],

@@ -136,3 +136,14 @@ def test_the_web_process_only_queues_the_job_for_a_worker(clip, label, annotator
     assert (body["kind"], body["track"], body["frames"], body["status"]) == ("propagate", track.pk, 5, "queued")
     assert dispatched == [body["id"]]
     assert tracked_boxes(track) == []
+
+
+def test_one_undo_on_the_start_frame_takes_the_whole_propagation_back(clip, label, annotator, client_for):
+    images, path = clip
+    track = track_on(images, path, label=label, user=annotator)
+    propagation_run(job_id=propagation_submit(track=track, from_image=images[0], frames=8, user=annotator).pk)
+    assert len(tracked_boxes(track)) == 8
+    response = client_for(annotator).post(f"/api/images/{images[0].pk}/undo/")
+    assert response.status_code == 200
+    assert tracked_boxes(track) == []
+    assert Box.objects.filter(track=track, deleted=False).count() == 1  # the person's box it started from
