@@ -158,7 +158,7 @@ class ProjectCocoApi(APIView):
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
-        responses={201: inline_serializer("CocoImportOutput", {k: serializers.IntegerField() for k in ("images", "labels", "boxes", "boxes_already_there")})},
+        responses={201: inline_serializer("CocoImportOutput", {k: serializers.IntegerField() for k in ("images", "labels", "boxes", "boxes_already_there", "tracks")})},
     )
     def post(self, request, project_id):
         project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)

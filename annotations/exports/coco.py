@@ -131,8 +131,14 @@ def coco_import(*, project, user, path: Path) -> dict:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as exc:
         raise InvalidInput(f"Cannot read COCO file {path}: {exc}") from None
+    return coco_data_import(project=project, user=user, data=data, folder=path.parent)
+
+
+def coco_data_import(*, project, user, data, folder: Path) -> dict:
+    """`coco_import` of COCO data already read, its image files under `folder` (the MOT import
+    builds such data from a MOTChallenge folder)."""
     coco_shape_check(data)
-    paths = {img["id"]: _image_path(path.parent, img["file_name"]) for img in data["images"]}
+    paths = {img["id"]: _image_path(folder, img["file_name"]) for img in data["images"]}
     # In the file's frame order (an export lists images by id), so the frames keep their order.
     ordered = sorted(data["images"], key=_frame_order)
     files = [(img["file_name"], _LazyFile(paths[img["id"]])) for img in ordered]

@@ -1,4 +1,5 @@
-"""`import_images PROJECT PATH`: frames from a folder, a zip, the prototype's `images.pkl` or a COCO file."""
+"""`import_images PROJECT PATH`: frames from a folder, a zip, the prototype's `images.pkl`, a COCO file
+or a MOTChallenge folder."""
 
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from tqdm import tqdm
 
 from annotations.errors import DomainError
 from annotations.exports.coco import coco_import
+from annotations.exports.mot_import import mot_folders, mot_import
 from annotations.management import project_argument
 from annotations.services.ingest import ALLOWED_FORMATS, ZIP_MAGIC, images_ingest, natural_key
 from annotations.services.prototype import DEFAULT_LABEL, prototype_import
@@ -21,7 +23,8 @@ PICKLE_SUFFIXES = {".pkl", ".pickle"}
 class Command(BaseCommand):
     help = (
         "Import frames into a project. PATH is a folder (images in natural name order, recursive), a zip of images, "
-        "the Flask prototype's images.pkl (frames, actions, boxes, feedback) or a COCO .json file."
+        "the Flask prototype's images.pkl (frames, actions, boxes, feedback), a COCO .json file or a MOTChallenge "
+        "folder (one sequence with seqinfo.ini, or a folder of them: sequences, frames and tracks)."
     )
 
     def add_arguments(self, parser):
@@ -29,7 +32,8 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path)
         parser.add_argument("--user", help="Username the import is recorded for (default: the first superuser).")
         parser.add_argument(
-            "--label", default=DEFAULT_LABEL, help="Label for the prototype's boxes (created if missing)."
+            "--label", default=DEFAULT_LABEL,
+            help="Label for the prototype's and a MOT folder's boxes (created if missing).",
         )
 
     def handle(self, *args, project, path, user=None, label=DEFAULT_LABEL, **options):
@@ -43,6 +47,9 @@ class Command(BaseCommand):
             raise CommandError(exc.detail) from None
 
     def _import(self, *, project, user, path: Path, label: str) -> None:
+        if path.is_dir() and mot_folders(path):
+            counts = mot_import(project=project, user=user, path=path, label=label)
+            return self._counts(project, "MOT import", counts)
         if path.is_dir():
             files = sorted(
                 (p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")),
@@ -59,9 +66,7 @@ class Command(BaseCommand):
             )
             return
         if suffix == ".json":
-            counts = coco_import(project=project, user=user, path=path)
-            self.stdout.write(f"{project.name}: COCO import " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
-            return
+            return self._counts(project, "COCO import", coco_import(project=project, user=user, path=path))
         self._files(project, user, [(path.name, path)], folder=False)
 
     def _files(self, project, user, entries: list[tuple[str, Path]], *, folder: bool) -> None:
@@ -83,6 +88,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  duplicate: {name}")
         for item in result.skipped:
             self.stdout.write(f"  skipped: {item['name']} ({item['reason']})")
+
+    def _counts(self, project, what: str, counts: dict) -> None:
+        self.stdout.write(f"{project.name}: {what} " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()))
 
     def _bar(self, items):
         # Progress on a terminal only; logs and tests get the summary line alone.
