@@ -45,7 +45,7 @@ def require_role(*, user, project_id: int, role: str = Role.ANNOTATOR) -> str:
     return _rank_check(role_in_project(user=user, project_id=project_id), role)
 
 
-def _with_member_role(queryset: QuerySet, *, user, project_field: str) -> QuerySet:
+def with_member_role(queryset: QuerySet, *, user, project_field: str) -> QuerySet:
     """Read the user's membership role in the same query as the object (`member_role`): the box
     write path's access check then costs no round trip of its own. Staff and anonymous users
     need no membership row."""
@@ -55,8 +55,8 @@ def _with_member_role(queryset: QuerySet, *, user, project_field: str) -> QueryS
     return queryset.annotate(member_role=Subquery(memberships.values("role")[:1]))
 
 
-def _require_member_role(obj, *, user, role: str) -> str:
-    """`require_role` for an object read through `_with_member_role`."""
+def require_member_role(obj, *, user, role: str) -> str:
+    """`require_role` for an object read through `with_member_role`."""
     if not user.is_authenticated:
         return _rank_check(None, role)
     return _rank_check(Role.MANAGER if user.is_staff else obj.member_role, role)
@@ -77,15 +77,15 @@ def project_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Project:
 
 
 def image_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Image:
-    image = _get(_with_member_role(Image.objects.select_related("project"), user=user, project_field="project_id"), pk)
-    _require_member_role(image, user=user, role=role)
+    image = _get(with_member_role(Image.objects.select_related("project"), user=user, project_field="project_id"), pk)
+    require_member_role(image, user=user, role=role)
     return image
 
 
 def box_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Box:
     boxes = Box.objects.select_related("image", "label", "created_by").filter(deleted=False)
-    box = _get(_with_member_role(boxes, user=user, project_field="image__project_id"), pk)
-    _require_member_role(box, user=user, role=role)
+    box = _get(with_member_role(boxes, user=user, project_field="image__project_id"), pk)
+    require_member_role(box, user=user, role=role)
     return box
 
 

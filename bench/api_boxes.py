@@ -11,6 +11,10 @@ and one 1920x1080 frame per client (each client annotates its own frame, as a te
 Each client keeps one HTTP/1.1 connection and loops: create a box, then move it three
 times with PATCH carrying the version it got back. Prints requests/s and p50/p99 latency
 next to the DESIGN.md target (>= 300 req/s, p99 < 100 ms, 8 clients).
+
+req/s and latency depend on what else the machine runs; the CPU each request costs does much
+less. So it also prints the CPU time per request of the started Daphne processes and of the
+PostgreSQL backends serving the database (from /proc, over the timed run), and the load average.
 """
 
 import argparse
@@ -166,6 +170,38 @@ class Client(threading.Thread):
             n += 1
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_backends(database_url: str) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to the bench's database (local server only)."""
+    import psycopg
+
+    name = urllib.parse.urlparse(database_url).path.lstrip("/")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                            [name]).fetchall()  # fmt: skip
+    return [pid for (pid,) in rows]
+
+
+def cpu_snapshot(processes, database_url: str) -> dict:
+    return {
+        "daphne": {p.pid: cpu_seconds(p.pid) for p in processes},
+        "postgres": {pid: cpu_seconds(pid) for pid in database_backends(database_url)},
+    }
+
+
+def cpu_used(before: dict, after: dict, kind: str) -> float:
+    """CPU seconds `kind`'s processes spent between the snapshots (a backend opened meanwhile counts from 0)."""
+    return sum(seconds - before[kind].get(pid, 0.0) for pid, seconds in after[kind].items())
+
+
 def percentile(values, q):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -192,12 +228,15 @@ def main():
                    label_id=label_id, stop_at=stop_at)  # fmt: skip
             for i, image_id in enumerate(image_ids)
         ]
+        cpu_before = cpu_snapshot(processes, args.database_url)
         started = time.monotonic()
         for client in clients:
             client.start()
         for client in clients:
             client.join()
         elapsed = time.monotonic() - started
+        cpu_after = cpu_snapshot(processes, args.database_url)
+        load = os.getloadavg()
     finally:
         for process in processes:
             process.terminate()
@@ -219,6 +258,11 @@ def main():
           f"server: {f'{len(processes)} Daphne started on :{args.port}+' if processes else args.url}, "
           f"DATABASE_POOL_SIZE={args.pool_size} (CONN_MAX_AGE={args.conn_max_age} without a pool), "
           f"channel layer: {'redis' if args.redis_url else 'in-memory'}")  # fmt: skip
+    if processes:
+        print(f"  CPU per request: Daphne {cpu_used(cpu_before, cpu_after, 'daphne') / len(latencies) * 1000:.2f} ms, "
+              f"PostgreSQL {cpu_used(cpu_before, cpu_after, 'postgres') / len(latencies) * 1000:.2f} ms")  # fmt: skip
+    print(f"  load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+          f"({os.cpu_count()} CPUs; other work on the machine lowers req/s, less the CPU per request)")
 
 
 if __name__ == "__main__":

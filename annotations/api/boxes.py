@@ -17,8 +17,7 @@
 import re
 
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,7 +25,6 @@ from rest_framework.views import APIView
 from annotations.access import box_get_for_user, image_get_for_user
 from annotations.api.pagination import Pagination
 from annotations.converters import MAX_ID
-from annotations.models import Label, Track
 from annotations.selectors.boxes import (
     box_to_dict,
     boxes_for_image,
@@ -105,56 +103,32 @@ class Coordinate(serializers.FloatField):
         return super().to_internal_value(data)
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class LabelRef(serializers.Field):
-    """A label id, resolved within the frame's project; any other id reads as unknown."""
+class ProjectObjectId(serializers.IntegerField):
+    """The id of a label or track (1 … MAX_ID; booleans are not ids). The box services resolve it
+    within the frame's project — a label in the query that locks the frame, a track in one of its
+    own — and answer an unknown one, or another project's, with a 400 naming the field."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
-            raise serializers.ValidationError("A valid integer is required.")
-        label_id = serializers.IntegerField(min_value=1, max_value=MAX_ID).run_validation(data)
-        label = Label.objects.filter(pk=label_id, project_id=self.context["project_id"]).first()
-        if label is None:
-            raise serializers.ValidationError("Unknown label for this project.")
-        return label
-
-    def to_representation(self, value):
-        return value.pk
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class TrackRef(serializers.Field):
-    """A track id (or null: no track), resolved within the frame's project; any other id reads as unknown."""
-
-    def to_internal_value(self, data):
-        if data is None:
-            return None
-        if isinstance(data, bool):
-            raise serializers.ValidationError("A valid integer is required.")
-        track_id = serializers.IntegerField(min_value=1, max_value=MAX_ID).run_validation(data)
-        track = Track.objects.select_related("label").filter(pk=track_id, project_id=self.context["project_id"]).first()
-        if track is None:
-            raise serializers.ValidationError("Unknown track for this project.")
-        return track
-
-    def to_representation(self, value):
-        return value.pk
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class BoxCreateInput(serializers.Serializer):
-    label = LabelRef(required=False, help_text="Required unless `track` is given (the box then takes its label).")
+    label = ProjectObjectId(required=False, help_text="Required unless `track` is given (the box then takes its label).")
     x_min = Coordinate()
     y_min = Coordinate()
     x_max = Coordinate()
     y_max = Coordinate()
-    track = TrackRef(required=False, allow_null=True)
+    track = ProjectObjectId(required=False, allow_null=True)
 
     def validate(self, data):
-        if "label" not in data:
-            if data.get("track") is None:
-                raise serializers.ValidationError({"label": ["This field is required."]})
-            data["label"] = data["track"].label
-        return data
+        if "label" not in data and data.get("track") is None:
+            raise serializers.ValidationError({"label": ["This field is required."]})
+        return data  # without a label, the box takes its track's (box services)
 
 
 class VersionInput(serializers.Serializer):
@@ -162,12 +136,12 @@ class VersionInput(serializers.Serializer):
 
 
 class BoxUpdateInput(VersionInput):
-    label = LabelRef(required=False)
+    label = ProjectObjectId(required=False)
     x_min = Coordinate(required=False)
     y_min = Coordinate(required=False)
     x_max = Coordinate(required=False)
     y_max = Coordinate(required=False)
-    track = TrackRef(required=False, allow_null=True)
+    track = ProjectObjectId(required=False, allow_null=True)
 
 
 StepOutput = inline_serializer(
@@ -182,6 +156,23 @@ StepOutput = inline_serializer(
         "can_redo": serializers.BooleanField(),
     },
 )
+
+
+def _validated(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _parsed(parse, *, readable):
+    """`parse()` the request (no query); a bad one is a 400 only for a caller who may see the object
+    (`readable()` raises 404/403 first), as when the view read the object before the input.
+    A good one costs no read here: the write service reads and locks the object in one query."""
+    try:
+        return parse()
+    except serializers.ValidationError:
+        readable()
+        raise
 
 
 def _availability(*, image, user) -> dict:
@@ -206,14 +197,15 @@ class ImageBoxesApi(APIView):
                                      description="Repeat a create safely: the same key returns the same box (200).")],
     )  # fmt: skip
     def post(self, request, image_id):
-        image = image_get_for_user(pk=image_id, user=request.user)
-        data = BoxCreateInput(data=request.data, context={"project_id": image.project_id})
-        data.is_valid(raise_exception=True)
-        key = idempotency_key(request)
-        box, created = box_create_once(image=image, user=request.user, client_key=key, **data.validated_data)
+        def readable():
+            image_get_for_user(pk=image_id, user=request.user)
+
+        fields = _parsed(lambda: _validated(BoxCreateInput, request.data), readable=readable)
+        key = _parsed(lambda: idempotency_key(request), readable=readable)
+        box, created = box_create_once(image=image_id, user=request.user, client_key=key, **fields)
         if created:
-            return Response(BoxOutput(box).data, status=status.HTTP_201_CREATED)
-        return Response(BoxOutput(box).data, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
+            return Response(box_to_dict(box), status=status.HTTP_201_CREATED)
+        return Response(box_to_dict(box), status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
 
 
 class BoxDetailApi(APIView):
@@ -224,11 +216,9 @@ class BoxDetailApi(APIView):
 
     @extend_schema(request=BoxUpdateInput, responses={200: BoxOutput, 409: BoxOutput})
     def patch(self, request, pk):
-        box = box_get_for_user(pk=pk, user=request.user)
-        data = BoxUpdateInput(data=request.data, context={"project_id": box.image.project_id})
-        data.is_valid(raise_exception=True)
-        box = box_update(box=box, user=request.user, **data.validated_data)
-        return Response(BoxOutput(box).data)
+        fields = _parsed(lambda: _validated(BoxUpdateInput, request.data),
+                         readable=lambda: box_get_for_user(pk=pk, user=request.user))  # fmt: skip
+        return Response(box_to_dict(box_update(box=pk, user=request.user, **fields)))
 
     @extend_schema(
         request=VersionInput,
@@ -236,14 +226,14 @@ class BoxDetailApi(APIView):
         responses={200: BoxOutput, 409: BoxOutput},
     )
     def delete(self, request, pk):
-        box = box_get_for_user(pk=pk, user=request.user)
-        version = request.query_params.get("version")
-        if version is None and isinstance(request.data, dict):
-            version = request.data.get("version")
-        data = VersionInput(data={} if version is None else {"version": version})
-        data.is_valid(raise_exception=True)
-        box = box_delete(box=box, user=request.user, **data.validated_data)
-        return Response(BoxOutput(box).data)
+        def version():
+            given = request.query_params.get("version")
+            if given is None and isinstance(request.data, dict):
+                given = request.data.get("version")
+            return _validated(VersionInput, {} if given is None else {"version": given})
+
+        fields = _parsed(version, readable=lambda: box_get_for_user(pk=pk, user=request.user))
+        return Response(box_to_dict(box_delete(box=pk, user=request.user, **fields)))
 
 
 class _HistoryStepApi(APIView):

@@ -25,11 +25,8 @@ def ensure_frame_editable(*, image: Image, user) -> str:
     Returns that status (for `frame_start`).
     """
     status = frame_lock(image)
-    if status != ImageStatus.APPROVED:
-        return status
-    role = role_in_project(user=user, project_id=image.project_id)
-    if role is None or ROLE_RANK[role] < ROLE_RANK[Role.REVIEWER]:
-        raise Conflict(APPROVED_LOCKED)
+    if status == ImageStatus.APPROVED:
+        refuse_if_approved(status=status, role=role_in_project(user=user, project_id=image.project_id))
     return status
 
 
@@ -51,6 +48,13 @@ def frames_lock_editable(*, image_ids, user, strict: bool = True) -> set[int]:
         elif strict:
             raise Conflict(APPROVED_LOCKED, frames=sorted(approved))
     return set(statuses) - approved
+
+
+def refuse_if_approved(*, status: str, role: str | None) -> None:
+    """The approved-frame rule on a status read under the frame lock: 409 for a change by anyone
+    below reviewer (`role`: the caller's role in the frame's project, None for none)."""
+    if status == ImageStatus.APPROVED and (role is None or ROLE_RANK[role] < ROLE_RANK[Role.REVIEWER]):
+        raise Conflict(APPROVED_LOCKED)
 
 
 def frame_start(*, image: Image, user, status: str | None = None) -> bool:

@@ -7,7 +7,8 @@ from django.db import connection, transaction
 
 from annotations.errors import Conflict, StaleVersion
 from annotations.models import AnnotationEvent, Box, ImageStatus
-from annotations.services.boxes import box_create, box_delete, box_update, ensure_frame_editable
+from annotations.services.boxes import box_create, box_delete, box_update
+from annotations.services.frames import ensure_frame_editable
 from tests.factories import BoxFactory, ImageFactory, LabelFactory, MembershipFactory, UserFactory
 
 
