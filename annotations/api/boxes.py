@@ -23,8 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.access import box_get_for_user, image_get_for_user
+from annotations.api.fields import Coordinate, ProjectObjectId
 from annotations.api.pagination import Pagination
-from annotations.converters import MAX_ID
 from annotations.selectors.boxes import (
     box_to_dict,
     boxes_for_image,
@@ -92,29 +92,6 @@ class EventOutput(serializers.Serializer):
 
     def to_representation(self, instance):
         return event_to_dict(instance)
-
-
-class Coordinate(serializers.FloatField):
-    """A finite number (DRF already refuses NaN, ±inf and overflow); booleans are not numbers."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class ProjectObjectId(serializers.IntegerField):
-    """The id of a label or track (1 … MAX_ID; booleans are not ids). The box services resolve it
-    within the frame's project — a label in the query that locks the frame, a track in one of its
-    own — and answer an unknown one, or another project's, with a 400 naming the field."""
-
-    def __init__(self, **kwargs):
-        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class BoxCreateInput(serializers.Serializer):

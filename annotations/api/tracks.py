@@ -21,7 +21,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.access import image_get_for_user, project_get_for_user, track_get_for_user
-from annotations.api.boxes import BoxOutput, LabelRef
+from annotations.api.boxes import BoxOutput
+from annotations.api.fields import LabelRef
 from annotations.api.pagination import Pagination
 from annotations.converters import MAX_ID
 from annotations.errors import InvalidInput

@@ -1,12 +1,10 @@
 """Input and output shapes of the inference API (outputs render through the shared selectors)."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from annotations.api.boxes import BoxOutput, Coordinate
+from annotations.api.boxes import BoxOutput
+from annotations.api.fields import Coordinate, LabelRef
 from annotations.converters import MAX_ID
-from annotations.models import Label
 from inference.models import PredictionStatus
 from inference.selectors import job_to_dict, prediction_to_dict
 
@@ -52,23 +50,6 @@ class PredictionOutput(serializers.Serializer):
 
     def to_representation(self, instance):
         return prediction_to_dict(instance)
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class LabelRef(serializers.Field):
-    """A label id, resolved within the frame's project; any other id reads as unknown."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            raise serializers.ValidationError("A valid integer is required.")
-        label_id = serializers.IntegerField(min_value=1, max_value=MAX_ID).run_validation(data)
-        label = Label.objects.filter(pk=label_id, project_id=self.context["project_id"]).first()
-        if label is None:
-            raise serializers.ValidationError("Unknown label for this project.")
-        return label
-
-    def to_representation(self, value):
-        return value.pk
 
 
 class DetectInput(serializers.Serializer):
