@@ -281,3 +281,17 @@ def test_joining_tells_the_projects_open_pages_after_commit(project, manager, se
     assert [(g, t, p) for g, t, p in sent if t == "members.changed"] == [
         (f"project.{project.pk}", "members.changed", {"project": project.pk})
     ]
+
+
+def test_someone_with_an_account_logs_in_from_the_invite_and_comes_back_to_join(project, manager):
+    invite, token = make_invite(project, manager)
+    UserFactory(username="olga")
+    client = Client()
+    page = client.get(invite_path(token)).content.decode()
+    login = f"/accounts/login/?next={invite_path(token)}"
+    assert f'href="{login}"' in page
+    response = client.post(login, {"username": "olga", "password": "pass-word-123", "next": invite_path(token)})
+    assert response.status_code == 302 and response["Location"] == invite_path(token)
+    assert "Join as olga" in client.get(invite_path(token)).content.decode()
+    invite.refresh_from_db()
+    assert invite.state() == "active"  # opening it is not using it

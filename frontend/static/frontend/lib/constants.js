@@ -9,6 +9,16 @@ export function roleRank(role) {
   return ROLES.indexOf(role) + 1;
 }
 
+/**
+ * The role to suggest for a new invite, given the project's members ({user, role}) and the caller's
+ * id: while nobody but the caller may review, nothing the caller submits could ever be approved
+ * (four-eyes review), so a reviewer; after that an annotator.
+ */
+export function suggestedInviteRole(members, me) {
+  const others = members.filter((m) => m.user !== me && roleRank(m.role) >= roleRank("reviewer"));
+  return others.length ? "annotator" : "reviewer";
+}
+
 /** Review statuses of a frame, in workflow order. */
 export const STATUSES = Object.freeze(["new", "in_progress", "submitted", "approved", "rejected"]);
 

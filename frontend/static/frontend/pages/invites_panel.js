@@ -3,7 +3,7 @@
 // hash of the token, so a link is shown once, right after it is made.
 import { pageHttp } from "../lib/http.js";
 import { h, clear, withBusy } from "../lib/dom.js";
-import { ROLES } from "../lib/constants.js";
+import { ROLES, suggestedInviteRole } from "../lib/constants.js";
 import { fieldErrors } from "./form_errors.js";
 
 const STATE_TEXT = { active: "waiting", used: "used", revoked: "revoked", expired: "expired" };
@@ -94,12 +94,8 @@ export function invitesSection(projectId) {
       }
     });
   });
-  /** Members as listed: with nobody but `me` able to review, a submitted frame could never be approved
-   * (four-eyes review), so the first invite is for a reviewer; otherwise for an annotator. */
   function suggestRole(members, me) {
-    if (role.dataset.chosen) return;
-    const reviewers = members.filter((m) => m.user !== me && (m.role === "reviewer" || m.role === "manager"));
-    role.value = reviewers.length ? "annotator" : "reviewer";
+    if (!role.dataset.chosen) role.value = suggestedInviteRole(members, me);
   }
   load();
   return { section, load, suggestRole };
