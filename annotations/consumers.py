@@ -57,6 +57,7 @@ RELAYED = (
     "detection.decided",
     "project.progress",
     "evaluation.progress",
+    "detector.config",
     "track.created",
     "track.updated",
     "track.deleted",
@@ -165,7 +166,7 @@ class _LiveConsumer(AccessGuard, AsyncJsonWebsocketConsumer):
 
     box_created = box_updated = box_deleted = feedback_updated = image_status = presence = relay
     detection_started = detection_result = detection_done = detection_failed = detection_decided = relay
-    project_progress = evaluation_progress = relay
+    project_progress = evaluation_progress = detector_config = relay
     track_created = track_updated = track_deleted = track_result = track_done = relay
     members_changed = relay
 

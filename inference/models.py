@@ -137,6 +137,10 @@ class DetectorConfig(models.Model):
     prompts = models.JSONField(default=dict, help_text="{label name: prompt} when it was set.")
     source = models.CharField(max_length=200, blank=True, help_text="Where it came from, e.g. `evaluation 12`.")
     scores = models.JSONField(default=dict, blank=True)
+    # Confidence thresholds in use: AI boxes of a label scored below its threshold are stored but not
+    # shown for review (learnt from the team's decisions, feedback/evaluation/thresholds.py).
+    thresholds_enabled = models.BooleanField(default=False)
+    thresholds = models.JSONField(default=dict, blank=True, help_text="{label name: score} when it was set.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

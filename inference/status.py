@@ -72,4 +72,5 @@ def project_detector_config(*, project_id: int) -> dict | None:
         "backend": config.backend, "model": config.model, "revision": config.revision, "prompts": config.prompts,
         "source": config.source, "scores": config.scores, "set_by": config.created_by_id,
         "set_at": config.created_at.isoformat(), "workers_match": same,
+        "thresholds_enabled": config.thresholds_enabled, "thresholds": config.thresholds,
     }

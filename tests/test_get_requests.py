@@ -66,7 +66,8 @@ def test_no_get_request_writes_a_row(busy_project, manager):
         f"/api/projects/{p}/review-queue/", f"/api/projects/{p}/datasets/", f"/api/jobs/{ids['job']}/",
         f"/api/jobs/{ids['stale_job']}/", f"/api/images/{f}/predictions/", "/api/inference/status/",
         f"/api/images/{f}/feedback/", f"/api/projects/{p}/metrics/", f"/api/projects/{p}/next/",
-        f"/api/projects/{p}/evaluations/", f"/api/evaluations/{ids['evaluation']}/", "/api/schema/", "/api/docs/",
+        f"/api/projects/{p}/evaluations/", f"/api/evaluations/{ids['evaluation']}/", f"/api/projects/{p}/thresholds/",
+        "/api/schema/", "/api/docs/",
         "/", f"/projects/{p}/", f"/images/{f}/", f"/projects/{p}/dashboard/", "/accounts/password_change/",
     ]
     client = Client()

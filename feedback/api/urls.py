@@ -1,3 +1,3 @@
-from feedback.api import evaluations, metrics, ratings
+from feedback.api import evaluations, metrics, ratings, thresholds
 
-urlpatterns = [*ratings.urlpatterns, *metrics.urlpatterns, *evaluations.urlpatterns]
+urlpatterns = [*ratings.urlpatterns, *metrics.urlpatterns, *evaluations.urlpatterns, *thresholds.urlpatterns]

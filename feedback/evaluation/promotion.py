@@ -32,7 +32,10 @@ def evaluation_promote(*, evaluation: Evaluation, user) -> DetectorConfig:
     ran = evaluation.detector.get("ran") or {}
     scores = {k: evaluation.metrics.get(k) for k in ("map", "map_50", "map_75", "precision", "recall",
                                                       "seconds_per_frame")}
+    current = DetectorConfig.objects.filter(project_id=evaluation.project_id).order_by("-created_at", "-id").first()
     config = DetectorConfig.objects.create(
+        # The manager's confidence thresholds stay as they were until turned off (threshold_use.py).
+        thresholds_enabled=bool(current and current.thresholds_enabled), thresholds=current.thresholds if current else {},
         project_id=evaluation.project_id, backend=ran.get("backend") or evaluation.backend,
         model=ran.get("model") or evaluation.model, revision=ran.get("revision") or evaluation.revision,
         prompts=evaluation.prompts, source=f"evaluation {evaluation.pk}", scores=scores, created_by=user,

@@ -23,6 +23,7 @@ from annotations.services.frames import ensure_frame_editable
 from annotations.services.history import group_key
 from annotations.services.locking import frame_write
 from annotations.signals import box_changed
+from inference.confidence import prediction_hidden, thresholds_in_use
 from inference.models import JobPurpose, Prediction, PredictionStatus
 from inference.selectors import labels_by_prompt, prediction_to_dict
 from inference.services.track_matching import track_for_accept
@@ -118,15 +119,18 @@ def prediction_reject(*, prediction: Prediction, user) -> Prediction:
 
 
 def _pending_ids(image: Image) -> list[int]:
-    return list(
-        Prediction.objects.filter(image=image, status=PredictionStatus.PENDING, job__purpose=JobPurpose.DETECT)
-        .order_by("id").values_list("pk", flat=True)
-    )
+    """The frame's pending AI boxes offered for review: not those the thresholds in use hide."""
+    thresholds = thresholds_in_use(project_id=image.project_id)
+    rows = (Prediction.objects.filter(image=image, status=PredictionStatus.PENDING, job__purpose=JobPurpose.DETECT)
+            .order_by("id").values_list("pk", "label_id", "score"))
+    return [pk for pk, label_id, score in rows
+            if not prediction_hidden(Prediction(label_id=label_id, score=score), thresholds)]
 
 
 @frame_write
 def predictions_accept_all(*, image: Image, user) -> dict:
-    """Accept every pending AI box of the frame that has a label; one undo step for them all.
+    """Accept every pending AI box of the frame that has a label (not those hidden by the confidence
+    thresholds in use); one undo step for them all.
 
     Returns `{"accepted": [(prediction, box), ...], "skipped": [prediction, ...]}` — skipped are
     those whose prompt matches no label of the project. AI boxes someone decided meanwhile are
@@ -152,7 +156,8 @@ def predictions_accept_all(*, image: Image, user) -> dict:
 
 @frame_write
 def predictions_reject_all(*, image: Image, user) -> list[Prediction]:
-    """Reject every AI box of the frame still pending (read under the frame lock); one history step per box."""
+    """Reject every AI box of the frame still pending and shown (read under the frame lock); one history
+    step per box."""
     ensure_frame_editable(image=image, user=user)
     return [prediction_reject(prediction=Prediction(pk=pk, image=image), user=user) for pk in _pending_ids(image)]
 

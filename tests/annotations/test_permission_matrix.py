@@ -198,6 +198,8 @@ ROWS = [
     Row("POST", "api/evaluations/<id:pk>/promote/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/promote/", M, 200,
         prepare=_evaluation_done),
     Row("POST", "api/evaluations/<id:pk>/resume/", lambda w: f"/api/evaluations/{w['evaluation'].pk}/resume/", M, 202),
+    Row("GET", "api/projects/<id:project_id>/thresholds/", P("thresholds/"), A, 200),
+    Row("PUT", "api/projects/<id:project_id>/thresholds/", P("thresholds/"), M, 200, body=lambda w, u: {"enabled": False}),
     # --- tracks (issue 14)
     Row("GET", "api/projects/<id:project_id>/tracks/", P("tracks/"), A, 200),
     Row("POST", "api/projects/<id:project_id>/tracks/", P("tracks/"), A, 201, body=lambda w, u: {"label": w["label"].pk}),

@@ -6,6 +6,7 @@ import { connectSocket } from "../frontend/lib/socket.js";
 import { pageHttp } from "../frontend/lib/http.js";
 import { plural } from "../frontend/lib/constants.js";
 import { installEvaluations } from "./evaluations.js";
+import { installThresholds } from "./thresholds.js";
 
 const REFRESH_MS = 4000;
 const POLL_MS = 30000;
@@ -216,10 +217,12 @@ document.addEventListener("keydown", (event) => {
 });
 
 const evaluations = installEvaluations({ projectId, draw });
+const thresholds = installThresholds({ projectId });
 
 connectSocket(`/ws/projects/${projectId}/`, {
   onMessage: (message) => {
     if (message.type === "evaluation.progress") evaluations.onProgress(message.evaluation);
+    else if (message.type === "detector.config") thresholds.refresh();
     else if (message.type !== "state") scheduleRefresh();
   },
   onStatus: (status) => { root.dataset.live = status; },

@@ -8,7 +8,7 @@ export function layersKey(userId) {
 
 export function createLayers({ storage = null, userId = null, onChange = () => {} } = {}) {
   const key = layersKey(userId);
-  const state = { human: true, ai: true, hidden: new Set() };
+  const state = { human: true, ai: true, hidden: new Set(), lowConfidence: null };
 
   try {
     const saved = storage && JSON.parse(storage.getItem(key) || "null");
@@ -45,9 +45,14 @@ export function createLayers({ storage = null, userId = null, onChange = () => {
       if (state.hidden.has(box.label)) return false;
       return box.source === "ai" ? state.ai : state.human;
     },
-    /** Whether an AI prediction is drawn. */
+    /** Whether an AI prediction is drawn (not one the project's confidence thresholds hide). */
     visiblePrediction(p) {
-      return state.ai && !state.hidden.has(p.label);
+      return state.ai && !state.hidden.has(p.label) && !(state.lowConfidence && state.lowConfidence(p));
+    },
+    /** `isLow(p)`: predictions hidden for a low score (null: none); not persisted, it is the project's. */
+    setLowConfidence(isLow) {
+      state.lowConfidence = isLow;
+      onChange(layers);
     },
     setHuman(on) {
       state.human = !!on;

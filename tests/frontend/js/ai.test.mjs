@@ -59,3 +59,27 @@ test("an AI box needs a label choice only when no label's prompt (else name) is 
   assert.equal(hasLabel(labels, { prompt: "eye", label: null }), false);
   assert.equal(hasLabel(labels, { prompt: "eye", label: 5 }), true);
 });
+
+import { belowThreshold, configLine, hiddenSummary, thresholdsByLabel } from "../../../frontend/static/frontend/ai/predictions.js";
+
+test("confidence thresholds in use hide pending boxes below their label's threshold only", () => {
+  const labels = [{ id: 1, name: "person" }, { id: 2, name: "car" }];
+  const thresholds = thresholdsByLabel({ thresholds_enabled: true, thresholds: { person: 0.5, bus: 0.9 } }, labels);
+  assert.deepEqual(thresholds, { 1: 0.5 });
+  assert.deepEqual(thresholdsByLabel({ thresholds_enabled: false, thresholds: { person: 0.5 } }, labels), {});
+  assert.equal(belowThreshold({ label: 1, score: 0.4, status: "pending" }, thresholds), true);
+  assert.equal(belowThreshold({ label: 1, score: 0.5, status: "pending" }, thresholds), false);
+  assert.equal(belowThreshold({ label: 1, score: 0.4, status: "accepted" }, thresholds), false);
+  assert.equal(belowThreshold({ label: 1, score: null }, thresholds), false); // no score: always shown
+  assert.equal(belowThreshold({ label: 2, score: 0.1 }, thresholds), false); // no threshold for its label
+  assert.equal(hiddenSummary(0), "");
+  assert.equal(hiddenSummary(12), "12 low-confidence boxes hidden");
+});
+
+test("the project's configuration reads as one line", () => {
+  const line = configLine({ backend: "moondream", model: "vikhyatk/moondream2", revision: "2025-06-21",
+    prompts: { person: "pedestrian", car: "car" }, thresholds_enabled: true, thresholds: { person: 0.42 } });
+  assert.equal(line, "Project configuration: moondream · vikhyatk/moondream2@2025-06-21 · prompts person=pedestrian · thresholds person ≥ 0.42");
+  assert.equal(configLine(null), "");
+  assert.match(configLine({ backend: "opencv", prompts: {}, thresholds_enabled: false, thresholds: {} }), /thresholds off$/);
+});

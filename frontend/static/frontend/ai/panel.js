@@ -11,15 +11,21 @@
 //   model's geometry; dragging or resizing a pending box accepts it with the human's (the server
 //   records `corrected`, inference/services/decisions.py). A prompt no label matches opens a
 //   label picker first. Nothing is decided while the frame is read-only (submitted, approved).
-// - The active detector (GET /api/inference/status/) and why it was chosen are shown.
+// - The active detector (GET /api/inference/status/?project=ID) and why it was chosen are shown, with
+//   the project's configuration (backend, model, revision, prompts, confidence thresholds). While
+//   a manager has the thresholds on, pending boxes scored below their label's threshold are kept
+//   but hidden ("3 low-confidence boxes hidden — show"): not drawn, not offered by Enter/next, and
+//   accept-all / reject-all leave them (the server applies the same rule).
 // The rules (which prompts, which box a click picks, which comes next) are in ai/predictions.js.
 
 import { h, withBusy } from "../lib/dom.js";
 import { hitHandle, moveBox, pointerAt, preferMove, resizeBox, roundBox } from "../canvas/geometry.js";
 import { createJobView } from "./job.js";
+import { createLabelPicker } from "./label_picker.js";
 import { isReadOnly } from "../review.js";
 import {
-  defaultPrompts, detectorLine, hasLabel, hitPrediction, isPending, nextPending, pendingOf, pendingSummary, selectedSummary, splitSupported,
+  belowThreshold, configLine, defaultPrompts, detectorLine, hasLabel, hiddenSummary, hitPrediction, isPending, nextPending,
+  pendingOf, pendingSummary, selectedSummary, splitSupported, thresholdsByLabel,
 } from "./predictions.js";
 
 const enc = encodeURIComponent;
@@ -41,8 +47,12 @@ export function installAi(app) {
   const rejectAll = h("button", { type: "button", class: "btn", id: "ai-reject-all" }, "Reject all");
   const summary = h("p", { class: "ai-status", id: "ai-summary", "aria-live": "polite" });
   const backend = h("p", { class: "ai-status", id: "ai-backend" }, "Detector: …");
+  const configText = h("p", { class: "ai-status muted", id: "ai-config" });
+  const hiddenText = h("span", {});
+  const showLowButton = h("button", { type: "button", class: "btn btn-link", id: "ai-show-low" }, "show");
+  const hiddenLine = h("p", { class: "ai-status muted", id: "ai-hidden", hidden: true }, hiddenText, " — ", showLowButton);
   const job = createJobView({ app, body, detectButton, onResult: (list) => applyPredictions(list), onFinished: () => loadPredictions() });
-  body.append(h("div", { class: "ai-row" }, promptInput, detectButton), job.list, h("div", { class: "ai-row" }, acceptAll, rejectAll), summary, backend);
+  body.append(h("div", { class: "ai-row" }, promptInput, detectButton), job.list, h("div", { class: "ai-row" }, acceptAll, rejectAll), summary, hiddenLine, backend, configText);
 
   let selectedId = null;
   let readOnly = false; // a submitted or approved frame takes no decisions until it is reopened
@@ -51,10 +61,19 @@ export function installAi(app) {
     if (readOnly) app.notify("This frame is read-only while it is submitted or approved; reopen it to edit.", "info");
     return readOnly;
   };
-  const pending = () => pendingOf(store.predictions());
+  let thresholds = {}; // {label id: score} while the project's confidence thresholds are on
+  let showLow = false;
+  const isLow = (p) => !showLow && belowThreshold(p, thresholds);
+  const offered = () => store.predictions().filter((p) => !isLow(p));
+  const pending = () => pendingOf(offered());
   const selectedPrediction = () => (selectedId === null ? null : store.prediction(selectedId));
 
   function refreshSummary() {
+    const low = pendingOf(store.predictions()).filter((p) => belowThreshold(p, thresholds)).length;
+    hiddenLine.hidden = low === 0;
+    hiddenLine.dataset.count = String(low);
+    hiddenText.textContent = showLow ? `${low} low-confidence box${low === 1 ? "" : "es"} shown` : hiddenSummary(low);
+    showLowButton.textContent = showLow ? "hide" : "show";
     const n = pending().length;
     summary.textContent = pendingSummary(n);
     summary.dataset.pending = String(n);
@@ -101,43 +120,7 @@ export function installAi(app) {
     canvas.focus({ preventScroll: true }); // so Enter / Del act on the AI boxes, not on this button
   }
 
-  // --- the label picker: an AI box whose prompt matches no label ------------------
-  /** Resolves the chosen label id, or null when the dialog is dismissed. */
-  function pickLabel(prompt) {
-    return new Promise((resolve) => {
-      const dialog = h("dialog", { class: "dialog", id: "ai-label-picker", "aria-labelledby": "ai-label-picker-title" });
-      const error = h("p", { class: "error-text", role: "alert" });
-      const close = (value) => {
-        dialog.close();
-        dialog.remove();
-        canvas.focus({ preventScroll: true });
-        resolve(value);
-      };
-      const choices = store.labels().map((label) =>
-        h("button", { type: "button", class: "btn", dataset: { labelId: label.id }, onclick: () => close(label.id) },
-          h("span", { class: "swatch", style: { background: label.color } }), label.name));
-      const create = app.role === "manager"
-        ? h("button", { type: "button", class: "btn btn-primary", "data-testid": "ai-create-label", onclick: async () => {
-            const r = await api.request("POST", `/api/projects/${enc(app.projectId)}/labels/`, { body: { name: prompt } });
-            if (!r.ok) return void (error.textContent = r.body?.name?.join(" ") || r.body?.detail || `Could not create the label (${r.status}).`);
-            store.setLabels([...store.labels(), r.body]);
-            app.emit("labels", { labels: store.labels() });
-            close(r.body.id);
-          } }, `Create label "${prompt}"`)
-        : h("p", { class: "muted" }, "A manager of this project can add it as a label.");
-      dialog.append(
-        h("h2", { id: "ai-label-picker-title" }, `No label for "${prompt}"`),
-        h("p", {}, "Accept this AI box as:"),
-        h("div", { class: "label-choices" }, choices.length ? choices : h("span", { class: "muted" }, "This project has no labels yet.")),
-        create,
-        error,
-        h("div", { class: "dialog-actions" }, h("button", { type: "button", class: "btn", onclick: () => close(null) }, "Cancel")),
-      );
-      dialog.addEventListener("cancel", () => close(null));
-      document.body.append(dialog);
-      dialog.showModal();
-    });
-  }
+  const pickLabel = createLabelPicker({ app, api, store, canvas });
 
   // --- decisions ------------------------------------------------------------------
   async function decide(prediction, action, { coords = null, label = null } = {}) {
@@ -159,7 +142,7 @@ export function installAi(app) {
       if (r.body?.prediction) applyPredictions([r.body.prediction]);
       return;
     }
-    const next = nextPending(store.predictions(), prediction.id);
+    const next = nextPending(offered(), prediction.id);
     if (action === "accept") {
       store.upsertServer(r.body.box);
       store.upsertPrediction(r.body.prediction);
@@ -189,6 +172,11 @@ export function installAi(app) {
 
   // --- wiring ---------------------------------------------------------------------
   detectButton.onclick = detect;
+  showLowButton.onclick = () => {
+    showLow = !showLow;
+    refreshSummary();
+    app.render();
+  };
   acceptAll.onclick = () => withBusy(acceptAll, () => decideAll("accept")).then(refreshSummary);
   rejectAll.onclick = () => withBusy(rejectAll, () => decideAll("reject")).then(refreshSummary);
   promptInput.addEventListener("keydown", (e) => {
@@ -231,7 +219,7 @@ export function installAi(app) {
     const sel = selectedPrediction();
     let handle = sel && isPending(sel) && app.layers.visiblePrediction(sel) ? hitHandle(view, sel, p.sx, p.sy) : null;
     if (handle && preferMove(view, sel, p.ix, p.iy)) handle = null;
-    const hit = handle ? sel : hitPrediction(store.predictions(), p.ix, p.iy, app.layers.visiblePrediction);
+    const hit = handle ? sel : hitPrediction(offered(), p.ix, p.iy, app.layers.visiblePrediction);
     if (!hit) return selectPrediction(null);
     e.stopImmediatePropagation(); // a click on an AI box selects it instead of starting a new box
     e.preventDefault();
@@ -280,9 +268,15 @@ export function installAi(app) {
   // Undo/redo of an accept or a reject changes a prediction's status: fetch them again.
   app.on("history", () => loadPredictions());
 
-  api.get("/api/inference/status/").then((r) => {
+  api.get(`/api/inference/status/?project=${enc(app.projectId)}`).then((r) => {
     if (!r.ok) return void (backend.textContent = "Detector: unavailable");
     const s = r.body;
+    configText.textContent = configLine(s.project_config);
+    thresholds = thresholdsByLabel(s.project_config, store.labels());
+    app.layers.setLowConfidence(isLow);
+    const selected = selectedPrediction();
+    if (selected && isLow(selected)) selectPrediction(pending()[0]?.id ?? null);
+    refreshSummary();
     backend.textContent = detectorLine(s);
     backend.title = s.error || s.reason || "";  // the error names its cause and fix
     backend.dataset.backend = s.backend;

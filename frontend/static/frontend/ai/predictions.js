@@ -73,3 +73,39 @@ export function detectorLine(status) {
   const line = `Detector: ${status.backend}${status.model ? ` · ${status.model}` : ""}${status.device ? ` · ${status.device}` : ""}`;
   return status.error ? `${line} · unavailable` : line;
 }
+
+/**
+ * The project's confidence thresholds in use as {label id: score}, from the status endpoint's
+ * `project_config` (thresholds by label name); {} when they are off.
+ */
+export function thresholdsByLabel(config, labels) {
+  if (!config?.thresholds_enabled) return {};
+  const out = {};
+  for (const label of labels || []) {
+    const value = config.thresholds?.[label.name];
+    if (typeof value === "number") out[label.id] = value;
+  }
+  return out;
+}
+
+/** A pending prediction the thresholds hide: its label has one and its score is below it. */
+export function belowThreshold(p, thresholds) {
+  const t = thresholds?.[p.label];
+  return t !== undefined && p.score !== null && p.score !== undefined && isPending(p) && p.score < t;
+}
+
+/** "3 low-confidence boxes hidden" (or "" for none). */
+export function hiddenSummary(count) {
+  return count ? `${count} low-confidence box${count === 1 ? "" : "es"} hidden` : "";
+}
+
+/** The project's active configuration as one line: backend, model@revision, prompts, thresholds. */
+export function configLine(config) {
+  if (!config) return "";
+  const model = config.model ? ` · ${config.model}${config.revision ? `@${config.revision}` : ""}` : (config.revision ? ` · ${config.revision}` : "");
+  const prompts = Object.entries(config.prompts || {}).filter(([name, prompt]) => name !== prompt).map(([name, prompt]) => `${name}=${prompt}`);
+  const thresholds = Object.entries(config.thresholds || {}).map(([name, t]) => `${name} ≥ ${Number(t).toFixed(2)}`);
+  return `Project configuration: ${config.backend}${model}`
+    + (prompts.length ? ` · prompts ${prompts.join(", ")}` : "")
+    + (config.thresholds_enabled && thresholds.length ? ` · thresholds ${thresholds.join(", ")}` : " · thresholds off");
+}
