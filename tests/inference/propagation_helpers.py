@@ -13,15 +13,21 @@ from tests.inference.clips import HEIGHT, WIDTH, square_clip, square_path
 def stored_clip(project, *, frames: int = 30, exit_after: int | None = None, name: str = "square"):
     """`(images, path)`: the clip's frames as Image rows of one sequence, and the square's true boxes."""
     path = square_path(frames, exit_after=exit_after)
+    encoded = [cv2.imencode(".png", frame)[1].tobytes() for frame in square_clip(path)]
+    return stored_frames(project, encoded, name=name, width=WIDTH, height=HEIGHT), path
+
+
+def stored_frames(project, encoded: list[bytes], *, name: str, width: int, height: int, extension: str = "png"):
+    """Encoded frames stored as the Image rows of a new sequence `name`, in order."""
     sequence = Sequence.objects.create(project=project, name=name)
-    images = []
-    for index, frame in enumerate(square_clip(path)):
-        content = cv2.imencode(".png", frame)[1].tobytes()
-        images.append(Image.objects.create(
-            project=project, sequence=sequence, frame_index=index, format="PNG", width=WIDTH, height=HEIGHT,
-            sha256=hashlib.sha256(content).hexdigest(), file=ContentFile(content, name=f"{name}{index}.png"),
-        ))
-    return images, path
+    return [
+        Image.objects.create(
+            project=project, sequence=sequence, frame_index=index, format="JPEG" if extension == "jpg" else "PNG",
+            width=width, height=height, sha256=hashlib.sha256(content).hexdigest(),
+            file=ContentFile(content, name=f"{name}{index}.{extension}"),
+        )
+        for index, content in enumerate(encoded)
+    ]
 
 
 def track_on(images, path, *, label, user):
