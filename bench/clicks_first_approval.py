@@ -10,7 +10,8 @@ headless Chromium does what a team lead and their reviewer do, as a person would
 2. invites a reviewer from the members panel and sends the link (the lead's clipboard → a chat);
 3. the reviewer opens the link in their own browser and signs up;
 4. the lead opens the frame, draws one box, submits it;
-5. the reviewer opens it from their review queue and approves it.
+5. the reviewer opens it from their review queue and approves it;
+6. (counted apart) the lead goes back to the project and exports the dataset (Datasets panel).
 
 Counting: every `mousedown` and `keydown` the pages receive is counted by a listener installed in
 each page (capture phase), so a control that needs two clicks counts two. What happens outside the
@@ -29,6 +30,7 @@ comes after the passwords on the sign-up form (101 → 97 clicks + keys, 32 → 
 
 import argparse
 import io
+import os
 import sys
 import tempfile
 import time
@@ -46,6 +48,7 @@ BEFORE = (
     "this run before its cuts (invite role picked by hand, a Copy click, the e-mail field between username and "
     "password): 16 clicks + 85 keys = 101, 32 actions"
 )
+EXPORT_STEP = "then: export the dataset"
 COUNT_SCRIPT = """
 addEventListener("mousedown", () => window.hitlCount("click"), true);
 addEventListener("keydown", (e) => { if (!e.repeat) window.hitlCount("key"); }, true);
@@ -219,6 +222,12 @@ def run(browser, base_url: str, frame: Path) -> Tally:
     reviewer.get_by_role("button", name="Approve").click()
     reviewer.locator("[data-testid=review-banner]").get_by_text("Approved by").wait_for()
 
+    tally.approved_at = time.monotonic()
+    tally.begin(EXPORT_STEP)  # beyond the first approval: the issue's "approved, exported dataset"
+    lead.locator(".topnav a", has_text=PROJECT).click()
+    lead.locator("[data-testid=export-form]").get_by_role("button", name="Export").click()
+    lead.locator("[data-testid=dataset-version]").first.wait_for(timeout=120_000)
+
     lead_context.close()
     reviewer_context.close()
     return tally
@@ -229,6 +238,9 @@ def main():
     from playwright.sync_api import sync_playwright
 
     media = tempfile.mkdtemp(prefix="clicks-bench-")
+    # The export's DVC repository and MLflow store go to the run's folder, not the checkout's var/.
+    os.environ["DVC_REPO_DIR"] = str(Path(media) / "datasets")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{Path(media) / 'mlflow.db'}"
     database_ensure(args.database_url, fresh=True)
     install(args.database_url, media)
     frame = frame_file(Path(media))
@@ -240,7 +252,7 @@ def main():
             )
             started = time.monotonic()
             tally = run(browser, f"http://127.0.0.1:{args.port}", frame)
-            seconds = time.monotonic() - started
+            seconds, export_seconds = tally.approved_at - started, time.monotonic() - tally.approved_at
             browser.close()
     finally:
         daphne.terminate()
@@ -249,11 +261,15 @@ def main():
 
     assert Image.objects.filter(status="approved").count() == 1, "the run did not end with an approved frame"
     print(f"Empty install → first approved frame ({load_note()})")
-    print(f"{'step':<30} {'clicks':>6} {'keys':>6} {'fields':>6} {'actions':>7}")
+    row = "{:<30} {:>6} {:>6} {:>6} {:>7}"
+    print(row.format("step", "clicks", "keys", "fields", "actions"))
+    export = tally.counts.pop(EXPORT_STEP)
     for step, c in tally.counts.items():
-        print(f"{step:<30} {c['click']:>6} {c['key']:>6} {c['field']:>6} {actions(c):>7}")
+        print(row.format(step, c["click"], c["key"], c["field"], actions(c)))
     total = sum(tally.counts.values(), Counter())
-    print(f"{'total':<30} {total['click']:>6} {total['key']:>6} {total['field']:>6} {actions(total):>7}")
+    print(row.format("total", total["click"], total["key"], total["field"], actions(total)))
+    print(row.format(EXPORT_STEP, export["click"], export["key"], export["field"], actions(export)), end="")
+    print(f"   ({export_seconds:.1f} s)")
     print(
         f"{total['click'] + total['key']} clicks + keystrokes in {seconds:.1f} s scripted; an action is a click,"
         " a key that is not typing (Tab, Enter, Ctrl+V) or a field typed in, as the hand counts were made"
@@ -267,8 +283,6 @@ def actions(counts: Counter) -> int:
 
 
 def load_note() -> str:
-    import os
-
     return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
