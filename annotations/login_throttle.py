@@ -115,6 +115,16 @@ def sign_up_locked_out(request, *, username: str) -> bool:
     return not AxesProxyHandler.is_allowed(request, credentials=_sign_up_credentials(username))
 
 
+SIGN_UP_PATH = "/invites/(token)/"
+
+
 def sign_up_failed(request, *, username: str) -> None:
-    """Count a refused sign-up as axes counts a failed login (the lockout answer follows at the limit)."""
+    """Count a refused sign-up as axes counts a failed login (the lockout answer follows at the limit).
+
+    Axes keeps the path of every failure (Axes › Access attempts, and its log): the invite's token
+    is replaced there, or a refused sign-up would store a live link in clear. The passwords are
+    masked by AXES_SENSITIVE_PARAMETERS.
+    """
+    AxesProxyHandler.update_request(request)
+    request.axes_path_info = SIGN_UP_PATH
     user_login_failed.send(sender=__name__, credentials=_sign_up_credentials(username), request=request)

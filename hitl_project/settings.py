@@ -214,6 +214,8 @@ AXES_CLIENT_IP_CALLABLE = "annotations.login_throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "annotations.login_throttle.login_locked_out"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept (and unlocked) in AccessAttempt; successes need no log
 AXES_VERBOSE = False
+# Kept out of the failures' stored form data (Axes › Access attempts): the invite sign-up's passwords too.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password1", "password2", "csrfmiddlewaretoken"]
 
 INVITE_EXPIRY_DAYS = int(os.environ.get("INVITE_EXPIRY_DAYS", "7"))  # how long an invite link works, 1-30
 

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
@@ -295,3 +296,13 @@ def test_someone_with_an_account_logs_in_from_the_invite_and_comes_back_to_join(
     assert "Join as olga" in client.get(invite_path(token)).content.decode()
     invite.refresh_from_db()
     assert invite.state() == "active"  # opening it is not using it
+
+
+def test_a_refused_sign_up_leaves_neither_the_token_nor_the_passwords_in_the_failure_records(project, manager):
+    UserFactory(username="bob")
+    _, token = make_invite(project, manager)
+    assert sign_up(Client(), token, username="bob").status_code == 400
+    attempt = AccessAttempt.objects.get()
+    stored = " ".join(str(value) for value in AccessAttempt.objects.filter(pk=attempt.pk).values().get().values())
+    assert token not in stored and GOOD_PASSWORD not in stored
+    assert attempt.path_info == "/invites/(token)/" and attempt.failures_since_start == 1
