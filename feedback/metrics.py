@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from inference.trackers.base import iou  # noqa: F401  (part of this API: one IoU for the audit, the trackers and track matching)
+
 IOU_THRESHOLD = 0.5
 IDLE_SECONDS = 120.0
 RECALL_THRESHOLDS = np.linspace(0.0, 1.00, 101, endpoint=True)  # as pycocotools' Params.recThrs
@@ -57,17 +59,6 @@ class FrameEval:
         """
         loose = 1.0 - self.mean_iou if self.matches else 0.0
         return len(self.unmatched_preds) + len(self.unmatched_truths) + loose
-
-
-def iou(a: Coords, b: Coords) -> float:
-    """Intersection over union of two boxes (continuous pixels, as COCO computes it)."""
-    ix = min(a[2], b[2]) - max(a[0], b[0])
-    iy = min(a[3], b[3]) - max(a[1], b[1])
-    if ix <= 0 or iy <= 0:
-        return 0.0
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _score_order(pred: Pred) -> float:

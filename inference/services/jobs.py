@@ -262,7 +262,7 @@ def _job_fail(*, job_id: int, attempt: int | None, reason: str) -> bool:
     _notify_on_commit(
         locked, "detection.failed", {"image": locked.image_id, "job": job_to_dict(locked), "reason": reason}
     )
-    if locked.purpose == JobPurpose.DETECT:
+    if locked.purpose == JobPurpose.DETECT and locked.kind == JobKind.DETECT:  # a propagation has no detection run
         detection_job_track(job=locked)
     return True
 

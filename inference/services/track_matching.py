@@ -11,6 +11,7 @@ accepting it puts the box in that track, so a person stays the same track across
 
 from collections import defaultdict
 
+import numpy as np
 from django.db.models import Q
 
 from annotations.models import Box, Image, Track
@@ -26,8 +27,7 @@ def assign_by_iou(references: list, candidates: list, *, min_iou: float = MIN_IO
     total IoU, keeping pairs with IoU ≥ `min_iou`. Boxes are `(x_min, y_min, x_max, y_max)`."""
     if not references or not candidates:
         return []
-    import numpy as np  # noqa: PLC0415  (with scipy: numeric libraries load in the worker, on first use)
-    from scipy.optimize import linear_sum_assignment
+    from scipy.optimize import linear_sum_assignment  # heavy (~0.3 s): loads in the worker, on first use
 
     overlap = np.array([[iou(candidate, reference) for reference in references] for candidate in candidates])
     rows, cols = linear_sum_assignment(overlap, maximize=True)

@@ -53,7 +53,7 @@ def box_check(raw: Coords, *, width: int, height: int, first_area: float) -> tup
 
 
 def iou(a: Coords, b: Coords) -> float:
-    """Intersection over union of two pixel boxes."""
+    """Intersection over union of two boxes (continuous pixels, as COCO computes it); the AI audit's too."""
     ix = min(a[2], b[2]) - max(a[0], b[0])
     iy = min(a[3], b[3]) - max(a[1], b[1])
     if ix <= 0 or iy <= 0:
