@@ -64,6 +64,8 @@ RELAYED = (
     "members.changed",
     "track.result",
     "track.done",
+    "sequence.updated",
+    "image.sequence",
 )
 DRAG_RATE = 20  # messages per second per connection; a canvas redraws at most ~60/s anyway
 COORDS = ("x_min", "y_min", "x_max", "y_max")
@@ -168,7 +170,7 @@ class _LiveConsumer(AccessGuard, AsyncJsonWebsocketConsumer):
     detection_started = detection_result = detection_done = detection_failed = detection_decided = relay
     project_progress = evaluation_progress = detector_config = relay
     track_created = track_updated = track_deleted = track_result = track_done = relay
-    members_changed = relay
+    members_changed = sequence_updated = image_sequence = relay
 
     async def box_dragging(self, event):
         if event.get("sender") != self.channel_name:

@@ -31,10 +31,13 @@ from annotations.access import image_get_for_user, project_get_for_user
 from annotations.api.pagination import Pagination
 from annotations.errors import InvalidInput, PayloadTooLarge
 from annotations.filters import ImageFilter
-from annotations.models import ImageStatus, Role
+from annotations.api.tracks import SequenceRef
+from annotations.converters import MAX_ID
+from annotations.models import ImageStatus, Role, Sequence
 from annotations.selectors.images import image_with_details, images_annotated, images_for_project
 from annotations.exports.coco import coco_annotations_import
 from annotations.services.ingest import IngestResult, images_ingest
+from annotations.services.sequences import image_sequence_set
 from annotations.services.thumbnails import THUMB_SIZES, thumbnail_get
 
 CONTENT_TYPES = {
@@ -51,6 +54,7 @@ class ImageOutput(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.IntegerField(source="project_id")
     frame_index = serializers.IntegerField()
+    sequence = serializers.IntegerField(source="sequence_id", allow_null=True, help_text="Its sequence's id (clip).")
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     sha256 = serializers.CharField()
@@ -95,6 +99,22 @@ class UploadInput(serializers.Serializer):
     order = serializers.ChoiceField(
         choices=["name", "given"], default="name", help_text="Number frames by natural name order, or as sent."
     )
+    sequence = serializers.IntegerField(
+        required=False, help_text="Put the loose files in this sequence (a batch sent over several requests)."
+    )
+
+
+def upload_sequence(data, project):
+    """The `sequence` an upload names for its loose files (one of the project's), or None."""
+    value = data.get("sequence") if hasattr(data, "get") else None
+    if value in (None, ""):
+        return None
+    sequence = None
+    if str(value).isdigit() and 0 < int(value) <= MAX_ID:
+        sequence = Sequence.objects.filter(pk=int(value), project=project).first()
+    if sequence is None:
+        raise InvalidInput("Unknown sequence for this project.", sequence=["Unknown sequence for this project."])
+    return sequence
 
 
 def order_of(data) -> str:
@@ -139,8 +159,9 @@ class ProjectImagesApi(APIView):
             raise PayloadTooLarge("The form fields are too large; send the frames as files.") from None
         if not uploads:
             raise InvalidInput("Send the image or zip as the multipart field `file`.", file=["No file was sent."])
-        order = order_of(request.data)
-        result = images_ingest(project=project, user=request.user, files=[(f.name, f) for f in uploads], order=order)
+        order, sequence = order_of(request.data), upload_sequence(request.data, project)
+        files = [(f.name, f) for f in uploads]
+        result = images_ingest(project=project, user=request.user, files=files, order=order, sequence=sequence)
         return upload_answer(project, request.user, result)
 
 
@@ -165,11 +186,24 @@ class ProjectCocoApi(APIView):
         return Response(coco_annotations_import(project=project, user=request.user, data=request.data), status=status.HTTP_201_CREATED)
 
 
+class ImageSequenceInput(serializers.Serializer):
+    sequence = SequenceRef(help_text="The sequence to move the frame to, or null for none.")
+
+
 class ImageDetailApi(APIView):
     @extend_schema(responses=ImageOutput)
     def get(self, request, pk):
         image = image_get_for_user(pk=pk, user=request.user)
         return Response(ImageOutput(image_with_details(pk=image.pk, user=request.user)).data)
+
+    @extend_schema(request=ImageSequenceInput, responses=ImageOutput)
+    def patch(self, request, pk):
+        image = image_get_for_user(pk=pk, user=request.user, role=Role.MANAGER)
+        data = ImageSequenceInput(data=request.data, context={"project_id": image.project_id})
+        data.is_valid(raise_exception=True)
+        image_sequence_set(image=image, user=request.user, sequence=data.validated_data["sequence"])
+        return Response(ImageOutput(image_with_details(pk=image.pk, user=request.user)).data)
+
 
 
 class ImageFileApi(APIView):

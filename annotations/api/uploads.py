@@ -24,7 +24,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.access import project_get_for_user
-from annotations.api.images import UploadOutput, order_of, upload_answer
+from annotations.api.images import UploadOutput, order_of, upload_answer, upload_sequence
 from annotations.errors import InvalidInput, PayloadTooLarge
 from annotations.models import Role
 from annotations.services.chunked_uploads import chunk_write, upload_cancel, upload_complete, upload_get, upload_open
@@ -114,7 +114,10 @@ class UploadCompleteApi(APIView):
     def post(self, request, project_id, upload_id):
         project = _manager_project(request, project_id)
         upload = upload_get(project=project, user=request.user, upload_id=upload_id)
-        result = upload_complete(upload, project=project, user=request.user, order=order_of(request.data))
+        result = upload_complete(
+            upload, project=project, user=request.user, order=order_of(request.data),
+            sequence=upload_sequence(request.data, project),
+        )  # fmt: skip
         return upload_answer(project, request.user, result)
 
 

@@ -1,6 +1,6 @@
 """REST routes of the annotation core; each area keeps its routes beside its views."""
 
-from annotations.api import boxes, datasets, invites, projects, review, tracks
+from annotations.api import boxes, datasets, invites, projects, review, sequences, tracks
 
 urlpatterns = [
     *projects.urlpatterns,
@@ -8,5 +8,6 @@ urlpatterns = [
     *review.urlpatterns,
     *datasets.urlpatterns,
     *tracks.urlpatterns,
+    *sequences.urlpatterns,
     *invites.urlpatterns,
 ]

@@ -70,7 +70,7 @@ def datasheet_write(*, project, only: str, format: str, out: Path, split: dict[i
         "",
         f"- Exported: {datetime.now(UTC).isoformat(timespec='seconds')}, format {format}, frames: {only}",
         f"- Split: {ratio_text}, seed {seed}",
-        "- Split rule: by group; a frame's group is its `metadata.sequence`, else its "
+        "- Split rule: by group; a frame's group is its sequence, else its `metadata.sequence`, else its "
         "`metadata.upload_batch`, else the frame alone. No group is on two sides.",
         "",
         "## Frames per split",

@@ -1,8 +1,8 @@
 """Train/val/test splits of an export, by group: frames of one group never land on two sides.
 
-The group rule: there is no Sequence model yet, so a frame's group is the value of its
-`metadata["sequence"]`, else `metadata["upload_batch"]` (either may be set by whoever ingests
-the frames, e.g. `images_ingest(metadata=…)`), else the frame alone. Frames of a video or of
+The group rule: a frame's group is its Sequence (ingest puts every frame in one: its upload batch
+or zip folder), else — frames from before sequences, or moved out of theirs — the value of its
+`metadata["sequence"]`, else `metadata["upload_batch"]`, else the frame alone. Frames of a video or of
 one capture run are near-duplicates; splitting them across train and val would leak.
 
 Deterministic for a seed: groups are ordered by sha256(seed, group key), a stable shuffle that
@@ -42,7 +42,9 @@ def split_parse(text: str) -> dict[str, float]:
     return ratios
 
 
-def group_key(image_id: int, sequence, upload_batch) -> str:
+def group_key(image_id: int, sequence, upload_batch, sequence_id: int | None = None) -> str:
+    if sequence_id is not None:
+        return f"sequence-id:{sequence_id}"
     if sequence not in (None, ""):
         return f"sequence:{sequence}"
     if upload_batch not in (None, ""):
@@ -54,10 +56,9 @@ def frame_groups(*, project_id: int, only: str) -> dict[str, list[int]]:
     """{group key: [image ids]} of the exported frames."""
     groups: dict[str, list[int]] = defaultdict(list)
     images = rows.images_queryset(project_id=project_id, only=only).order_by("id")
-    for pk, sequence, batch in images.values_list("id", "metadata__sequence", "metadata__upload_batch").iterator(
-        chunk_size=rows.CHUNK
-    ):
-        groups[group_key(pk, sequence, batch)].append(pk)
+    columns = ("id", "metadata__sequence", "metadata__upload_batch", "sequence_id")
+    for pk, sequence, batch, sequence_id in images.values_list(*columns).iterator(chunk_size=rows.CHUNK):
+        groups[group_key(pk, sequence, batch, sequence_id)].append(pk)
     return groups
 
 

@@ -95,7 +95,7 @@ def chunk_write(upload: Upload, *, offset: int, data: bytes) -> Upload:
     return upload
 
 
-def upload_complete(upload: Upload, *, project, user, order: str = "name") -> IngestResult:
+def upload_complete(upload: Upload, *, project, user, order: str = "name", sequence=None) -> IngestResult:
     """Ingest the assembled file (all or nothing, like a one-request upload), then remove it."""
     if upload.received != upload.size:
         raise Conflict(
@@ -104,7 +104,9 @@ def upload_complete(upload: Upload, *, project, user, order: str = "name") -> In
         )
     try:
         with open(upload.folder / _DATA, "rb") as stream:
-            result = images_ingest(project=project, user=user, files=[(upload.name, stream)], order=order)
+            result = images_ingest(
+                project=project, user=user, files=[(upload.name, stream)], order=order, sequence=sequence
+            )
     finally:
         upload_cancel(upload)  # a refused file is not retried from its parts: it would be refused again
     return result

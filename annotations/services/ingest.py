@@ -42,7 +42,9 @@ from PIL import UnidentifiedImageError
 
 from annotations.errors import InvalidInput, PayloadTooLarge
 from annotations.models import Image, Project
+from annotations.models import Sequence as FrameSequence  # collections.abc's Sequence is in use here
 from annotations.services.review import project_progress_broadcast_on_commit
+from annotations.services.sequences import IngestSequences
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ class _Candidate:
     name: str
     read: Callable[[], bytes]  # the bytes, read afresh on every call (limits enforced)
     in_zip: bool = False
+    folder: str | None = None  # the sequence it belongs to: its zip folder (or the zip's name); None: the batch's
 
 
 @dataclass
@@ -76,6 +79,7 @@ class _Checked:
     width: int
     height: int
     sha256: str
+    folder: str | None = None
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -117,6 +121,7 @@ def images_ingest(
     metadata: dict[str, dict] | None = None,
     progress: Callable[[Iterable], Iterable] | None = None,
     order: str = "given",
+    sequence: FrameSequence | None = None,
 ) -> IngestResult:
     """Verify and store images (zips expanded) in `project`; all or nothing.
 
@@ -126,6 +131,11 @@ def images_ingest(
     (`order="given"`) or of their names, naturally sorted (`order="name"`); a zip's entries
     are always in natural name order. Each new frame's `metadata` records its `original_name`.
     `progress` wraps the verification loop (e.g. a tqdm bar).
+
+    Sequences: each folder of a zip (its root: the zip's name) becomes a new sequence, and the
+    files sent loose go together into `sequence` or, without one, a new sequence for the batch
+    (named after `metadata[name]["sequence"]` when the importer gave one, else the upload time);
+    new names never clash (annotations/services/sequences.py).
     """
     metadata = metadata or {}
     if order == "name":
@@ -141,6 +151,7 @@ def images_ingest(
             )
         try:
             checked.append(_verify(candidate.name, data, candidate.read))
+            checked[-1].folder = candidate.folder
         except InvalidInput as exc:
             if not candidate.in_zip:
                 raise
@@ -149,7 +160,9 @@ def images_ingest(
     if not checked:
         raise InvalidInput("No image in the upload.", skipped=skipped) if skipped else InvalidInput("No image in the upload.")
     with stored_files_guard(), transaction.atomic():
-        result = _store(project=project, user=user, checked=checked, metadata=metadata, written=_written.get())
+        result = _store(
+            project=project, user=user, checked=checked, metadata=metadata, written=_written.get(), sequence=sequence
+        )
         result.skipped = skipped
         if result.images:
             # Dashboards watching the project see the new total once (and only if) the rows commit.
@@ -157,7 +170,7 @@ def images_ingest(
         return result
 
 
-def _store(*, project, user, checked: list[_Checked], metadata: dict, written: list[str]) -> IngestResult:
+def _store(*, project, user, checked: list[_Checked], metadata: dict, written: list[str], sequence=None) -> IngestResult:
     # The row lock serialises uploads to one project: frame indices stay dense and two concurrent
     # uploads of the same file see each other's rows instead of tripping the unique constraint.
     Project.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True).first()
@@ -167,6 +180,7 @@ def _store(*, project, user, checked: list[_Checked], metadata: dict, written: l
     top = Image.objects.filter(project=project).aggregate(m=Max("frame_index"))["m"]
     next_index = 0 if top is None else top + 1
     result = IngestResult()
+    sequences = IngestSequences(project=project, batch=sequence)
     for item in checked:
         if item.sha256 in existing:
             result.duplicates.append(item.name)
@@ -180,6 +194,7 @@ def _store(*, project, user, checked: list[_Checked], metadata: dict, written: l
             width=item.width,
             height=item.height,
             frame_index=next_index,
+            sequence=sequences.of(item.folder, metadata.get(item.name)),
             metadata={"original_name": item.name, **(metadata.get(item.name) or {})},
             uploaded_by=user if getattr(user, "pk", None) else None,
         )
@@ -291,7 +306,16 @@ def _zip_entries(zip_name: str, stream: BinaryIO) -> list[_Candidate]:
         if declared > settings.UPLOAD_MAX_BYTES:
             raise PayloadTooLarge(f"{zip_name}: the unpacked files exceed {settings.UPLOAD_MAX_BYTES} bytes.")
     ordered = sorted(entries, key=lambda i: natural_key(i.filename))
-    return [_Candidate(info.filename, functools.partial(_zip_read, archive, info, zip_name), True) for info in ordered]
+    stem = posixpath.splitext(posixpath.basename(zip_name.replace("\\", "/")))[0] or zip_name
+    return [
+        _Candidate(
+            info.filename,
+            functools.partial(_zip_read, archive, info, zip_name),
+            True,
+            posixpath.dirname(info.filename.replace("\\", "/")) or stem,
+        )
+        for info in ordered
+    ]
 
 
 def _zip_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, zip_name: str) -> bytes:

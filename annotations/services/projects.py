@@ -11,7 +11,7 @@ from django.db.models import F, Q
 from annotations.access import require_project_creator
 from annotations.broadcast import broadcast_on_commit, project_group
 from annotations.errors import Conflict, InvalidInput, NotFound
-from annotations.models import AnnotationEvent, Box, Image, Label, Membership, Project, Role
+from annotations.models import AnnotationEvent, Box, Image, Label, Membership, Project, Role, Track
 from annotations.services.boxes import box_broadcast
 from annotations.services.thumbnails import thumbnails_delete
 
@@ -110,6 +110,7 @@ def project_delete(*, project: Project, user) -> None:
     names = list(frames.values_list("file", flat=True))
     # Boxes protect their labels; with the boxes gone first, the cascade can take the labels.
     Box.objects.filter(image__project=project).delete()
+    Track.objects.filter(project=project).delete()  # tracks protect their labels too
     project_id = project.pk
     project.delete()
     transaction.on_commit(lambda: _files_delete([name for name in names if name], project_id=project_id))
@@ -280,6 +281,8 @@ def label_delete(*, label: Label, user, move_to: Label | None = None) -> int:
     a merge, so undo and redo keep working — and each live box goes out as `box.updated`.
     """
     used = Box.objects.filter(label=label).count()
+    if move_to is None and not used and Track.objects.filter(label=label).exists():
+        raise Conflict(f"The label {label.name!r} is used by tracks; move them to another label first.", boxes=0)
     if used and move_to is None:
         raise Conflict(
             f"The label {label.name!r} is used by {used} box{'es' if used != 1 else ''}; "
@@ -290,6 +293,8 @@ def label_delete(*, label: Label, user, move_to: Label | None = None) -> int:
         raise InvalidInput("Move the boxes to another label of the same project.", move_to=["Choose another label."])
     if used:
         _boxes_move(label=label, target=move_to, user=user)
+    if move_to is not None:
+        Track.objects.filter(label=label).update(label=move_to)  # a track's boxes carry its label
     label.delete()
     return used
 

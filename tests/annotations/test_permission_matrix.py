@@ -18,7 +18,7 @@ from django.db import transaction
 from django.urls import get_resolver
 from rest_framework.test import APIClient
 
-from annotations.models import ROLE_RANK, DatasetVersion, ImageStatus, Role, Track
+from annotations.models import ROLE_RANK, DatasetVersion, ImageStatus, Role, Sequence, Track
 from annotations.services.invites import invite_create
 from feedback.evaluation.models import Evaluation
 from inference.models import DetectionJob, Prediction
@@ -211,6 +211,12 @@ ROWS = [
     Row("POST", "api/tracks/<id:pk>/end/", lambda w: f"/api/tracks/{w['track'].pk}/end/", A, 200,
         body=lambda w, u: {"image": w["image"].pk}),
     Row("POST", "api/images/<id:image_id>/copy-forward/", I("copy-forward/"), A, 201, body=lambda w, u: {"boxes": "all"}),
+    Row("GET", "api/projects/<id:project_id>/sequences/", P("sequences/"), A, 200),
+    Row("POST", "api/projects/<id:project_id>/sequences/", P("sequences/"), M, 201, body=lambda w, u: {"name": "new clip"}),
+    Row("GET", "api/sequences/<id:pk>/", lambda w: f"/api/sequences/{w['sequence'].pk}/", A, 200),
+    Row("PATCH", "api/sequences/<id:pk>/", lambda w: f"/api/sequences/{w['sequence'].pk}/", M, 200,
+        body=lambda w, u: {"name": "renamed"}),
+    Row("PATCH", "api/images/<id:pk>/", I(""), M, 200, body=lambda w, u: {"sequence": w["sequence"].pk}),
     # --- schema and docs: public by design (they describe the API, they hold no data)
     Row("GET", "api/schema/", lambda w: "/api/schema/", OPEN, 200, anonymous=200),
     Row("GET", "api/docs/", lambda w: "/api/docs/", OPEN, 200, anonymous=200),
@@ -279,6 +285,7 @@ def world(project, label, image, annotator, reviewer, manager, outsider, staff, 
         "dataset": DatasetVersion.objects.create(project=project, format="coco", path=str(folder)),
         "evaluation": Evaluation.objects.create(project=project, backend="auto"),
         "track": Track.objects.create(project=project, label=label, number=1),
+        "sequence": Sequence.objects.create(project=project, name="clip"),
         "users": {
             "annotator": annotator, "reviewer": reviewer, "manager": manager, "outsider": outsider, "staff": staff
         },

@@ -143,3 +143,16 @@ def test_track_list_takes_a_bounded_number_of_queries(client_for, annotator, pro
         _box(api, frames[n], track["id"])
     with django_assert_max_num_queries(6):
         assert len(api.get(f"/api/projects/{project.pk}/tracks/").json()["results"]) == 5
+
+
+def test_a_project_with_tracks_can_be_deleted_and_a_label_moves_with_its_tracks(client_for, manager, project, label, clip):
+    api = client_for(manager)
+    _, frames = clip
+    spare = LabelFactory(project=project, name="spare")
+    track = _track(api, project, spare)
+    assert api.delete(f"/api/labels/{spare.pk}/").status_code == 409
+    assert api.delete(f"/api/labels/{spare.pk}/?move_to={label.pk}").status_code == 204
+    assert Track.objects.get(pk=track["id"]).label_id == label.pk
+    _box(api, frames[0], track["id"])
+    assert api.delete(f"/api/projects/{project.pk}/").status_code == 204
+    assert not Track.objects.exists()
