@@ -125,8 +125,8 @@ def test_manager_adds_a_member_and_a_label_and_names_render_as_text(new_page, li
 
     form.locator("input[name=username]").fill("nobody-by-that-name")
     form.locator("button[type=submit]").click()
-    error = page.locator("[data-testid=members-panel] .error-text")
-    wait_for_js(page, "() => document.querySelector('[data-testid=members-panel] .error-text').textContent !== ''")
+    error = page.locator("[data-testid=member-error]")
+    wait_for_js(page, "() => document.querySelector('[data-testid=member-error]').textContent !== ''")
     assert error.inner_text() != ""
 
     label_form = page.locator("[data-testid=label-form]")

@@ -47,6 +47,7 @@ function reviewQueue(projectId) {
 function membersPanel(projectId, me) {
   const list = h("ul", { class: "plain-list", "data-role": "members" });
   const error = errorLine();
+  error.dataset.testid = "member-error";
   const username = h("input", { type: "text", name: "username", required: true, "aria-label": "Username or e-mail", placeholder: "Exact username or e-mail", autocomplete: "off" });
   const role = h("select", { name: "role", "aria-label": "Role" }, ROLES.map((r) => h("option", { value: r }, r)));
   const form = h("form", { class: "form-row", "data-testid": "member-form" }, username, role, h("button", { type: "submit", class: "btn btn-primary" }, "Add member"));
