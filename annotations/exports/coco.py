@@ -21,7 +21,7 @@ from django.db import transaction
 from annotations.errors import InvalidInput
 from annotations.exports import rows
 from annotations.exports.coco_checks import ExistingBoxes, coco_shape_check, malformed
-from annotations.exports.coco_tracks import TrackLinks, box_attributes_apply, sequences_restore
+from annotations.exports.coco_tracks import FileSequences, TrackLinks, box_attributes_apply
 from annotations.exports.files import FrameFiles
 from annotations.models import AnnotationEvent, Box, BoxSource, EventAction, Image, Label
 from annotations.selectors.boxes import box_snapshot
@@ -143,18 +143,21 @@ def coco_data_import(*, project, user, data, folder: Path) -> dict:
     paths = {img["id"]: _image_path(folder, img["file_name"]) for img in data["images"]}
     # In the file's frame order (an export lists images by id), so the frames keep their order.
     ordered = sorted(data["images"], key=_frame_order)
-    files = [(img["file_name"], _LazyFile(paths[img["id"]])) for img in ordered]
     new = set()
     with stored_files_guard(), transaction.atomic():
+        sequences = FileSequences(project=project)
         by_name = {}
-        # In slices: the ingest service holds a call's bytes in memory and caps files per call.
+        # In runs of one sequence, in slices: the ingest service holds a call's bytes in memory and
+        # caps files per call.
         step = max(1, min(INGEST_SLICE, settings.UPLOAD_MAX_FILES))
-        for start in range(0, len(files), step):
-            ingested = images_ingest(project=project, user=user, files=files[start : start + step])
+        for name, run in sequences.runs(ordered, step):
+            files = [(img["file_name"], _LazyFile(paths[img["id"]])) for img in run]
+            ingested = images_ingest(project=project, user=user, files=files, sequence=sequences.of(name))
+            sequences.ingested(name, ingested.images)
             by_name.update(ingested.by_name)
             new.update(image.pk for image in ingested.images)
+        sequences.unused_drop()
         images = {img["id"]: by_name[img["file_name"]] for img in data["images"]}
-        sequences_restore(project=project, frames=images, images=data["images"], new=new)
         labels = _labels_ensure(project, data["categories"])
         boxes, skipped, tracks = _boxes_create(project, user, images, labels, data.get("annotations") or [])
     return {"images": len(images), "new_images": len(new), "labels": len(labels), "boxes": boxes,

@@ -1,17 +1,16 @@
 """Tracks and sequences restored by a COCO import.
 
 An export writes each box's `track_id` (the track's number) and `attributes.keyframe/source`,
-and each image's `sequence` (its name). On import, the annotations sharing a `track_id` become
-one Track of the project, numbered as in the file when that number is free there (else the
-next free number), with the label of its first box and the sequence of that box's frame. A box
-already on its frame (skipped by the import) lends its track to the rest of its file track, so
-importing a file twice makes no second track.
+and each image's `sequence` (its name). On import, new frames go into the sequences the file
+names (FileSequences), and the annotations sharing a `track_id` become one Track of the project,
+numbered as in the file when that number is free there (else the next free number), with the
+label of its first box and the sequence of that box's frame. A box already on its frame
+(skipped by the import) lends its track to the rest of its file track, so importing a file
+twice makes no second track.
 """
 
-from collections import defaultdict
-
 from annotations.exports.coco_checks import annotation_track_key, malformed
-from annotations.models import BoxSource, Image, Project, Sequence, Track
+from annotations.models import BoxSource, Project, Sequence, Track
 
 # Sources a box keeps on import: they say how its track's tools made it (interpolation
 # recomputes non-keyframes). Human and AI boxes arrive as human boxes, as before: an imported
@@ -92,23 +91,47 @@ class TrackLinks:
         self.created += len(tracks)
 
 
-def sequences_restore(*, project, frames: dict, images: list[dict], new: set[int]) -> int:
-    """Put the import's new frames into the sequences the file names (found by name ignoring
-    case, else created); frames the project already had keep theirs. Returns the frames moved."""
-    wanted = defaultdict(list)
-    for img in images:
-        frame, name = frames[img["id"]], img.get("sequence")
-        if name is not None and frame.pk in new:
-            wanted[name.strip()].append(frame)
-    if not wanted:
-        return 0
-    by_name = {sequence.name.lower(): sequence for sequence in Sequence.objects.filter(project=project)}
-    moved = 0
-    for name, members in wanted.items():
-        sequence = by_name.get(name.lower())
-        if sequence is None:
-            sequence = by_name[name.lower()] = Sequence.objects.create(project=project, name=name)
-        moved += Image.objects.filter(pk__in=[frame.pk for frame in members]).update(sequence=sequence)
-        for frame in members:
-            frame.sequence_id = sequence.pk
-    return moved
+class FileSequences:
+    """The sequences an import puts its new frames in: the one the file names for a frame (found
+    by name ignoring case, else created), or for frames it puts in none, the one sequence the
+    ingest makes for the first of them (ingest puts every new frame in a sequence). Frames the
+    project already had keep theirs."""
+
+    def __init__(self, *, project):
+        # The project row lock (ingest takes it too) keeps a concurrent import from making the same name.
+        Project.objects.select_for_update().filter(pk=project.pk).values_list("pk", flat=True).first()
+        self.project = project
+        self.by_name = {sequence.name.lower(): sequence for sequence in Sequence.objects.filter(project=project)}
+        self.batch = None
+        self.made: list[Sequence] = []
+
+    @staticmethod
+    def runs(images: list[dict], size: int):
+        """(sequence name, images) runs of consecutive images of one sequence, `size` at most."""
+        run, name = [], None
+        for img in images:
+            named = img.get("sequence")
+            named = named.strip() if named is not None else None
+            if run and (named != name or len(run) == size):
+                yield name, run
+                run = []
+            run.append(img)
+            name = named
+        if run:
+            yield name, run
+
+    def of(self, name: str | None):
+        if name is None:
+            return self.batch
+        if name.lower() not in self.by_name:
+            self.by_name[name.lower()] = Sequence.objects.create(project=self.project, name=name)
+            self.made.append(self.by_name[name.lower()])
+        return self.by_name[name.lower()]
+
+    def unused_drop(self) -> None:
+        """Delete the sequences this import made that got no frame (all of theirs were already there)."""
+        Sequence.objects.filter(pk__in=[s.pk for s in self.made], images__isnull=True).delete()
+
+    def ingested(self, name: str | None, images: list) -> None:
+        if name is None and self.batch is None and images:
+            self.batch = images[0].sequence
