@@ -37,14 +37,12 @@ from annotations.filters import ProjectFilter
 from annotations.login_throttle import ClientAddressThrottle, lockout_message, retry_after
 from annotations.models import Label, Membership, Role
 from annotations.selectors.images import project_with_counts, projects_with_counts, status_counts
+from annotations.services.members import member_add, member_remove, member_update
 from annotations.services.projects import (
     label_create,
     label_delete,
     label_reorder,
     label_update,
-    member_add,
-    member_remove,
-    member_update,
     project_create,
     project_delete,
     project_update,

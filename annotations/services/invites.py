@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from annotations.errors import Conflict, InvalidInput
 from annotations.models import ROLE_RANK, Invite, Membership, Project, Role
-from annotations.services.projects import members_changed_on_commit
+from annotations.services.members import members_changed_on_commit
 
 TOKEN_BYTES = 32
 MAX_EXPIRY_DAYS = 30
