@@ -18,7 +18,7 @@ from django.db import transaction
 from django.urls import get_resolver
 from rest_framework.test import APIClient
 
-from annotations.models import ROLE_RANK, DatasetVersion, ImageStatus, Role, Sequence, Track
+from annotations.models import ROLE_RANK, Box, DatasetVersion, ImageStatus, Role, Sequence, Track
 from annotations.services.invites import invite_create
 from feedback.evaluation.models import Evaluation
 from inference.models import DetectionJob, Prediction
@@ -76,6 +76,15 @@ def _reset_token_throttle(world, user):
 def _evaluation_done(world, user):
     Evaluation.objects.filter(pk=world["evaluation"].pk).update(status="done", prompts={"person": "person"})
     world["evaluation"].refresh_from_db()
+
+
+def _track_box_on_image(world, user):
+    """Propagation starts from the track's box on the frame (rolled back with the call)."""
+    Box.objects.create(image=world["image"], label=world["label"], track=world["track"], x_min=1, y_min=1, x_max=9, y_max=9)
+
+
+def _job_running(world, user):
+    DetectionJob.objects.filter(pk=world["job"].pk).update(status="running")
 
 
 def _export_folder_cleared(world, user):
@@ -217,6 +226,9 @@ ROWS = [
     Row("PATCH", "api/sequences/<id:pk>/", lambda w: f"/api/sequences/{w['sequence'].pk}/", M, 200,
         body=lambda w, u: {"name": "renamed"}),
     Row("PATCH", "api/images/<id:pk>/", I(""), M, 200, body=lambda w, u: {"sequence": w["sequence"].pk}),
+    Row("POST", "api/tracks/<id:pk>/propagate/", lambda w: f"/api/tracks/{w['track'].pk}/propagate/", A, 202,
+        prepare=_track_box_on_image, body=lambda w, u: {"from_image": w["image"].pk, "frames": 3}),
+    Row("POST", "api/jobs/<id:pk>/cancel/", lambda w: f"/api/jobs/{w['job'].pk}/cancel/", A, 200, prepare=_job_running),
     # --- schema and docs: public by design (they describe the API, they hold no data)
     Row("GET", "api/schema/", lambda w: "/api/schema/", OPEN, 200, anonymous=200),
     Row("GET", "api/docs/", lambda w: "/api/docs/", OPEN, 200, anonymous=200),
