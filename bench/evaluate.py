@@ -3,8 +3,9 @@ and COCO scoring of 100,000 boxes.
 
     python bench/evaluate.py [--database postgres://postgres@127.0.0.1:5432/h_evaluate_bench] [--frames 1000]
 
-Embedded mode (no Redis): the evaluation's jobs run in the thread pool of this process, the way
-`manage.py evaluate_model` runs without workers, so the process's peak RSS is driver + detector.
+Embedded mode (no Redis): this process drives the evaluation (as `manage.py evaluate_model` does) and
+its supervisor runs the jobs in the spawned detector process, as a web process without workers does;
+wall time, CPU time (driver + detector process) and the peak RSS of both are printed.
 Frames are skimage's astronaut (512x512 JPEG, a corner block changed per frame so each is a new frame),
 approved, with a human `face` and `person` box. Prints:
 
@@ -90,21 +91,35 @@ def frames_make(project, count: int, with_person: bool):
     del np
 
 
-def bare(project, prompts) -> float:
+def bare(project, prompts) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of this process) of the bare detector over the frames."""
     from PIL import Image as PILImage
 
     from annotations.models import Image
     from inference.detectors.opencv import OpenCVDetector
 
     detector = OpenCVDetector()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for image in Image.objects.filter(project=project).order_by("frame_index"):
         with image.file.open("rb") as handle:
             picture = PILImage.open(handle)
             picture.load()
         for _ in detector.detect(picture.convert("RGB"), prompts):
             pass
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def worker_process() -> dict:
+    """CPU seconds and peak RSS (MB) of the embedded detector process, read while it still runs."""
+    import psutil
+
+    from inference.supervisor import supervisor
+
+    child = psutil.Process(supervisor.child.process.pid)
+    times = child.cpu_times()
+    with open(f"/proc/{child.pid}/status") as handle:
+        peak = next(int(line.split()[1]) for line in handle if line.startswith("VmHWM:")) / 1024
+    return {"cpu": times.user + times.system, "peak_rss": peak, "threads": child.num_threads()}
 
 
 def scoring_100k() -> float:
@@ -164,19 +179,21 @@ def main():
         setup(args, root)
         from annotations.models import Project
         from feedback.evaluation.driver import evaluation_run
-        from feedback.evaluation.services import evaluation_create
+        from feedback.evaluation.services import driver_name, evaluation_create
 
         project = Project.objects.create(name=f"evaluate bench {time.time():.0f}")
         prompts = ["face", "person"] if args.person else ["face"]
         frames_make(project, args.frames, args.person)
-        bare_seconds = bare(project, prompts)
+        load_before = os.getloadavg()[0]
+        bare_seconds, bare_cpu = bare(project, prompts)
         phases = phases_timed()
-        started = time.perf_counter()
-        evaluation = evaluation_create(project=project, user=None, backend="opencv")
+        started, cpu = time.perf_counter(), time.process_time()
+        evaluation = evaluation_create(project=project, user=None, backend="opencv", driver=driver_name())
         evaluation = evaluation_run(evaluation_id=evaluation.pk)
-        wall = time.perf_counter() - started
-        bare_after = bare(project, prompts)  # the machine is shared: bare again after, the mean is the reference
-        bare_seconds = (bare_seconds + bare_after) / 2
+        wall, driver_cpu = time.perf_counter() - started, time.process_time() - cpu
+        worker = worker_process()
+        bare_after, bare_cpu_after = bare(project, prompts)  # the machine is shared: bare again after, the mean is the reference
+        bare_seconds, bare_cpu = (bare_seconds + bare_after) / 2, (bare_cpu + bare_cpu_after) / 2
         assert evaluation.status == "done", evaluation.error
         m = evaluation.metrics
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -185,8 +202,14 @@ def main():
         print(f"evaluation wall: {wall:8.2f} s  {wall / args.frames * 1000:7.1f} ms/frame "
               f"(detector inside the jobs: {m['seconds_per_frame'] * 1000:.1f} ms/frame)")
         print("phases: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in phases.items()))
-        print(f"overhead over the bare detector: {(wall / bare_seconds - 1) * 100:+.1f} %   target < 10 %")
-        print(f"peak RSS of the process (driver + detector): {rss:.0f} MB")
+        print(f"overhead over the bare detector: {(wall / bare_seconds - 1) * 100:+.1f} %   target < 10 %  "
+              f"(wall time; load average {load_before:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        evaluation_cpu = driver_cpu + worker["cpu"]
+        print(f"CPU: bare {bare_cpu:.2f} s; evaluation {evaluation_cpu:.2f} s = driver (this process) {driver_cpu:.2f} s"
+              f" + detector process {worker['cpu']:.2f} s (incl. its start-up): {(evaluation_cpu / bare_cpu - 1) * 100:+.1f} %"
+              " over the bare detector (PostgreSQL's own CPU not counted)")
+        print(f"peak RSS: driver process (the web process's part) {rss:.0f} MB, detector process {worker['peak_rss']:.0f} MB"
+              f" ({worker['threads']} threads)")
         print(f"mAP {m['map']:.3f}  AP50 {m['map_50']:.3f}  MLflow run {evaluation.mlflow_run_id}")
         if not args.no_scoring:
             seconds, n_truth, n_found = scoring_100k()

@@ -36,10 +36,21 @@ def worker_status_store(status: dict) -> None:
     cache.set(STATUS_KEY, status, timeout=STATUS_TTL)
 
 
-def worker_status_publish() -> dict:
-    """Called in a job-running process: publish its detector's status for the web processes."""
+_last_published: dict | None = None
+
+
+def worker_status_publish(*, if_changed: bool = False) -> dict:
+    """Called in a job-running process: publish its detector's status for the web processes.
+
+    `if_changed` (after each job): only when the detector's status changed since the last report
+    (its model loaded, failed, moved device); the periodic report refreshes it anyway."""
+    global _last_published
+    detector = get_detector().status()
+    if if_changed and detector == _last_published:
+        return {}
+    _last_published = detector
     status = {
-        **get_detector().status(),
+        **detector,
         "worker": f"{socket.gethostname()}:{os.getpid()}",
         "reported_at": timezone.now().isoformat(),
     }

@@ -65,7 +65,7 @@ def job_process(job_id) -> None:
     close_old_connections()
     try:
         job = job_execute(job_id=job_id)
-        worker_status_publish()  # the device is known once the model is loaded
+        worker_status_publish(if_changed=True)  # the device is known once the model is loaded
         logger.info("Job %s: %s", job_id, "not runnable (gone or taken)" if job is None else job.status)
     except Exception:  # e.g. the database went away mid-job; the reaper re-queues it
         logger.exception("Job %s crashed the worker loop", job_id)

@@ -75,7 +75,7 @@ def _prepare(evaluation: Evaluation) -> None:
         evaluation.save(update_fields=["dataset_version", "ground_truth", "frames"])
 
 
-POLL_MAX_SECONDS = 0.5  # the window keeps the workers fed, so a quiet driver can wait this long
+POLL_MAX_SECONDS = 2.0  # at most (also how long a cancel may take to stop the driver)
 
 
 def evaluation_run(*, evaluation_id: int, progress=None, poll: float = 0.05, idle=None,
@@ -86,7 +86,7 @@ def evaluation_run(*, evaluation_id: int, progress=None, poll: float = 0.05, idl
     driver stopped beating for EVALUATION_STALE_SECONDS; a side thread beats while it runs.
     `progress(done, total)` is called as frames finish (the command's tqdm bar); `idle()` runs
     between rounds (default: sleep while the workers run the jobs, from `poll` seconds doubling
-    up to POLL_MAX_SECONDS while no frame finishes, so the driver takes no CPU from them).
+    up to `_Pace`'s limit while no frame finishes, so the driver takes no CPU from them).
     """
     driver = driver or driver_name()
     evaluation = _claim(evaluation_id, driver)
@@ -106,7 +106,7 @@ def evaluation_run(*, evaluation_id: int, progress=None, poll: float = 0.05, idl
 def _drive(evaluation: Evaluation, driver: str, *, progress, poll: float, idle) -> None:
     if evaluation.ground_truth is None:
         _prepare(evaluation)
-    wait = poll
+    pace = _Pace(poll)
     while True:
         finished, changed = _round(evaluation, driver, progress)
         if finished:
@@ -114,12 +114,29 @@ def _drive(evaluation: Evaluation, driver: str, *, progress, poll: float, idle) 
         if idle is not None:
             idle()
             continue
-        time.sleep(wait)
-        wait = poll if changed else min(POLL_MAX_SECONDS, wait * 2)
+        time.sleep(pace.next_wait(changed))
 
 
-def _round(evaluation: Evaluation, driver: str, progress) -> tuple[bool, bool]:
-    """One round: beat, collect finished jobs, submit up to the window; (ended, some frame finished)."""
+class _Pace:
+    """How long the driver sleeps between rounds: each round costs a dozen queries, so it waits while
+    nothing finishes (doubling from `poll`) and keeps its pace while frames do, up to half the time
+    the window of queued frames lasts — the workers never run dry, and a round collects several
+    frames instead of a few rounds per frame."""
+
+    def __init__(self, poll: float):
+        self.poll = self.wait = poll
+        self.since, self.frames = time.monotonic(), 0
+
+    def next_wait(self, changed: int) -> float:
+        self.frames += changed
+        per_frame = (time.monotonic() - self.since) / self.frames if self.frames else 0.0
+        cap = min(POLL_MAX_SECONDS, max(self.poll, per_frame * _window() / 2))
+        self.wait = min(cap, self.wait if changed else self.wait * 2)
+        return self.wait
+
+
+def _round(evaluation: Evaluation, driver: str, progress) -> tuple[bool, int]:
+    """One round: beat, collect finished jobs, submit up to the window; (ended, frames finished)."""
     if not _held(evaluation, driver).update(heartbeat_at=timezone.now()):
         return True, False  # cancelled (or taken over): stop here, finished frames are kept
     changed = _collect(evaluation)
@@ -130,13 +147,13 @@ def _round(evaluation: Evaluation, driver: str, progress) -> tuple[bool, bool]:
         while _jobs_release(evaluation):  # the last jobs' grace: at most EVALUATION_JOB_GRACE_SECONDS
             time.sleep(0.2)
         evaluation_finish(evaluation)
-        return True, bool(changed)
+        return True, changed
     _submit(evaluation)
     if changed:
         evaluation.refresh_from_db(fields=["frames_done", "frames_failed", "frames"])
         if progress is not None:
             progress(evaluation.frames_done + evaluation.frames_failed, evaluation.frames)
-    return False, bool(changed)
+    return False, changed
 
 
 def _prompts_to_run(evaluation: Evaluation) -> list[str]:
@@ -148,7 +165,10 @@ def _prompts_to_run(evaluation: Evaluation) -> list[str]:
 
 
 def _collect(evaluation: Evaluation) -> int:
-    """Record every submitted frame whose job has ended; returns how many."""
+    """Record every submitted frame whose job has ended, in one transaction; returns how many.
+
+    A handful of queries per round whatever the number of frames (not a few per frame): under load
+    each round trip to the database costs more than the bookkeeping itself."""
     finished = list(
         EvaluationFrame.objects.filter(evaluation=evaluation, status=FrameStatus.SUBMITTED)
         .exclude(job__status__in=(JobStatus.QUEUED, JobStatus.RUNNING))
@@ -156,28 +176,32 @@ def _collect(evaluation: Evaluation) -> int:
     )
     if not finished:
         return 0
+    boxes: dict[int, list] = {}
+    done_jobs = [frame.job_id for frame in finished if frame.job is not None and frame.job.status == JobStatus.DONE]
+    rows = (Prediction.objects.filter(job_id__in=done_jobs).order_by("job_id", "prompt", "rank")
+            .values_list("job_id", "prompt", "x_min", "y_min", "x_max", "y_max", "score"))
+    for job_id, prompt, x0, y0, x1, y1, score in rows:
+        # per prompt: the labels are assigned when scoring (prompt search)
+        boxes.setdefault(job_id, []).append([prompt, x0, y0, x1 - x0, y1 - y0, score])
+    counts = {"frames_done": 0, "frames_failed": 0}
     for frame in finished:
-        with transaction.atomic():
-            job = frame.job
-            if job is None:  # the job row is gone: run the frame again
-                frame.status = FrameStatus.PENDING
-                frame.save(update_fields=["status"])
-                continue
-            _detector_check(evaluation, job)
-            if job.status == JobStatus.DONE:
-                frame.detections = [  # per prompt: the labels are assigned when scoring (prompt search)
-                    [prompt, x0, y0, x1 - x0, y1 - y0, score]
-                    for prompt, x0, y0, x1, y1, score in Prediction.objects.filter(job=job).order_by("prompt", "rank")
-                    .values_list("prompt", "x_min", "y_min", "x_max", "y_max", "score")
-                ]
-                frame.seconds, frame.status = (job.timings or {}).get("total"), FrameStatus.DONE
-                counter = "frames_done"
-            else:
-                frame.status, frame.error = FrameStatus.FAILED, job.error[:2000]
-                counter = "frames_failed"
-            frame.save(update_fields=["detections", "seconds", "status", "error"])
-            Evaluation.objects.filter(pk=evaluation.pk).update(**{counter: F(counter) + 1})
-    progress_on_commit(evaluation)
+        job = frame.job
+        if job is None:  # the job row is gone: run the frame again
+            frame.status = FrameStatus.PENDING
+            continue
+        _detector_check(evaluation, job)
+        if job.status == JobStatus.DONE:
+            frame.detections, frame.status = boxes.get(job.pk, []), FrameStatus.DONE
+            frame.seconds = (job.timings or {}).get("total")
+            counts["frames_done"] += 1
+        else:
+            frame.status, frame.error = FrameStatus.FAILED, job.error[:2000]
+            counts["frames_failed"] += 1
+    with transaction.atomic():
+        EvaluationFrame.objects.bulk_update(finished, ["detections", "seconds", "status", "error"])
+        if any(counts.values()):
+            Evaluation.objects.filter(pk=evaluation.pk).update(**{k: F(k) + n for k, n in counts.items()})
+        progress_on_commit(evaluation)
     return len(finished)
 
 

@@ -60,7 +60,8 @@ def job_submit(*, image: Image, user, prompts=None, choice: dict | None = None,
     `choice` (`{backend, model, revision}`): run that detector instead of the workers' configured
     one (a bad choice → InvalidInput); `purpose` `evaluate`: an evaluation's job, not broadcast.
     """
-    labels = list(Label.objects.filter(project_id=image.project_id).order_by("id"))
+    asked = prompts not in (None, "", [])  # the labels are read only to default the prompts
+    labels = [] if asked else list(Label.objects.filter(project_id=image.project_id).order_by("id"))
     parsed = prompts_parse(prompts, defaults=prompts_default(labels))
     try:
         choice = choice_normalise(choice, collapse=False)
@@ -162,7 +163,8 @@ def _open_image(image: Image):
 
 def _job_execute(*, job: DetectionJob, attempt: int, detector) -> None:
     image = job.image
-    labels = labels_by_prompt(project_id=image.project_id)
+    # An evaluation maps its boxes to labels by prompt when it scores them: no label lookup per frame.
+    labels = labels_by_prompt(project_id=image.project_id) if job.purpose == JobPurpose.DETECT else {}
     prompts = list(job.prompts)
     stored = dict(job.timings.get("prompts", {}))
     job.counts = {}
