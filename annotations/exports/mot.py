@@ -52,22 +52,24 @@ def mot_write(*, project, only: str, out: Path, copy_images: bool = True, progre
     with transaction.atomic():
         top = Track.objects.filter(project=project).aggregate(top=Max("number"))["top"] or 0
         ids = _Ids(after=top)
-        for image, boxes in _frames(project_id=project.pk, only=only):
-            sequence_id, name = image[0], image[1]
-            if writer is None or writer.sequence_id != sequence_id:
-                if writer is not None:
-                    counts["files"] += writer.close()
-                writer = _SequenceWriter(out=out, sequence_id=sequence_id, name=name or UNSEQUENCED,
-                                         folder=folders.take(name or UNSEQUENCED), copy_images=copy_images)
-                counts["sequences"] += 1
-            writer.frame(image, boxes, ids)
-            counts["images"] += 1
-            counts["boxes"] += len(boxes)
-            tracks.update(box[7] for box in boxes if box[7] is not None)
-            if progress is not None:
-                progress(1)
-        if writer is not None:
-            counts["files"] += writer.close()
+        try:
+            for image, boxes in _frames(project_id=project.pk, only=only):
+                sequence_id, name = image[0], image[1]
+                if writer is None or writer.sequence_id != sequence_id:
+                    if writer is not None:
+                        counts["files"] += writer.close()
+                    writer = _SequenceWriter(out=out, sequence_id=sequence_id, name=name or UNSEQUENCED,
+                                             folder=folders.take(name or UNSEQUENCED), copy_images=copy_images)
+                    counts["sequences"] += 1
+                writer.frame(image, boxes, ids)
+                counts["images"] += 1
+                counts["boxes"] += len(boxes)
+                tracks.update(box[7] for box in boxes if box[7] is not None)
+                if progress is not None:
+                    progress(1)
+        finally:
+            if writer is not None:
+                counts["files"] += writer.close()
     counts["tracks"], counts["untracked_boxes"] = len(tracks), ids.given
     counts["labels"] = len(rows.label_rows(project_id=project.pk))
     return counts
