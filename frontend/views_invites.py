@@ -56,10 +56,13 @@ def invite(request, token: str):
 
 
 def _page(request, found, *, status: int, errors=None, values=None):
+    errors = errors or {}
+    password_only = not errors.get("username") and (errors.get("password") or errors.get("password2"))
     context = {
         "invite": found,
-        "errors": errors or {},
+        "errors": errors,
         "values": values or {"email": found.email},
+        "focus": "password1" if password_only else "username",  # the field to fix first
     }
     return render(request, "frontend/invite.html", context, status=status)
 

@@ -62,6 +62,7 @@ def test_a_newcomer_signs_up_through_an_invite_and_a_revoked_link_says_so(browse
         newcomer.get_by_label("Password again").fill("password")
         newcomer.get_by_role("button", name="Create account and join").click()
         newcomer.get_by_role("alert").get_by_text("too common").wait_for()
+        screenshot(newcomer, "invite_sign_up_refused_password")
         newcomer.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
         newcomer.get_by_label("Password again").fill(NEW_PASSWORD)
         newcomer.get_by_role("button", name="Create account and join").click()
