@@ -45,10 +45,9 @@ def require_role(*, user, project_id: int, role: str = Role.ANNOTATOR) -> str:
     return _rank_check(role_in_project(user=user, project_id=project_id), role)
 
 
-def with_member_role(queryset: QuerySet, *, user, project_field: str) -> QuerySet:
-    """Read the user's membership role in the same query as the object (`member_role`): the box
-    write path's access check then costs no round trip of its own. Staff and anonymous users
-    need no membership row."""
+def _with_member_role(queryset: QuerySet, *, user, project_field: str) -> QuerySet:
+    """Read the user's membership role in the same query as the object (`member_role`): the access
+    check then costs no round trip of its own. Staff and anonymous users need no membership row."""
     if not user.is_authenticated or user.is_staff:
         return queryset
     memberships = Membership.objects.filter(project_id=OuterRef(project_field), user=user).order_by("id")
@@ -56,7 +55,8 @@ def with_member_role(queryset: QuerySet, *, user, project_field: str) -> QuerySe
 
 
 def require_member_role(obj, *, user, role: str) -> str:
-    """`require_role` for an object read through `with_member_role`."""
+    """`require_role` for an object read with the caller's `member_role` (by `_with_member_role`, or by
+    the box write path's reads in annotations/services/box_sql.py)."""
     if not user.is_authenticated:
         return _rank_check(None, role)
     return _rank_check(Role.MANAGER if user.is_staff else obj.member_role, role)
@@ -77,14 +77,14 @@ def project_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Project:
 
 
 def image_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Image:
-    image = _get(with_member_role(Image.objects.select_related("project"), user=user, project_field="project_id"), pk)
+    image = _get(_with_member_role(Image.objects.select_related("project"), user=user, project_field="project_id"), pk)
     require_member_role(image, user=user, role=role)
     return image
 
 
 def box_get_for_user(*, pk, user, role: str = Role.ANNOTATOR) -> Box:
     boxes = Box.objects.select_related("image", "label", "created_by").filter(deleted=False)
-    box = _get(with_member_role(boxes, user=user, project_field="image__project_id"), pk)
+    box = _get(_with_member_role(boxes, user=user, project_field="image__project_id"), pk)
     require_member_role(box, user=user, role=role)
     return box
 

@@ -49,6 +49,8 @@ def parse_args():
                         help="channel layer of the started Daphne; '' for the in-memory layer")  # fmt: skip
     parser.add_argument("--conn-max-age", default="60", help="DATABASE_CONN_MAX_AGE of the started Daphne")
     parser.add_argument("--pool-size", default="16", help="DATABASE_POOL_SIZE of the started Daphne; 0 for no pool")
+    parser.add_argument("--debug", action="store_true",
+                        help="start Daphne with DJANGO_DEBUG=1 (the default settings of a checkout) instead of as deployed")  # fmt: skip
     return parser.parse_args()
 
 
@@ -117,6 +119,12 @@ def daphne_start(args, media_root: str, port: int) -> subprocess.Popen:
         "MEDIA_ROOT": media_root,
         "REDIS_URL": args.redis_url,
         "LOG_LEVEL": "WARNING",
+        # As docker-compose.yml deploys it: DEBUG off (with it on, Django keeps every query of the
+        # process and WhiteNoise re-scans the static files on each request).
+        "DJANGO_DEBUG": "1" if args.debug else "0",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key-" + "x" * 40),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
     }
     daphne = str(Path(sys.executable).with_name("daphne"))
     process = subprocess.Popen(
@@ -257,6 +265,7 @@ def main():
     print(f"  mean {statistics.fmean(latencies) * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms; "
           f"server: {f'{len(processes)} Daphne started on :{args.port}+' if processes else args.url}, "
           f"DATABASE_POOL_SIZE={args.pool_size} (CONN_MAX_AGE={args.conn_max_age} without a pool), "
+          f"DJANGO_DEBUG={'1' if args.debug else '0'}, "
           f"channel layer: {'redis' if args.redis_url else 'in-memory'}")  # fmt: skip
     if processes:
         print(f"  CPU per request: Daphne {cpu_used(cpu_before, cpu_after, 'daphne') / len(latencies) * 1000:.2f} ms, "

@@ -3,10 +3,6 @@
 from django.conf import settings
 from django.db import models
 
-# Ratings are facts about a frame: they moved to the annotations app (same table). Named here for
-# the branches that still import them from feedback.
-from annotations.models import FrameFeedback, Rating  # noqa: F401
-
 
 class AnnotationSession(models.Model):
     """A user's continuous work on a project; closed after an idle timeout or at logout."""
@@ -27,8 +23,7 @@ class AnnotationSession(models.Model):
         return f"{self.user} on {self.project} from {self.started_at:%Y-%m-%d %H:%M}"
 
 
-# Moved to the tracking app (same table); named here for the branches that still import it from feedback.
-from tracking.models import TrackingOutbox  # noqa: E402, F401
-
-# Evaluation models live with their services in `feedback.evaluation`; imported here so Django finds them.
-from feedback.evaluation.models import Evaluation, EvaluationFrame  # noqa: E402, F401
+# Evaluation models live with their services in `feedback.evaluation`; Django registers an app's
+# models when it imports its `models` module, so that module is imported here (not a re-export:
+# import them from feedback.evaluation.models).
+import feedback.evaluation.models  # noqa: E402, F401

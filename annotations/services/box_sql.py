@@ -5,8 +5,9 @@ frame, lock or check the box, write it, insert its history event. Here a save is
 inside its transaction:
 
 1. **The read that locks** (`box_for_change`, `frame_for_create`): the box joined to its frame (or
-   the frame alone), the caller's membership role as a subquery (`access.with_member_role`), the
-   label the request names, and for a create the box an `Idempotency-Key` already made —
+   the frame alone), the caller's membership role as a subquery (checked by
+   `access.require_member_role`), the label the request names, and for a create the box an
+   `Idempotency-Key` already made —
    `SELECT … FOR NO KEY UPDATE OF <frame>`. That is step 1 of the lock order
    (annotations/services/locking.py), in the same mode as `frame_lock`.
 2. **The write and its event** (`box_update_with_event`, `box_insert_with_event`): one statement,
@@ -19,53 +20,135 @@ Why the version check stays in the UPDATE although the frame is locked: after wa
 frame's lock PostgreSQL re-reads only the locked row, so the box columns of the read can date
 from before the wait. The read decides nothing on its own about the box; the UPDATE does.
 
-Columns come from the models (every concrete field, values prepared as Django's own INSERT and
-UPDATE prepare them: `pre_save` fills auto_now fields, `get_db_prep_save` adapts JSON), so a
-field added to Box or AnnotationEvent needs no change here.
+Columns come from the models (every concrete field; rows become instances as the ORM makes them,
+values are prepared as Django's own INSERT and UPDATE prepare them: `pre_save` fills auto_now
+fields, `get_db_prep_save` adapts JSON), so a field added to a model needs no change here.
 """
 
+import json
+from functools import cache
+
 from django.db import connection
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import JSONObject
 
-from annotations.access import with_member_role
-from annotations.models import AnnotationEvent, Box, Image, Label
+from annotations.models import AnnotationEvent, Box, Image, Label, Membership
 
-_LABEL_FIELDS = tuple(field.attname for field in Label._meta.concrete_fields)
+User = Box._meta.get_field("created_by").related_model
 
 
-def _label_in_project(label_id: int, project_field: str) -> Subquery:
-    """The label `label_id` as a JSON object if it belongs to the project in `project_field`, else NULL."""
-    labels = Label.objects.filter(pk=label_id, project_id=OuterRef(project_field))
-    return Subquery(labels.values(json=JSONObject(**{name: name for name in _LABEL_FIELDS}))[:1])
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _column(model, name: str) -> str:
+    return f"{_table(model)}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
+
+
+def _all_columns(model) -> str:
+    return ", ".join(f"{_table(model)}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
+
+
+def _instance(model, values):
+    """A model instance from its columns' values as the database returned them (as the ORM makes it:
+    `from_db_value` converters applied, then `Model.from_db`)."""
+    fields = model._meta.concrete_fields
+    values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v for f, v in zip(fields, values)]
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
+# The SQL is written once per process (it depends only on the models), not compiled by the ORM on
+# every save: compiling these joins and subqueries cost more CPU than running them.
+
+@cache
+def _asides_sql(project_column: str) -> str:
+    """What both reads bring beside their rows, for the frame's project in `project_column`: the
+    caller's membership role, and the label asked for as JSON when it is one of the project's
+    (params: user id, label id — NULL asks for none)."""
+    return (
+        f"(SELECT {_column(Membership, 'role')} FROM {_table(Membership)} "
+        f"WHERE {_column(Membership, 'project')} = {project_column} AND {_column(Membership, 'user')} = %s "
+        f"ORDER BY {_column(Membership, 'id')} LIMIT 1) AS member_role, "
+        f"(SELECT to_jsonb(asked) FROM {_table(Label)} asked "
+        f"WHERE asked.id = %s AND asked.project_id = {project_column}) AS label_json"
+    )
+
+
+@cache
+def _box_for_change_sql() -> str:
+    box, image, label, user = _table(Box), _table(Image), _table(Label), _table(User)
+    return (
+        f"SELECT {_all_columns(Box)}, {_all_columns(Image)}, {_all_columns(Label)}, {_all_columns(User)}, "
+        f"{_asides_sql(_column(Image, 'project'))} "
+        f"FROM {box} JOIN {image} ON {_column(Image, 'id')} = {_column(Box, 'image')} "
+        f"JOIN {label} ON {_column(Label, 'id')} = {_column(Box, 'label')} "
+        f"LEFT JOIN {user} ON {_column(User, 'id')} = {_column(Box, 'created_by')} "
+        f"WHERE {_column(Box, 'id')} = %s FOR NO KEY UPDATE OF {image}"
+    )
+
+
+@cache
+def _frame_for_create_sql() -> str:
+    return (
+        f"SELECT {_all_columns(Image)}, {_asides_sql(_column(Image, 'project'))}, "
+        f"(SELECT made.id FROM {_table(Box)} made WHERE made.image_id = {_column(Image, 'id')} "
+        f"AND made.client_key = %s) AS keyed_box "
+        f"FROM {_table(Image)} WHERE {_column(Image, 'id')} = %s FOR NO KEY UPDATE"
+    )
+
+
+def _fetch_one(sql: str, params: list):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _split(row, *models) -> tuple[list, list]:
+    """The row cut into each model's columns, in order, then the rest."""
+    parts, start = [], 0
+    for model in models:
+        end = start + len(model._meta.concrete_fields)
+        parts.append(row[start:end])
+        start = end
+    return parts, list(row[start:])
+
+
+def _set_asides(obj, member_role, label_json) -> None:
+    obj.member_role = member_role
+    obj.label_json = json.loads(label_json) if isinstance(label_json, str) else label_json
 
 
 def label_asked(row) -> Label | None:
     """The label a `*_for_*` read found for `label_id` (None: not one of the frame's project)."""
     data = getattr(row, "label_json", None)
-    return None if data is None else Label(**{name: data[name] for name in _LABEL_FIELDS})
+    return None if data is None else _instance(Label, [data[f.column] for f in Label._meta.concrete_fields])
 
 
 def box_for_change(*, pk: int, user, label_id: int | None = None) -> Box | None:
     """Box `pk` with its frame (locked until commit), label and creator; `member_role` the caller's
-    role in the frame's project, `label_json` the label `label_id` when it is the project's."""
-    boxes = with_member_role(Box.objects.filter(pk=pk), user=user, project_field="image__project_id")
-    if label_id is not None:
-        boxes = boxes.annotate(label_json=_label_in_project(label_id, "image__project_id"))
-    boxes = boxes.select_related("image", "label", "created_by").select_for_update(no_key=True, of=("image",))
-    return boxes.first()
+    role in the frame's project (see `access.require_member_role`), `label_json` the label
+    `label_id` when it is the project's."""
+    row = _fetch_one(_box_for_change_sql(), [user.pk, label_id, pk])
+    if row is None:
+        return None
+    (box_values, image_values, label_values, user_values), (member_role, label_json) = _split(row, Box, Image, Label, User)
+    box = _instance(Box, box_values)
+    box.image, box.label = _instance(Image, image_values), _instance(Label, label_values)
+    if box.created_by_id is not None:
+        box.created_by = _instance(User, user_values)
+    _set_asides(box, member_role, label_json)
+    return box
 
 
 def frame_for_create(*, pk: int, user, label_id: int | None = None, client_key: str | None = None) -> Image | None:
     """Frame `pk`, locked until commit; `member_role` the caller's role in its project, `label_json`
     the label `label_id` when it is the project's, `keyed_box` the id of the box `client_key` made."""
-    frames = with_member_role(Image.objects.filter(pk=pk), user=user, project_field="project_id")
-    if label_id is not None:
-        frames = frames.annotate(label_json=_label_in_project(label_id, "project_id"))
-    if client_key is not None:
-        made = Box.objects.filter(image_id=OuterRef("pk"), client_key=client_key).values("pk")[:1]
-        frames = frames.annotate(keyed_box=Subquery(made))
-    return frames.select_for_update(no_key=True).first()
+    row = _fetch_one(_frame_for_create_sql(), [user.pk, label_id, client_key, pk])
+    if row is None:
+        return None
+    (image_values,), (member_role, label_json, keyed_box) = _split(row, Image)
+    frame = _instance(Image, image_values)
+    _set_asides(frame, member_role, label_json)
+    frame.keyed_box = keyed_box
+    return frame
 
 
 def _prepared(instance, names, *, add: bool) -> tuple[list[str], list]:
