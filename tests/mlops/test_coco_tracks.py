@@ -1,5 +1,6 @@
 """COCO exports carry each box's track and keyframe; importing the file restores the tracks."""
 
+import io
 import json
 
 import pytest
@@ -8,8 +9,9 @@ from pycocotools.coco import COCO
 from annotations.errors import InvalidInput
 from annotations.exports.coco import coco_import
 from annotations.exports.service import dataset_export
-from annotations.models import Box, Image, Label, Sequence, Track
-from tests.factories import ProjectFactory
+from annotations.models import Box, Image, Label, Role, Sequence, Track
+from annotations.services.ingest import images_ingest
+from tests.factories import MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +145,23 @@ def _normalised(folder):
     files = {i["id"]: i["sha256"] for i in data["images"]}  # sequences: compared by frames_of
     return sorted((files[a["image_id"]], cats[a["category_id"]], a["bbox"], a.get("track_id"), a["attributes"])
                   for a in data["annotations"])
+
+
+def test_the_coco_upload_after_its_images_restores_the_tracks_over_rest(tracked_project, manager, client_for, tmp_path):
+    """The browser's path: the export's images uploaded first, then its JSON posted."""
+    project, _ = tracked_project
+    dataset_export(project=project, format="coco", only="all", out=tmp_path / "a")
+    target = ProjectFactory()
+    MembershipFactory(project=target, user=manager, role=Role.MANAGER)
+    images_ingest(project=target, user=manager, files=[(p.name, io.BytesIO(p.read_bytes()))
+                                                       for p in sorted((tmp_path / "a" / "images").iterdir())])
+    data = json.loads((tmp_path / "a" / "annotations.json").read_text())
+    response = client_for(manager).post(f"/api/projects/{target.pk}/coco/", data, format="json")
+    assert response.status_code == 201, response.json()
+    assert (response.json()["boxes"], response.json()["tracks"]) == (13, 3)
+    assert {(n, label) for n, label, _ in tracks_of(target)} == {(n, label) for n, label, _ in tracks_of(project)}
+    assert [boxes for _, boxes in sorted(tracks_of(target).items())] == [
+        boxes for _, boxes in sorted(tracks_of(project).items())]
+    broken = {**data, "annotations": [{**data["annotations"][0], "track_id": "seven"}]}
+    refused = client_for(manager).post(f"/api/projects/{target.pk}/coco/", broken, format="json")
+    assert refused.status_code == 400 and "track_id" in refused.json()["detail"]
