@@ -27,6 +27,7 @@ import argparse
 import os
 import sys
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -121,11 +122,12 @@ def job_figures(args, clip, truth) -> None:
     from tests.inference.propagation_helpers import stored_frames, track_on
 
     propagation.job_dispatch = lambda job_id: None  # run here, timed: no worker may take it
-    user = UserFactory()
+    run = uuid.uuid4().hex[:8]  # the bench database is kept between runs
+    user = UserFactory(username=f"tracker-bench-{run}")
     last = next(i for i, box in enumerate(truth) if box is None) - 1
     for kind in ("mil", "csrt"):
         settings.INFERENCE_TRACKER = kind
-        project = ProjectFactory()
+        project = ProjectFactory(name=f"tracker bench {kind} {run}")
         label = LabelFactory(project=project, name="cat")
         images = stored_frames(project, [cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes() for f in clip],
                                name=f"clip-{kind}", width=clip[0].shape[1], height=clip[0].shape[0], extension="jpg")

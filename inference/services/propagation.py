@@ -33,7 +33,7 @@ from annotations.selectors.tracks import sequence_frames
 from annotations.services.tracked_boxes import tracked_box_write, tracked_boxes_group
 from annotations.services.tracks import track_broadcast
 from inference.execution import Heartbeat, job_dispatch
-from inference.frames import frame_read
+from inference.frames import frame_read, frames_read_ahead
 from inference.models import DetectionJob, JobKind, JobStatus
 from inference.selectors import job_active_for_image
 from inference.services.jobs import JobLost, _job_fail, _touch_owned
@@ -135,9 +135,9 @@ def _propagate(*, job: DetectionJob, attempt: int, progress: dict) -> str:
     tracker = tracker_create()
     tracker.start(frame_read(start), (first.x_min, first.y_min, first.x_max, first.y_max))
     spent = 0.0
-    for image in frames:
+    for image, frame in frames_read_ahead(frames):
         began = time.perf_counter()
-        step = tracker.step(frame_read(image))
+        step = tracker.step(frame)
         spent += time.perf_counter() - began
         if step.lost:
             return "lost"
