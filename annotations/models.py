@@ -351,11 +351,18 @@ class AnnotationEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
     undone = models.BooleanField(default=False)
     reverts = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Events of one user action that are undone and redone together, across frames (copy forward,
+    # interpolation): one UPDATE marks them, one index lookup finds them. (Accept-all, older, keeps
+    # its key in `after["group"]`.)
+    group = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["image_id", "id"]
-        indexes = [models.Index(fields=["image", "user", "id"], name="event_image_user_idx")]
+        indexes = [
+            models.Index(fields=["image", "user", "id"], name="event_image_user_idx"),
+            models.Index(fields=["group"], condition=Q(group__isnull=False), name="event_group_idx"),
+        ]
 
     def __str__(self):
         return f"{self.action} on {self.image_id} by {self.user_id}"

@@ -88,6 +88,9 @@ class EventOutput(serializers.Serializer):
     after = serializers.JSONField(read_only=True)
     undone = serializers.BooleanField(read_only=True)
     reverts = serializers.IntegerField(read_only=True, allow_null=True)
+    group = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Events of one action (across frames), undone and redone together."
+    )
     created_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, instance):

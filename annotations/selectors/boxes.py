@@ -88,5 +88,6 @@ def event_to_dict(event: AnnotationEvent) -> dict:
         "after": event.after,
         "undone": event.undone,
         "reverts": event.reverts_id,
+        "group": event.group,
         "created_at": _iso(event.created_at),
     }

@@ -117,7 +117,7 @@ def boxes_write_batch(
     result.events = AnnotationEvent.objects.bulk_create(rows)
     if group is not None:
         events_group([*with_events, *result.events], group)
-    _broadcast_on_commit(result, user, action_label)
+    batch_broadcast_on_commit(result, user, action_label)
     return result
 
 
@@ -131,7 +131,7 @@ def _event(box: Box, user, action: str, before: dict | None) -> AnnotationEvent:
     )
 
 
-def _broadcast_on_commit(result: BatchResult, user, action_label: str) -> None:
+def batch_broadcast_on_commit(result: BatchResult, user, action_label: str) -> None:
     """One on_commit callback for the whole batch, payloads rendered now (labels and users are loaded)."""
     who = user_brief(user)
     messages = [

@@ -230,10 +230,14 @@ def box_delete(*, box: Box | int, user, version: int, action: str = EventAction.
     return current
 
 
-def box_restore(*, box: Box, user, snapshot: dict | None) -> Box:
+RESTORED_FIELDS = ["deleted", "label", *COORDS, *TRACK_FIELDS, "version", "updated_by", "updated_at"]
+
+
+def box_restore(*, box: Box, user, snapshot: dict | None, save: bool = True) -> Box:
     """Put a (locked) box back to a recorded snapshot; None or `deleted` means deleted. Version + 1.
 
     The building block of undo/redo; the caller holds the lock and has checked the version.
+    `save=False` changes only the instance (a group undo writes many boxes in one statement).
     """
     if snapshot is None or snapshot.get("deleted"):
         box.deleted = True
@@ -245,7 +249,8 @@ def box_restore(*, box: Box, user, snapshot: dict | None) -> Box:
         box_track_restore(box=box, snapshot=snapshot)
     box.version += 1
     box.updated_by = user
-    box.save(update_fields=["deleted", "label", *COORDS, *TRACK_FIELDS, "version", "updated_by", "updated_at"])
+    if save:
+        box.save(update_fields=RESTORED_FIELDS)
     return box
 
 

@@ -54,22 +54,13 @@ def event_record(
 
 def events_group(events: list[AnnotationEvent], name: str) -> str | None:
     """Make events recorded in one transaction one undo step (undone and redone together), even when
-    they span frames (copy forward, interpolation). The key names the id range of its members, so
-    history finds them with the primary key index instead of scanning every frame's events."""
+    they span frames (copy forward, interpolation): one UPDATE of their indexed `group` column."""
     events = [event for event in events if event is not None]
     if len(events) < 2:
         return None
     ids = [event.pk for event in events]
-    key = f"{name}:{min(ids)}:{max(ids)}"
+    key = f"{name}:{min(ids)}"
+    AnnotationEvent.objects.filter(pk__in=ids).update(group=key)
     for event in events:
-        event.after = {**(event.after or {}), "group": key}
-    AnnotationEvent.objects.bulk_update(events, ["after"])
+        event.group = key
     return key
-
-
-def events_group_range(key: str) -> tuple[int, int] | None:
-    """The (first, last) event ids of a key made by `events_group`; None for an older key."""
-    parts = key.rsplit(":", 2)
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        return int(parts[1]), int(parts[2])
-    return None

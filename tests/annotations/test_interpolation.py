@@ -119,3 +119,19 @@ def test_frames_an_annotator_may_not_change_are_skipped(project, label, annotato
     _keyframe(frames[0], track, annotator, x=0)
     _keyframe(frames[4], track, annotator, x=100)
     assert sorted(_live(track)) == sorted(f.pk for f in frames if f.pk != frames[2].pk)
+
+
+def test_an_undo_of_a_group_someone_changed_since_is_refused_whole(project, label, annotator, reviewer):
+    from annotations.errors import StaleVersion
+
+    sequence, frames = make_clip(project, 8)
+    track = track_create(project=project, user=annotator, label=label, sequence=sequence)
+    for frame, x in ((frames[0], 0), (frames[7], 70)):
+        Box.objects.create(image=frame, label=label, track=track, x_min=x, y_min=0, x_max=x + 10, y_max=10)
+    interpolation_run(track=track, user=annotator, image_id=frames[0].pk)
+    theirs = _live(track)[frames[3].pk]
+    box_update(box=theirs, user=reviewer, version=theirs.version, y_min=50, y_max=60)
+    before = {pk: (b.version, b.deleted) for pk, b in _live(track).items()}
+    with pytest.raises(StaleVersion):
+        history_undo(image=frames[0], user=annotator)
+    assert {pk: (b.version, b.deleted) for pk, b in _live(track).items()} == before
