@@ -147,3 +147,25 @@ def test_one_undo_on_the_start_frame_takes_the_whole_propagation_back(clip, labe
     assert response.status_code == 200
     assert tracked_boxes(track) == []
     assert Box.objects.filter(track=track, deleted=False).count() == 1  # the person's box it started from
+
+
+def test_each_frame_is_written_in_a_fixed_handful_of_queries(project, label, annotator, monkeypatch):
+    """Own the job, lock the frame, read the track's box there, insert box and event, start the frame."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from inference.services import propagation
+
+    images, path = stored_clip(project, frames=6)
+    track = track_on(images, path, label=label, user=annotator)
+    real_store, counts = propagation._store, []
+
+    def counted(**kwargs):
+        with CaptureQueriesContext(connection) as queries:
+            written = real_store(**kwargs)
+        counts.append(sum(1 for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]))
+        return written
+
+    monkeypatch.setattr(propagation, "_store", counted)
+    propagation_run(job_id=propagation_submit(track=track, from_image=images[0], frames=5, user=annotator).pk)
+    assert counts == [6] * 5
