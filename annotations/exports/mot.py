@@ -15,12 +15,15 @@ Choices where the product and MOT differ:
 - Frames in no sequence are the project's frames in their order, as the annotate page plays
   them: one more folder, `unsequenced` (a sequence of that name makes it `unsequenced-2`).
 - Coordinates are 1-based like MOT's devkit (x + 1, y + 1; sizes as they are), three decimals.
+- With `--split`, whole folders go to a side (frames in no sequence count as one sequence) and
+  `seqmaps/<split>.txt` lists them as MOTChallenge's seqmaps do (`name`, then one folder a line).
 - frameRate is 30: the product stores no frame rate. imWidth/imHeight/imExt are the first
   frame's (a MOT sequence has one size and format; a frame of another format keeps its own
   extension).
 """
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -42,11 +45,16 @@ BOX_FIELDS = ("image__sequence_id", "image__frame_index", "image_id", "x_min", "
               "track__number")
 
 
-def mot_write(*, project, only: str, out: Path, copy_images: bool = True, progress: Callable | None = None) -> dict:
-    """Write one MOT folder per sequence under `out`; return the counts."""
+def mot_write(
+    *, project, only: str, out: Path, copy_images: bool = True, progress: Callable | None = None,
+    split: dict[int, str] | None = None,
+) -> dict:
+    """Write one MOT folder per sequence under `out`; return the counts. With `split` ({image id:
+    split name}, whole folders on one side: mot_groups) also `seqmaps/<split>.txt`."""
     out.mkdir(parents=True, exist_ok=True)
     counts = {"images": 0, "boxes": 0, "labels": 0, "tracks": 0, "sequences": 0, "untracked_boxes": 0, "files": 0}
     tracks: set[int] = set()
+    sides: dict[str, list[str]] = defaultdict(list)
     folders = _FolderNames()
     writer = None
     with transaction.atomic():
@@ -61,6 +69,8 @@ def mot_write(*, project, only: str, out: Path, copy_images: bool = True, progre
                     writer = _SequenceWriter(out=out, sequence_id=sequence_id, name=name or UNSEQUENCED,
                                              folder=folders.take(name or UNSEQUENCED), copy_images=copy_images)
                     counts["sequences"] += 1
+                    if split is not None:
+                        sides[split[image[3]]].append(writer.root.name)
                 writer.frame(image, boxes, ids)
                 counts["images"] += 1
                 counts["boxes"] += len(boxes)
@@ -71,8 +81,21 @@ def mot_write(*, project, only: str, out: Path, copy_images: bool = True, progre
             if writer is not None:
                 counts["files"] += writer.close()
     counts["tracks"], counts["untracked_boxes"] = len(tracks), ids.given
+    if split is not None:
+        (out / "seqmaps").mkdir(exist_ok=True)
+        for side in sorted(set(split.values())):
+            (out / "seqmaps" / f"{side}.txt").write_text("name\n" + "".join(f"{name}\n" for name in sides[side]))
     counts["labels"] = len(rows.label_rows(project_id=project.pk))
     return counts
+
+
+def mot_groups(*, project_id: int, only: str) -> dict[str, list[int]]:
+    """Split groups of a MOT export, one per folder: {sequence key: [image ids]}."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    images = rows.images_queryset(project_id=project_id, only=only).order_by("id").values_list("id", "sequence_id")
+    for pk, sequence_id in images.iterator(chunk_size=rows.CHUNK):
+        groups[f"sequence:{sequence_id}" if sequence_id is not None else UNSEQUENCED].append(pk)
+    return groups
 
 
 def _frames(*, project_id: int, only: str) -> Iterator[tuple[tuple, list[tuple]]]:

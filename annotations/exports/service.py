@@ -15,7 +15,7 @@ from annotations.exports import dvc as dvc_repo
 from annotations.exports import rows, splits
 from annotations.exports.coco import coco_write
 from annotations.exports.datasheet import datasheet_write, split_lists_write
-from annotations.exports.mot import mot_write
+from annotations.exports.mot import mot_groups, mot_write
 from annotations.exports.tracking import dataset_export_track
 from annotations.exports.voc import voc_write
 from annotations.exports.yolo import yolo_write
@@ -89,9 +89,6 @@ def dataset_export(
         raise InvalidInput(f"--format must be one of {', '.join(WRITERS)}; got {format!r}.")
     rows.only_check(only)
     ratios = splits.split_parse(split) if split is not None else None
-    if ratios is not None and format == "mot":
-        # The split lists name image files, and MOT renames frames per sequence folder.
-        raise InvalidInput("--split is not available for MOT exports: split them by sequence folder.")
     if push and not dvc:
         raise InvalidInput("--push needs --dvc.")
     given = Path(out) if out else None
@@ -127,10 +124,12 @@ def dataset_export(
 def _write(*, project, format, only, out, copy_images, progress, ratios, seed) -> dict:
     if ratios is None:
         return WRITERS[format](project=project, only=only, out=out, copy_images=copy_images, progress=progress)
-    assigned = splits.split_assign(splits.frame_groups(project_id=project.pk, only=only), ratios, seed)
-    extra = {"split": assigned} if format in ("coco", "yolo") else {}
+    groups = (mot_groups if format == "mot" else splits.frame_groups)(project_id=project.pk, only=only)
+    assigned = splits.split_assign(groups, ratios, seed)
+    extra = {"split": assigned} if format in ("coco", "yolo", "mot") else {}
     counts = WRITERS[format](project=project, only=only, out=out, copy_images=copy_images, progress=progress, **extra)
-    split_lists_write(project_id=project.pk, only=only, out=out, split=assigned)
+    if format != "mot":  # MOT lists its sequence folders per split in seqmaps/ instead
+        split_lists_write(project_id=project.pk, only=only, out=out, split=assigned)
     datasheet_write(project=project, only=only, format=format, out=out, split=assigned, ratios=ratios, seed=seed)
     counts["splits"] = {name: splits.split_counts(assigned).get(name, 0) for name in ratios}
     counts["seed"] = seed

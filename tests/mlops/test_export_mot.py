@@ -7,7 +7,6 @@ from pathlib import Path
 import motmetrics as mm
 import pytest
 
-from annotations.errors import InvalidInput
 from annotations.exports import dvc
 from annotations.exports.service import dataset_export
 from annotations.models import DatasetVersion, ImageStatus
@@ -91,13 +90,21 @@ def test_only_approved_frames_are_numbered_without_holes(tracked_project, tmp_pa
     assert "seqLength=4" in (tmp_path / "m" / "Clip-A" / "seqinfo.ini").read_text()
 
 
-def test_mot_is_a_dataset_version_format_and_refuses_a_split(tracked_project, tmp_path):
-    project, _ = tracked_project
-    dataset = dataset_export(project=project, format="mot", only="all", out=tmp_path / "m", copy_images=False)
+def test_a_split_puts_whole_sequence_folders_on_each_side_in_seqmaps(tracked_project, tmp_path):
+    project, truth = tracked_project
+    dataset = dataset_export(project=project, format="mot", only="all", out=tmp_path / "m", copy_images=False,
+                             split="train=0.5,val=0.5", seed=3)
     assert DatasetVersion.objects.get(pk=dataset.pk).get_format_display() == "MOTChallenge"
-    with pytest.raises(InvalidInput, match="--split"):
-        dataset_export(project=project, format="mot", out=tmp_path / "s", split="train=0.5,val=0.5")
-    assert not (tmp_path / "s").exists()
+    sides = {}
+    for side in ("train", "val"):
+        lines = (tmp_path / "m" / "seqmaps" / f"{side}.txt").read_text().splitlines()
+        assert lines[0] == "name"  # MOTChallenge's seqmap header
+        sides.update({folder: side for folder in lines[1:]})
+    assert sorted(sides) == sorted(FOLDERS.values())  # every folder on exactly one side
+    frames = {side: sum(len(truth[name]["frames"]) for name, folder in FOLDERS.items() if sides[folder] == side)
+              for side in ("train", "val")}
+    assert dataset.counts["splits"] == frames and (tmp_path / "m" / "datasheet.md").exists()
+    assert not (tmp_path / "m" / "train.txt").exists()  # image lists name files MOT renames
 
 
 def test_a_manager_exports_mot_as_a_dvc_version_over_rest(tracked_project, manager, client_for):
