@@ -10,9 +10,9 @@
 //   interpolates the track; T tracks it forward N frames; [ and ] go to its previous / next
 //   keyframe. Each is one request and one undo step on the server.
 // - The timeline strip under the canvas (tracks/timeline.js) shows the followed track over the
-//   frames of this frame's sequence; where the track has no box on this frame, its ghost
-//   (tracks/ghost.js) is one drag (or K) from being placed. A frame outside any sequence (Image.sequence null) loads no
-//   tracks and opens no project socket.
+//   frames of this frame's sequence; where a track has no box on this frame but boxes around,
+//   its ghost (tracks/ghost.js) is one drag from being placed (K: the followed track's).
+// - A frame outside any sequence (Image.sequence null) loads no tracks, opens no project socket.
 
 import { h, withBusy } from "../lib/dom.js";
 import { isReadOnly } from "../review.js";
@@ -21,7 +21,7 @@ import { installTrackLive } from "./live.js";
 import { createPropagation } from "./propagate.js";
 import { createTimeline } from "./timeline.js";
 import { createTrackData } from "./data.js";
-import { createGhost } from "./ghost.js";
+import { createGhosts } from "./ghost.js";
 import { boxState, copyForwardBoxes, ghostBox, neighbourKeyframe, timelineCells, trackOf } from "./model.js";
 
 const RELOAD_MS = 250;
@@ -54,8 +54,8 @@ export function installTracks(app, nav) {
     if (readOnly) app.notify("This frame is read-only while it is submitted or approved; reopen it to edit.", "info");
     return !readOnly;
   };
-  const ghost = createGhost(app, { editable });
-  const placeButton = button("place-ghost", "Add here", "Place the followed track's box on this frame (K, or drag its ghost)");
+  const ghosts = createGhosts(app, { editable });
+  const placeButton = button("place-ghost", "Add here", "Place the followed track's box on this frame where its ghost is (K, or drag the ghost)");
   placeButton.hidden = true;
   body.querySelector(".ai-row").append(placeButton);
 
@@ -69,7 +69,8 @@ export function installTracks(app, nav) {
     else sessionStorage.setItem(memoryKey, String(track));
     app.emit("track.selected", { track });
     showFollowing();
-    scheduleReload();
+    showTimeline();
+    refreshGhosts();
   }
 
   function showFollowing() {
@@ -87,42 +88,51 @@ export function installTracks(app, nav) {
     reloadTimer = setTimeout(() => loadTimeline(fresh), RELOAD_MS);
   }
 
-  let loaded = null; // {track, frames, boxes}: the last load, for the ghost
+  let loaded = null; // {frames, boxes}: the last read of the frames around, for the timeline and the ghosts
+  const boxesHere = (track) => store.list().filter((b) => b.track === track && !b.doomed).map((b) => ({ ...b, image: imageId }));
+
   async function loadTimeline(fresh = false) {
-    const t = followedTrack();
-    if (!t) {
-      loaded = null;
-      refreshGhost();
-      return timeline.hide();
-    }
     if (fresh) data.invalidate();
-    const got = await data.load(t);
-    if (!got || followedTrack()?.id !== t.id) return;
-    // This frame's own boxes are the store's (newer than any list read before).
-    const boxes = [...got.boxes.filter((b) => Number(b.image) !== imageId), ...store.list().filter((b) => b.track === t.id && !b.doomed).map((b) => ({ ...b, image: imageId }))];
-    loaded = { track: t, frames: got.frames, boxes };
-    const label = store.label(t.label);
-    timeline.show({ heading: { track: t.id, text: `${label ? label.name : "Track"} #${t.number}` }, list: timelineCells(got.frames, boxes), image: imageId });
-    refreshGhost();
+    const got = await data.load();
+    if (!got) return;
+    loaded = got;
+    showTimeline();
+    refreshGhosts();
   }
 
-  function refreshGhost() {
+  function showTimeline() {
     const t = followedTrack();
-    const here = t && store.list().some((b) => b.track === t.id && !b.doomed);
-    const box = !t || here || !loaded || loaded.track.id !== t.id ? null : ghostBox(loaded.frames, loaded.boxes, imageId);
-    ghost.set(box, t);
-    placeButton.hidden = !box;
+    if (!t || !loaded) return timeline.empty();
+    // This frame's own boxes are the store's (newer than any list read before).
+    const boxes = [...loaded.boxes.filter((b) => b.track === t.id), ...boxesHere(t.id)];
+    const label = store.label(t.label);
+    timeline.show({ heading: { track: t.id, text: `${label ? label.name : "Track"} #${t.number}` }, list: timelineCells(loaded.frames, boxes), image: imageId });
+  }
+
+  function refreshGhosts() {
+    const byTrack = new Map();
+    for (const b of loaded ? loaded.boxes : []) {
+      if (!byTrack.has(b.track)) byTrack.set(b.track, []);
+      byTrack.get(b.track).push(b);
+    }
+    const list = [];
+    for (const [track, boxes] of byTrack) {
+      if (boxesHere(track).length || !store.track(track)) continue;
+      list.push({ box: ghostBox(loaded.frames, boxes, imageId), track: store.track(track) });
+    }
+    ghosts.set(list);
+    placeButton.hidden = !ghosts.list().some((g) => g.track === followed);
   }
 
   // The followed track's box on this frame changed (an edit makes it a keyframe; others' too).
   const markHere = (box) => {
     if (!box || trackOf(box) !== followed) return;
     timeline.mark(imageId, box.deleted ? "none" : boxState(box));
-    refreshGhost();
+    refreshGhosts();
   };
   app.on("saved", ({ box }) => markHere(box));
   app.on("live:box", (m) => markHere(m.box));
-  app.on("live:track.updated", (m) => Number(m.track?.id ?? m.id) === followed && !propagation.running() && scheduleReload(true));
+  app.on("live:track.updated", () => !propagation.running() && scheduleReload(true));
   app.on("live:track.deleted", () => !followedTrack() && follow(null));
   app.on("select", ({ box }) => {
     const t = trackOf(box);
@@ -142,7 +152,9 @@ export function installTracks(app, nav) {
     const r = await trackApi.copyForward(imageId, boxes);
     if (!r.ok) return app.notify(detailOf(r, "Copy forward"), r.status === 400 ? "warn" : "error");
     const copied = r.body.boxes || [];
-    const mine = copied.length === 1 ? trackOf(copied[0]) : trackOf(selected) ?? followed;
+    // The copied box's track is followed on the next frame (with every box copied: the one
+    // followed already, or else the first).
+    const mine = copied.length === 1 ? trackOf(copied[0]) : trackOf(selected) ?? (store.track(followed) ? followed : trackOf(copied[0]));
     if (mine !== null) follow(mine); // its box is selected on the next frame
     await nav.go(r.body.image);
   }
@@ -191,14 +203,15 @@ export function installTracks(app, nav) {
   endButton.onclick = busy(endButton, endHere);
   interpolateButton.onclick = busy(interpolateButton, interpolate);
   propagation.button.onclick = () => trackForward();
-  placeButton.onclick = () => ghost.place();
+  const placeFollowed = () => ghosts.placeTrack(followed) ?? app.notify("The followed track has no ghost here: it has a box on this frame, or none around.", "info");
+  placeButton.onclick = placeFollowed;
   const shortcut = (action, keys, help, run) => app.addShortcut({ action, keys, help, group: "Tracks", run });
   shortcut("copy-forward", ["f"], "Copy the selected box (or every box) to the next frame, same track, and go there", busy(copyButton, () => copyForward(false)));
   shortcut("copy-forward-all", ["shift+f"], "Copy every box to the next frame and go there", busy(copyButton, () => copyForward(true)));
   shortcut("end-track", ["e"], "End the selected track at this frame (the object left the view)", busy(endButton, endHere));
   shortcut("interpolate-track", ["l"], "Interpolate the selected track between its keyframes", busy(interpolateButton, interpolate));
   shortcut("track-forward", ["t"], "Track the selected box forward (frames in the Tracks panel)", trackForward);
-  shortcut("place-track-box", ["k"], "Place the followed track's box on this frame where its ghost is", () => ghost.place() ?? app.notify("No ghost to place: the track has a box here, or none around.", "info"));
+  shortcut("place-track-box", ["k"], "Place the followed track's box on this frame where its ghost is (or drag any ghost; Shift+drag draws inside one)", placeFollowed);
   shortcut("previous-keyframe", ["["], "Previous keyframe of the selected track", () => keyframeStep(-1));
   shortcut("next-keyframe", ["]"], "Next keyframe of the selected track", () => keyframeStep(1));
 
@@ -207,6 +220,7 @@ export function installTracks(app, nav) {
     following.textContent = "This frame is not part of a sequence.";
     return { follow, loadTimeline };
   }
+  timeline.empty();
   installTrackLive(app);
   (async () => {
     const r = await trackApi.list(app.projectId);

@@ -3,6 +3,8 @@
 // (or Enter / Space on a focused cell) goes to that frame. Keyboard: the strip is one tab stop
 // (roving tabindex); ← → move along it, Shift+← → jump to the previous / next keyframe,
 // Home / End to the ends. Those keys are taken here, before the page's shortcuts see them.
+// On a frame of a sequence the strip is always there (empty while no track is followed), so the
+// canvas does not change size under the pointer when a track is chosen.
 
 import { h, clear } from "../lib/dom.js";
 import { CELL_TEXT, cellSummary, neighbourKeyframe } from "./model.js";
@@ -26,14 +28,23 @@ export function createTimeline({ container, onGo }) {
     return [...strip.children];
   }
 
+  // Only the strip scrolls (sideways): scrollIntoView would also scroll the page under the canvas.
+  function reveal(button, centre = false) {
+    const left = button.offsetLeft;
+    const right = left + button.offsetWidth;
+    if (centre) strip.scrollLeft = left - (strip.clientWidth - button.offsetWidth) / 2;
+    else if (left < strip.scrollLeft) strip.scrollLeft = left;
+    else if (right > strip.scrollLeft + strip.clientWidth) strip.scrollLeft = right - strip.clientWidth;
+  }
+
   function focusCell(i) {
     const list = buttons();
     if (!list.length) return;
     const k = Math.max(0, Math.min(list.length - 1, i));
     for (const b of list) b.tabIndex = -1;
     list[k].tabIndex = 0;
-    list[k].focus();
-    list[k].scrollIntoView({ block: "nearest", inline: "nearest" });
+    list[k].focus({ preventScroll: true });
+    reveal(list[k]);
   }
 
   strip.addEventListener("keydown", (e) => {
@@ -78,7 +89,7 @@ export function createTimeline({ container, onGo }) {
     const here = Math.max(0, cells.findIndex((c) => c.image === current));
     if (list[here]) {
       list[here].tabIndex = 0;
-      list[here].scrollIntoView({ block: "nearest", inline: "center" });
+      reveal(list[here], true);
     }
   }
 
@@ -105,9 +116,12 @@ export function createTimeline({ container, onGo }) {
       }
       summary.textContent = cellSummary(cells);
     },
-    hide() {
-      container.hidden = true;
+    /** No track followed: the strip keeps its place (the canvas must not jump when one is), empty. */
+    empty() {
+      container.hidden = false;
       container.dataset.track = "";
+      title.textContent = "No track followed";
+      summary.textContent = "Select a box of a track (or copy forward) to see its frames here.";
       cells = [];
       clear(strip);
     },
