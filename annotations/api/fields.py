@@ -1,11 +1,11 @@
-"""Input fields the API modules share: coordinates, and ids of a project's labels and tracks."""
+"""Input fields the API modules share: coordinates, and ids of a project's labels, tracks and sequences."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotations.converters import MAX_ID
-from annotations.models import Label
+from annotations.models import Label, Sequence
 
 
 class Coordinate(serializers.FloatField):
@@ -32,17 +32,36 @@ class ProjectObjectId(serializers.IntegerField):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class LabelRef(serializers.Field):
-    """A label id, resolved within the project `project_id` of the serializer's context; any other id reads as unknown."""
+class ProjectRef(serializers.Field):
+    """An id of a `model` row of the project `project_id` (the serializer's context), resolved to
+    the row; any other id reads as unknown."""
+
+    model = None
+    noun = ""
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
             raise serializers.ValidationError("A valid integer is required.")
-        label_id = serializers.IntegerField(min_value=1, max_value=MAX_ID).run_validation(data)
-        label = Label.objects.filter(pk=label_id, project_id=self.context["project_id"]).first()
-        if label is None:
-            raise serializers.ValidationError("Unknown label for this project.")
-        return label
+        pk = serializers.IntegerField(min_value=1, max_value=MAX_ID).run_validation(data)
+        found = self.model.objects.filter(pk=pk, project_id=self.context["project_id"]).first()
+        if found is None:
+            raise serializers.ValidationError(f"Unknown {self.noun} for this project.")
+        return found
 
     def to_representation(self, value):
         return value.pk
+
+
+class LabelRef(ProjectRef):
+    """A label id of the project."""
+
+    model, noun = Label, "label"
+
+
+class SequenceRef(ProjectRef):
+    """A sequence id of the project, or null (none)."""
+
+    model, noun = Sequence, "sequence"
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, **kwargs)

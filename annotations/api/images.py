@@ -31,7 +31,7 @@ from annotations.access import image_get_for_user, project_get_for_user
 from annotations.api.pagination import Pagination
 from annotations.errors import InvalidInput, PayloadTooLarge
 from annotations.filters import ImageFilter
-from annotations.api.tracks import SequenceRef
+from annotations.api.fields import SequenceRef
 from annotations.converters import MAX_ID
 from annotations.models import ImageStatus, Role, Sequence
 from annotations.selectors.images import image_with_details, images_annotated, images_for_project

@@ -14,19 +14,17 @@ Track JSON: `{id, project, label, number, sequence, first_frame, last_frame, box
 """
 
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.access import image_get_for_user, project_get_for_user, track_get_for_user
 from annotations.api.boxes import BoxOutput
-from annotations.api.fields import LabelRef
+from annotations.api.fields import LabelRef, SequenceRef
 from annotations.api.pagination import Pagination
 from annotations.converters import MAX_ID
 from annotations.errors import InvalidInput
-from annotations.models import Sequence
 from annotations.selectors.boxes import box_to_dict
 from annotations.selectors.tracks import track_to_dict, track_with_details, tracks_for_project
 from annotations.services.copy_forward import boxes_copy_forward
@@ -52,26 +50,6 @@ class TrackOutput(serializers.Serializer):
 
     def to_representation(self, instance):
         return track_to_dict(instance)
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class SequenceRef(serializers.Field):
-    """A sequence id of the project, or null."""
-
-    def __init__(self, **kwargs):
-        super().__init__(allow_null=True, **kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            raise serializers.ValidationError("A valid integer is required.")
-        sequence_id = serializers.IntegerField(min_value=1, max_value=MAX_ID).run_validation(data)
-        found = Sequence.objects.filter(pk=sequence_id, project_id=self.context["project_id"]).first()
-        if found is None:
-            raise serializers.ValidationError("Unknown sequence for this project.")
-        return found
-
-    def to_representation(self, value):
-        return value.pk
 
 
 class TrackCreateInput(serializers.Serializer):
