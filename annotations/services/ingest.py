@@ -264,7 +264,9 @@ def _expand(files: Sequence[tuple[str, BinaryIO]]) -> list[_Candidate]:
         if head.startswith(ZIP_MAGIC):
             items = _zip_entries(name, stream)
         else:
-            items = [_Candidate(name, functools.partial(_read_limited, stream, name))]
+            # A name with folders (import_images of a folder tree) is a frame of that folder's sequence.
+            folder = posixpath.dirname(name.replace("\\", "/")) or None
+            items = [_Candidate(name, functools.partial(_read_limited, stream, name), folder=folder)]
         for item in items:
             count += 1
             if count > settings.UPLOAD_MAX_FILES:
