@@ -80,8 +80,9 @@ def track_update(*, track: Track, user, label: Label | None = None, sequence=UNS
     fields = []
     if label is not None and label.pk != track.label_id:
         boxes = list(track_live_boxes(track))
-        editable = frames_lock_editable(image_ids={box.image_id for box in boxes}, user=user)
-        batch = BoxBatch(updates=[(box, {"label": label}) for box in boxes if box.image_id in editable])
+        # All of them or none (an approved frame refuses an annotator): a track's boxes carry its label.
+        frames_lock_editable(image_ids={box.image_id for box in boxes}, user=user)
+        batch = BoxBatch(updates=[(box, {"label": label}) for box in boxes])
         boxes_write_batch(batch=batch, user=user, group="track-label")
         track.label = label
         fields.append("label")

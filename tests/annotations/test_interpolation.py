@@ -135,3 +135,18 @@ def test_an_undo_of_a_group_someone_changed_since_is_refused_whole(project, labe
     with pytest.raises(StaleVersion):
         history_undo(image=frames[0], user=annotator)
     assert {pk: (b.version, b.deleted) for pk, b in _live(track).items()} == before
+
+
+def test_every_interpolated_box_reaches_its_frames_viewers_after_commit(
+    project, label, annotator, sent, django_capture_on_commit_callbacks
+):
+    sequence, frames = make_clip(project, 5)
+    track = track_create(project=project, user=annotator, label=label, sequence=sequence)
+    for frame, x in ((frames[0], 0), (frames[4], 40)):
+        Box.objects.create(image=frame, label=label, track=track, x_min=x, y_min=0, x_max=x + 10, y_max=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = interpolation_run(track=track, user=annotator, image_id=frames[0].pk)
+    created = [(group, payload["box"]["id"], payload["action"]) for group, kind, payload in sent if kind == "box.created"]
+    assert created == [(f"image.{box.image_id}", box.pk, "interpolate") for box in result.created]
+    updated = [payload["track"] for group, kind, payload in sent if kind == "track.updated"]
+    assert updated[0]["box_count"] == 5 and updated[0]["first_frame"] == frames[0].pk
