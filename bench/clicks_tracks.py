@@ -210,6 +210,7 @@ def parse_args():
     parser.add_argument("--pool-size", default="0")
     parser.add_argument("--every", type=int, default=10, help="keyframe interval of the tracks run")
     parser.add_argument("--only", choices=("by hand", "with tracks"), help="run one method")
+    parser.add_argument("--debug", action="store_true", help="DJANGO_DEBUG=1 in Daphne (off by default, as deployed)")
     parser.add_argument("--headed", action="store_true")
     return parser.parse_args()
 
@@ -238,6 +239,7 @@ def main():
                 tally.begin(method)
                 context = context_for(browser, f"http://127.0.0.1:{args.port}", tally)
                 page = context.new_page()
+                page.set_default_timeout(60_000)  # a loaded machine (the figure notes the load) is slow, not wrong
                 page.goto("/accounts/login/")
                 page.fill("#id_username", USER)
                 page.fill("#id_password", PASSWORD)

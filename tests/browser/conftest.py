@@ -178,6 +178,25 @@ def daphne_server(django_db_setup, tmp_path_factory):
     server.stop()
 
 
+def daphne_with_env(env: dict, tmp_path_factory, name: str) -> DaphneServer:
+    """A started Daphne whose environment has `env` on top of the test's (for a module's own
+    `daphne_server` fixture: e.g. jobs run in embedded mode by a detector of the tests)."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    folder = tmp_path_factory.mktemp(name)
+    (folder / "media").mkdir()
+    server = DaphneServer(port=_free_port(), media_root=folder / "media", log_path=folder / "daphne.log")
+    try:
+        server.start(_database_url())
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return server
+
+
 @pytest.fixture
 def live_url(request, daphne_server, transactional_db, settings, media_root):
     """Base URL of the live server; the test's writes are committed and its media is the server's."""

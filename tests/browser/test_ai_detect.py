@@ -1,7 +1,5 @@
 """AI pre-annotation in Chromium: Detect streams AI boxes into the canvas; Enter accepts one."""
 
-import os
-
 import pytest
 
 from annotations.models import Box
@@ -18,21 +16,9 @@ SERVER_ENV = {"INFERENCE_BACKEND": "inference.detectors.memory.SlowMemoryDetecto
 @pytest.fixture(scope="module")
 def daphne_server(django_db_setup, tmp_path_factory):
     """This module's Daphne runs jobs in its own worker process (embedded mode) with the slow in-memory detector."""
-    from tests.browser.conftest import DaphneServer, _database_url, _free_port
+    from tests.browser.conftest import daphne_with_env
 
-    saved = {name: os.environ.get(name) for name in SERVER_ENV}
-    os.environ.update(SERVER_ENV)
-    folder = tmp_path_factory.mktemp("daphne-ai")
-    (folder / "media").mkdir()
-    server = DaphneServer(port=_free_port(), media_root=folder / "media", log_path=folder / "daphne.log")
-    try:
-        server.start(_database_url())
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    server = daphne_with_env(SERVER_ENV, tmp_path_factory, "daphne-ai")
     yield server
     server.stop()
 

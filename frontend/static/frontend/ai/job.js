@@ -55,6 +55,7 @@ export function createJobView({ app, body, detectButton, onResult, onFinished })
   }
 
   app.on("live:detection.started", (m) => {
+    if (m.job?.kind === "propagate") return; // a tracker's job: the Tracks panel shows it (tracks/propagate.js)
     if (here(m) && (!job || job.id !== m.job.id)) show(m.job); // started by someone else, or from another tab
   });
   app.on("live:detection.result", (m) => {

@@ -86,7 +86,9 @@ export function createProgress(total) {
     text(stopped = null) {
       const base = `${seen.size} / ${total} frames`;
       if (!stopped) return `Tracking… ${base}`;
-      const why = { lost: "the tracker lost the object", end: "reached the last frame", cancelled: "cancelled", done: "done" }[stopped] || stopped;
+      const why = {
+        lost: "the tracker lost the object", end: "the sequence or a person's box ends it", cancelled: "cancelled", done: "done", failed: "failed",
+      }[stopped] || stopped;
       return `Tracked ${base} (${why})`;
     },
   };

@@ -9,7 +9,7 @@ import { createProgress } from "./model.js";
 
 const POLL_MS = 1500;
 const FINISHED = new Set(["done", "failed", "cancelled"]);
-export const MAX_FRAMES = 500;
+export const MAX_FRAMES = 300; // the server's INFERENCE_PROPAGATE_MAX_FRAMES default
 
 /**
  * @param {object} options
@@ -42,7 +42,7 @@ export function createPropagation({ app, trackApi, onFrame, onFinished }) {
   async function poll() {
     if (!job || job.stopped) return;
     const r = await app.api.get(`/api/jobs/${encodeURIComponent(job.id)}/`);
-    if (r.ok && FINISHED.has(r.body.status)) return finish(r.body.status === "failed" ? "failed" : r.body.stopped || r.body.status);
+    if (r.ok && FINISHED.has(r.body.status)) return finish(r.body.status === "done" ? r.body.timings?.stopped || "done" : r.body.status);
     timer = setTimeout(poll, POLL_MS);
   }
 
@@ -55,6 +55,12 @@ export function createPropagation({ app, trackApi, onFrame, onFinished }) {
     onFrame(Number(m.image), m);
   });
   app.on("live:track.done", (m) => job && Number(m.job?.id ?? m.job) === Number(job.id) && finish(m.stopped || "done"));
+  // A propagation that fails is reported like a detection, on its start frame.
+  app.on("live:detection.failed", (m) => {
+    if (!job || Number(m.job?.id ?? m.job) !== Number(job.id)) return;
+    app.notify(`Tracking failed: ${m.reason || m.job?.error || "unknown reason"}`, "error");
+    finish("failed");
+  });
 
   /** Start tracking `track` forward from this frame; resolves once the server has the job. */
   async function run(track) {
