@@ -120,3 +120,25 @@ def test_another_annotator_sees_the_interpolated_boxes_arrive_live(new_page, cli
     wait_for_js(bob, "() => window.hitlAnnotate.store.list().some((b) => b.track != null && b.keyframe === false)")
     wait_for_js(bob, "() => window.hitlAnnotate.renderer.stats.filledIn === 1")
     assert annie.js_errors == [] and bob.js_errors == []
+
+
+def test_copy_forward_is_one_undo_step_from_the_frame_it_reached(new_page, clip, wait_for_js):
+    frames = clip["frames"]
+    page = open_frame(new_page(clip["annie"]), frames[0].pk)
+    drag(page, (100, 100), (200, 220))
+    drag(page, (300, 100), (400, 220))
+    wait_saved(page)
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+F")  # every box: two tracks, two copies
+    page.wait_for_url(f"**/images/{frames[1].pk}/")
+    wait_ready(page)
+    wait_for_js(page, "() => window.hitlAnnotate.store.count() === 2")
+    assert len(wait_for(lambda: live_track_boxes(frames[1]))) == 2
+
+    page.keyboard.press("Control+z")  # the whole copy forward, both frames, in one step
+    wait_for_js(page, "() => window.hitlAnnotate.store.count() === 0")
+    wait_for(lambda: not live_track_boxes(frames[1]) and not live_track_boxes(frames[0]))
+    assert Box.objects.filter(image=frames[0], deleted=False).count() == 2  # the originals stay, out of any track
+    page.keyboard.press("Control+y")
+    wait_for_js(page, "() => window.hitlAnnotate.store.count() === 2 && window.hitlAnnotate.store.list().every((b) => b.track != null)")
+    assert page.js_errors == []

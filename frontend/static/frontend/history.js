@@ -14,8 +14,11 @@ export function createHistory({ api, store, saves, imageId, emit = () => {} }) {
     const r = kind === "undo" ? await api.undo(imageId) : await api.redo(imageId);
     if (r.ok) {
       const body = r.body || {};
-      // An accept-all is one step: every box it changed comes back in `boxes`.
-      for (const box of body.boxes || (body.box ? [body.box] : [])) store.upsertServer(box, { force: true });
+      // An accept-all is one step: every box it changed comes back in `boxes`. A track operation
+      // (copy forward, interpolation) is one step across frames: only this frame's boxes are shown.
+      for (const box of body.boxes || (body.box ? [body.box] : [])) {
+        if (box.image == null || Number(box.image) === Number(imageId)) store.upsertServer(box, { force: true });
+      }
       state.canUndo = body.can_undo ?? null;
       state.canRedo = body.can_redo ?? null;
       emit("history", { action: kind, box: body.box || null, can_undo: state.canUndo, can_redo: state.canRedo });

@@ -5,9 +5,8 @@
 // did, and "<name> is moving this box" markers pinned over the canvas (app.view()). This
 // user's drags (`box.dragging` from the canvas tools) go to the other viewers, at most ~12 per
 // second. Everything else the socket says is relayed as a `live:*` event of the contract;
-// the boxes others are dragging go to the renderer as `live:drags`. Track operations write
-// boxes on many frames: a batched `boxes.changed {image, boxes}` and a tracker's
-// `track.result {box}` for this frame are applied like box.created/updated, then relayed.
+// the boxes others are dragging go to the renderer as `live:drags`. A tracker's
+// `track.result {box}` for this frame is applied like box.created, then relayed.
 import { connectSocket } from "./lib/socket.js";
 import { h, clear } from "./lib/dom.js";
 import { applyBoxEvent, applyState, createDragTracker, describeEvent, otherViewers, throttle, viewersText } from "./live_state.js";
@@ -123,9 +122,6 @@ export function installLive(app) {
         break;
       case "box.dragging":
         onDrag(message);
-        break;
-      case "boxes.changed":
-        for (const box of message.boxes || []) onBox({ ...message, type: box.deleted ? "box.deleted" : "box.updated", box });
         break;
       case "track.result":
         if (message.box) onBox({ ...message, type: "box.updated", box: message.box });
