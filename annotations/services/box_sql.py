@@ -30,29 +30,10 @@ from functools import cache
 
 from django.db import connection
 
+from annotations import rows
 from annotations.models import AnnotationEvent, Box, Image, Label, Membership
 
 User = Box._meta.get_field("created_by").related_model
-
-
-def _table(model) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _column(model, name: str) -> str:
-    return f"{_table(model)}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
-
-
-def _all_columns(model) -> str:
-    return ", ".join(f"{_table(model)}.{connection.ops.quote_name(f.column)}" for f in model._meta.concrete_fields)
-
-
-def _instance(model, values):
-    """A model instance from its columns' values as the database returned them (as the ORM makes it:
-    `from_db_value` converters applied, then `Model.from_db`)."""
-    fields = model._meta.concrete_fields
-    values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v for f, v in zip(fields, values)]
-    return model.from_db(connection.alias, [f.attname for f in fields], values)
 
 
 # The SQL is written once per process (it depends only on the models), not compiled by the ORM on
@@ -64,51 +45,35 @@ def _asides_sql(project_column: str) -> str:
     caller's membership role, and the label asked for as JSON when it is one of the project's
     (params: user id, label id — NULL asks for none)."""
     return (
-        f"(SELECT {_column(Membership, 'role')} FROM {_table(Membership)} "
-        f"WHERE {_column(Membership, 'project')} = {project_column} AND {_column(Membership, 'user')} = %s "
-        f"ORDER BY {_column(Membership, 'id')} LIMIT 1) AS member_role, "
-        f"(SELECT to_jsonb(asked) FROM {_table(Label)} asked "
+        f"(SELECT {rows.column(Membership, 'role')} FROM {rows.table(Membership)} "
+        f"WHERE {rows.column(Membership, 'project')} = {project_column} AND {rows.column(Membership, 'user')} = %s "
+        f"ORDER BY {rows.column(Membership, 'id')} LIMIT 1) AS member_role, "
+        f"(SELECT to_jsonb(asked) FROM {rows.table(Label)} asked "
         f"WHERE asked.id = %s AND asked.project_id = {project_column}) AS label_json"
     )
 
 
 @cache
 def _box_for_change_sql() -> str:
-    box, image, label, user = _table(Box), _table(Image), _table(Label), _table(User)
+    box, image, label, user = rows.table(Box), rows.table(Image), rows.table(Label), rows.table(User)
     return (
-        f"SELECT {_all_columns(Box)}, {_all_columns(Image)}, {_all_columns(Label)}, {_all_columns(User)}, "
-        f"{_asides_sql(_column(Image, 'project'))} "
-        f"FROM {box} JOIN {image} ON {_column(Image, 'id')} = {_column(Box, 'image')} "
-        f"JOIN {label} ON {_column(Label, 'id')} = {_column(Box, 'label')} "
-        f"LEFT JOIN {user} ON {_column(User, 'id')} = {_column(Box, 'created_by')} "
-        f"WHERE {_column(Box, 'id')} = %s FOR NO KEY UPDATE OF {image}"
+        f"SELECT {rows.all_columns(Box)}, {rows.all_columns(Image)}, {rows.all_columns(Label)}, {rows.all_columns(User)}, "
+        f"{_asides_sql(rows.column(Image, 'project'))} "
+        f"FROM {box} JOIN {image} ON {rows.column(Image, 'id')} = {rows.column(Box, 'image')} "
+        f"JOIN {label} ON {rows.column(Label, 'id')} = {rows.column(Box, 'label')} "
+        f"LEFT JOIN {user} ON {rows.column(User, 'id')} = {rows.column(Box, 'created_by')} "
+        f"WHERE {rows.column(Box, 'id')} = %s FOR NO KEY UPDATE OF {image}"
     )
 
 
 @cache
 def _frame_for_create_sql() -> str:
     return (
-        f"SELECT {_all_columns(Image)}, {_asides_sql(_column(Image, 'project'))}, "
-        f"(SELECT made.id FROM {_table(Box)} made WHERE made.image_id = {_column(Image, 'id')} "
+        f"SELECT {rows.all_columns(Image)}, {_asides_sql(rows.column(Image, 'project'))}, "
+        f"(SELECT made.id FROM {rows.table(Box)} made WHERE made.image_id = {rows.column(Image, 'id')} "
         f"AND made.client_key = %s) AS keyed_box "
-        f"FROM {_table(Image)} WHERE {_column(Image, 'id')} = %s FOR NO KEY UPDATE"
+        f"FROM {rows.table(Image)} WHERE {rows.column(Image, 'id')} = %s FOR NO KEY UPDATE"
     )
-
-
-def _fetch_one(sql: str, params: list):
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()
-
-
-def _split(row, *models) -> tuple[list, list]:
-    """The row cut into each model's columns, in order, then the rest."""
-    parts, start = [], 0
-    for model in models:
-        end = start + len(model._meta.concrete_fields)
-        parts.append(row[start:end])
-        start = end
-    return parts, list(row[start:])
 
 
 def _set_asides(obj, member_role, label_json) -> None:
@@ -119,21 +84,21 @@ def _set_asides(obj, member_role, label_json) -> None:
 def label_asked(row) -> Label | None:
     """The label a `*_for_*` read found for `label_id` (None: not one of the frame's project)."""
     data = getattr(row, "label_json", None)
-    return None if data is None else _instance(Label, [data[f.column] for f in Label._meta.concrete_fields])
+    return None if data is None else rows.instance(Label, [data[f.column] for f in Label._meta.concrete_fields])
 
 
 def box_for_change(*, pk: int, user, label_id: int | None = None) -> Box | None:
     """Box `pk` with its frame (locked until commit), label and creator; `member_role` the caller's
     role in the frame's project (see `access.require_member_role`), `label_json` the label
     `label_id` when it is the project's."""
-    row = _fetch_one(_box_for_change_sql(), [user.pk, label_id, pk])
+    row = rows.fetch_one(_box_for_change_sql(), [user.pk, label_id, pk])
     if row is None:
         return None
-    (box_values, image_values, label_values, user_values), (member_role, label_json) = _split(row, Box, Image, Label, User)
-    box = _instance(Box, box_values)
-    box.image, box.label = _instance(Image, image_values), _instance(Label, label_values)
+    (box_values, image_values, label_values, user_values), (member_role, label_json) = rows.split(row, Box, Image, Label, User)
+    box = rows.instance(Box, box_values)
+    box.image, box.label = rows.instance(Image, image_values), rows.instance(Label, label_values)
     if box.created_by_id is not None:
-        box.created_by = _instance(User, user_values)
+        box.created_by = rows.instance(User, user_values)
     _set_asides(box, member_role, label_json)
     return box
 
@@ -141,11 +106,11 @@ def box_for_change(*, pk: int, user, label_id: int | None = None) -> Box | None:
 def frame_for_create(*, pk: int, user, label_id: int | None = None, client_key: str | None = None) -> Image | None:
     """Frame `pk`, locked until commit; `member_role` the caller's role in its project, `label_json`
     the label `label_id` when it is the project's, `keyed_box` the id of the box `client_key` made."""
-    row = _fetch_one(_frame_for_create_sql(), [user.pk, label_id, client_key, pk])
+    row = rows.fetch_one(_frame_for_create_sql(), [user.pk, label_id, client_key, pk])
     if row is None:
         return None
-    (image_values,), (member_role, label_json, keyed_box) = _split(row, Image)
-    frame = _instance(Image, image_values)
+    (image_values,), (member_role, label_json, keyed_box) = rows.split(row, Image)
+    frame = rows.instance(Image, image_values)
     _set_asides(frame, member_role, label_json)
     frame.keyed_box = keyed_box
     return frame
