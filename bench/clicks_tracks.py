@@ -108,14 +108,13 @@ def ready(page):
     """The frame is loaded and its layout settled: the toolbar's texts fill in after start-up and
     may unwrap it, which moves the canvas (a person aims after that; a script must wait)."""
     page.wait_for_selector('#annotate[data-ready="true"]')
-    rect = "() => JSON.stringify(document.getElementById('canvas').getBoundingClientRect())"
-    before = page.evaluate(rect)
-    while True:
-        page.wait_for_timeout(150)
-        now = page.evaluate(rect)
-        if now == before:
-            return
-        before = now
+    settled = """() => new Promise((done) => {
+        const rect = () => JSON.stringify(document.getElementById('canvas').getBoundingClientRect());
+        const before = rect();
+        requestAnimationFrame(() => requestAnimationFrame(() => done(rect() === before)));
+    })"""
+    while not page.evaluate(settled):
+        pass
 
 
 def saved(page, boxes: int):

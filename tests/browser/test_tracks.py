@@ -142,3 +142,26 @@ def test_copy_forward_is_one_undo_step_from_the_frame_it_reached(new_page, clip,
     page.keyboard.press("Control+y")
     wait_for_js(page, "() => window.hitlAnnotate.store.count() === 2 && window.hitlAnnotate.store.list().every((b) => b.track != null)")
     assert page.js_errors == []
+
+
+def test_end_track_here_stops_the_track_and_later_keyframes_start_a_new_one(new_page, clip, wait_for_js):
+    frames = clip["frames"]
+    page = open_frame(new_page(clip["annie"]), frames[0].pk)
+    drag(page, (100, 100), (200, 220))
+    wait_saved(page)
+    for i in (1, 2):  # copy forward twice: frames 0-2 are keyframes of track #1
+        page.keyboard.press("f")
+        page.wait_for_url(f"**/images/{frames[i].pk}/")
+        wait_ready(page)
+        wait_for_js(page, "() => window.hitlAnnotate.selected()?.track != null")
+    page.click(".timeline-cell[data-frame='1']")
+    page.wait_for_url(f"**/images/{frames[1].pk}/")
+    wait_ready(page)
+    wait_for_js(page, "() => window.hitlAnnotate.store.track(window.hitlAnnotate.selected()?.track)")
+    page.keyboard.press("e")  # the object left the view after frame 1
+    page.wait_for_selector(".toast >> text=ends at this frame")
+    [after] = wait_for(lambda: [b for b in live_track_boxes(frames[2]) if b["track__number"] == 2])
+    assert after["keyframe"]  # the box drawn later is the object coming back: a track of its own
+    assert [b["track__number"] for b in live_track_boxes(frames[1])] == [1]
+    wait_for_js(page, "() => [...document.querySelectorAll('.timeline-cell')].map((c) => c.dataset.state).slice(0, 3).join() === 'keyframe,keyframe,none'")
+    assert page.js_errors == []

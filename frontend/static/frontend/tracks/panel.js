@@ -159,6 +159,11 @@ export function installTracks(app, nav) {
     await nav.go(r.body.image);
   }
 
+  /** The boxes a track operation wrote that are on this frame (the others are on frames not shown). */
+  function showHere(boxes) {
+    for (const box of boxes || []) if (Number(box.image) === Number(imageId)) store.upsertServer(box, { force: true });
+  }
+
   function needTrack() {
     if (followedTrack()) return followedTrack();
     app.notify("Select a box that belongs to a track first (copy forward makes one).", "info");
@@ -171,7 +176,7 @@ export function installTracks(app, nav) {
     await app.saves.idle();
     const r = await trackApi.end(t.id, imageId);
     if (!r.ok) return app.notify(detailOf(r, "Ending the track"), "error");
-    for (const box of r.body?.boxes || []) store.upsertServer(box, { force: true });
+    showHere(r.body?.boxes);
     app.notify(`${store.label(t.label)?.name ?? "Track"} #${t.number} ends at this frame.`, "info");
     scheduleReload(true);
   }
@@ -183,7 +188,7 @@ export function installTracks(app, nav) {
     const r = await trackApi.interpolate(t.id);
     if (!r.ok) return app.notify(detailOf(r, "Interpolation"), r.status === 400 ? "warn" : "error");
     const written = r.body?.boxes || [];
-    for (const box of written) if (Number(box.image) === Number(imageId)) store.upsertServer(box, { force: true });
+    showHere(written);
     app.notify(`Interpolated ${written.length} box${written.length === 1 ? "" : "es"}.`, "info");
     scheduleReload(true);
   }
