@@ -264,9 +264,7 @@ def _expand(files: Sequence[tuple[str, BinaryIO]]) -> list[_Candidate]:
         if head.startswith(ZIP_MAGIC):
             items = _zip_entries(name, stream)
         else:
-            # A name with folders (import_images of a folder tree) is a frame of that folder's sequence.
-            folder = posixpath.dirname(name.replace("\\", "/")) or None
-            items = [_Candidate(name, functools.partial(_read_limited, stream, name), folder=folder)]
+            items = [_Candidate(name, functools.partial(_read_limited, stream, name))]
         for item in items:
             count += 1
             if count > settings.UPLOAD_MAX_FILES:

@@ -90,13 +90,3 @@ def test_export_splits_group_frames_by_sequence_before_metadata(project):
     d = ImageFactory(project=project)
     groups = sorted(sorted(ids) for ids in frame_groups(project_id=project.pk, only="all").values())
     assert groups == sorted([sorted([a.pk, b.pk]), [c.pk], [d.pk]])
-
-
-def test_a_folder_tree_import_makes_a_sequence_per_folder(project, manager):
-    from annotations.services.ingest import images_ingest
-
-    files = [(name, io.BytesIO(png_bytes(20, 20, (n, 9, 9)))) for n, name in enumerate(("walk/1.png", "walk/2.png", "run/1.png", "top.png"))]
-    result = images_ingest(project=project, user=manager, files=files)
-    names = {name: image.sequence.name for name, image in result.by_name.items()}
-    assert names["walk/1.png"] == names["walk/2.png"] == "walk" and names["run/1.png"] == "run"
-    assert names["top.png"].startswith("Upload ")
