@@ -1,4 +1,4 @@
-"""Clicks, keystrokes and seconds to box every frame of a clip: by hand vs copy forward + interpolation.
+"""Clicks, keystrokes and seconds to box every frame of a clip: by hand, with interpolation, with the tracker.
 
     python bench/clicks_tracks.py [--database-url postgres://…/h_clicks_tracks] [--port 8132] [--every 10]
 
@@ -10,7 +10,10 @@ Daphne serves it and headless Chromium annotates all 100 frames twice, in two pr
 2. with tracks — on frame 0 draw the 5 boxes and press F (copy forward: 5 tracks, copied to
    frame 1); then every `--every` frames (and the last one) click that frame on the timeline strip
    and drag each track's ghost onto its object: each drag places a keyframe and the server
-   interpolates the frames between.
+   interpolates the frames between;
+3. with tracking — the same start, then on frame 1 type the frames to track (98) once, and for
+   each object click its box and press T: the worker's tracker (INFERENCE_TRACKER) propagates it to
+   the last frame (one after the other: one propagation per start frame at a time).
 
 Counting as bench/clicks_first_approval.py does: every `mousedown` and `keydown` the pages receive
 (capture-phase listeners). The time is the scripted run's wall time from opening the first frame to
@@ -22,6 +25,7 @@ boxes miss the curves a little) and how many boxes were interpolated.
 import argparse
 import io
 import math
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +36,7 @@ from api_boxes import daphne_start, database_ensure, django_setup  # noqa: E402 
 from clicks_first_approval import Tally, actions, context_for, load_note, until  # noqa: E402
 
 FRAMES, OBJECTS, WIDTH, HEIGHT = 100, 5, 640, 480
+METHODS = ("by hand", "with tracks", "with tracking")
 BOX_W, BOX_H = 70, 50
 USER, PASSWORD = "ann", "clip-annotator-2026"
 
@@ -72,7 +77,7 @@ def clip_create() -> dict:
     user = get_user_model().objects.create_user(USER, password=PASSWORD)
     pngs = [frame_png(t) for t in range(FRAMES)]
     first = {}
-    for method in ("by hand", "with tracks"):
+    for method in METHODS:
         project = Project.objects.create(name=f"Clip {method}", created_by=user)
         Membership.objects.create(project=project, user=user, role=Role.ANNOTATOR)
         Label.objects.create(project=project, name="object", color="#2ca02c")
@@ -120,7 +125,8 @@ def ready(page):
 def saved(page, boxes: int):
     try:
         until(lambda: page.evaluate(
-            "(n) => window.hitlAnnotate.saves.unsaved() === 0 && window.hitlAnnotate.store.count() === n", boxes))  # fmt: skip
+            "(n) => window.hitlAnnotate.saves.unsaved() === 0 && window.hitlAnnotate.store.count() === n", boxes),
+            timeout=120)  # fmt: skip
     except TimeoutError:
         state = page.evaluate("""() => ({url: location.pathname, unsaved: window.hitlAnnotate.saves.unsaved(),
             boxes: window.hitlAnnotate.store.list().map((b) => [b.id, b.track, b.save, b.x_min, b.y_min, b.x_max, b.y_max])})""")
@@ -131,7 +137,7 @@ def centre(box):
     return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
 
 
-def by_hand(page, first_id: int) -> None:
+def by_hand(page, first_id: int, every: int) -> None:
     page.goto(f"/images/{first_id}/")
     ready(page)
     for t in range(FRAMES):
@@ -172,8 +178,31 @@ def with_tracks(page, first_id: int, every: int) -> None:
         previous = t
 
 
+def with_tracking(page, first_id: int, every: int) -> None:
+    page.goto(f"/images/{first_id}/")
+    ready(page)
+    for obj in range(OBJECTS):
+        x0, y0, x1, y1 = truth(obj, 0)
+        drag(page, (x0, y0), (x1, y1))
+    saved(page, OBJECTS)
+    page.keyboard.press("Escape")
+    page.keyboard.press("f")
+    page.wait_for_url(lambda now: not now.endswith(f"/images/{first_id}/"))
+    ready(page)
+    page.click("#track-frames")
+    page.keyboard.press("Control+a")
+    page.keyboard.type(str(FRAMES - 2))
+    panel = page.locator(".track-forward")
+    for obj in range(OBJECTS):
+        page.mouse.click(*to_page(page, *centre(truth(obj, 0))))  # its box on frame 1 (a copy of frame 0's)
+        before = panel.get_attribute("data-job")
+        page.keyboard.press("t")
+        until(lambda before=before: panel.get_attribute("data-job") not in (None, before), timeout=60)
+        until(lambda: panel.get_attribute("data-state") != "running", timeout=600)
+
+
 def quality(first_id: int) -> tuple[float, int, int]:
-    """(mean IoU with the known paths over every frame and object, boxes, boxes interpolated)."""
+    """(mean IoU with the known paths over every frame and object, boxes, boxes interpolated or tracked)."""
     from annotations.models import Box, Image
 
     sequence = Image.objects.get(pk=first_id).sequence_id
@@ -187,7 +216,7 @@ def quality(first_id: int) -> tuple[float, int, int]:
         found = by_frame.get(t, [])
         for obj in range(OBJECTS):
             total += max((iou(rect, truth(obj, t)) for rect, _ in found), default=0.0)
-    interpolated = sum(1 for _, _, _, _, _, source in boxes if source == "interpolated")
+    interpolated = sum(1 for _, _, _, _, _, source in boxes if source in ("interpolated", "tracked"))
     return total / (FRAMES * OBJECTS), len(boxes), interpolated
 
 
@@ -208,7 +237,7 @@ def parse_args():
     parser.add_argument("--conn-max-age", default="60")
     parser.add_argument("--pool-size", default="0")
     parser.add_argument("--every", type=int, default=10, help="keyframe interval of the tracks run")
-    parser.add_argument("--only", choices=("by hand", "with tracks"), help="run one method")
+    parser.add_argument("--only", choices=METHODS, help="run one method")
     parser.add_argument("--debug", action="store_true", help="DJANGO_DEBUG=1 in Daphne (off by default, as deployed)")
     parser.add_argument("--headed", action="store_true")
     return parser.parse_args()
@@ -231,7 +260,7 @@ def main():
             browser = playwright.chromium.launch(
                 executable_path=args.chromium, headless=not args.headed, args=["--no-sandbox", "--disable-gpu"]
             )
-            for method, run in (("by hand", by_hand), ("with tracks", with_tracks)):
+            for method, run in zip(METHODS, (by_hand, with_tracks, with_tracking)):
                 if args.only and method != args.only:
                     continue
                 tally = Tally()
@@ -246,23 +275,28 @@ def main():
                 page.wait_for_url("**/")
                 tally.counts[method].clear()  # logging in is not annotating
                 started = time.monotonic()
-                run(page, first[method]) if method == "by hand" else run(page, first[method], args.every)
+                run(page, first[method], args.every)
                 results[method] = (tally.counts[method], time.monotonic() - started)
                 context.close()
             browser.close()
     finally:
         daphne.terminate()
-        daphne.wait(timeout=10)
+        try:
+            daphne.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            daphne.kill()
 
     results = {method: (*measured, quality(first[method])) for method, measured in results.items()}  # the ORM, off Playwright's loop
     print(f"Boxing a {FRAMES}-frame clip of {OBJECTS} moving objects ({load_note()}); keyframes every {args.every} frames")
-    print(f"{'method':<14} {'clicks':>6} {'keys':>5} {'actions':>8} {'seconds':>8} {'boxes':>6} {'interpolated':>13} {'mean IoU':>9}")
+    print(f"{'method':<14} {'clicks':>6} {'keys':>5} {'actions':>8} {'seconds':>8} {'boxes':>6} {'filled in':>10} {'mean IoU':>9}")
     for method, (c, seconds, (mean_iou, boxes, interpolated)) in results.items():
-        print(f"{method:<14} {c['click']:>6} {c['key']:>5} {actions(c):>8} {seconds:>8.1f} {boxes:>6} {interpolated:>13} {mean_iou:>9.3f}")
-    if len(results) == 2:
-        (hand, hand_s, _), (tracks, tracks_s, _) = results["by hand"], results["with tracks"]
-        print(f"with tracks: {actions(hand) / max(1, actions(tracks)):.1f}× fewer actions, {hand_s / max(tracks_s, 1e-9):.1f}× less time"
-              " (an action is a click or a key; a drag is one click)")
+        print(f"{method:<14} {c['click']:>6} {c['key']:>5} {actions(c):>8} {seconds:>8.1f} {boxes:>6} {interpolated:>10} {mean_iou:>9.3f}")
+    if "by hand" in results:
+        hand, hand_s, _ = results["by hand"]
+        for method, (c, seconds, _) in results.items():
+            if method != "by hand":
+                print(f"{method}: {actions(hand) / max(1, actions(c)):.1f}× fewer actions, {hand_s / max(seconds, 1e-9):.1f}× less time")
+    print("An action is a click or a key (a drag is one click); filled in: boxes interpolated or tracked, not drawn")
 
 
 if __name__ == "__main__":

@@ -124,15 +124,19 @@ export function installTracks(app, nav) {
     placeButton.hidden = !ghosts.list().some((g) => g.track === followed);
   }
 
-  // The followed track's box on this frame changed (an edit makes it a keyframe; others' too).
+  // A box of a track on this frame changed (an edit makes it a keyframe; a delete leaves a ghost).
   const markHere = (box) => {
-    if (!box || trackOf(box) !== followed) return;
-    timeline.mark(imageId, box.deleted ? "none" : boxState(box));
+    if (!box || trackOf(box) === null) return;
+    if (trackOf(box) === followed) timeline.mark(imageId, box.deleted ? "none" : boxState(box));
     refreshGhosts();
   };
   app.on("saved", ({ box }) => markHere(box));
-  app.on("live:box", (m) => markHere(m.box));
-  app.on("live:track.updated", () => !propagation.running() && scheduleReload(true));
+  app.on("live:box", (m) => markHere(m.type === "box.deleted" ? { ...m.box, deleted: true } : m.box));
+  app.on("live:track.created", () => showFollowing());
+  app.on("live:track.updated", () => {
+    showFollowing();
+    if (!propagation.running()) scheduleReload(true);
+  });
   app.on("live:track.deleted", () => !followedTrack() && follow(null));
   app.on("select", ({ box }) => {
     const t = trackOf(box);
