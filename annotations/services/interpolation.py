@@ -26,6 +26,9 @@ from annotations.services.frames import frames_lock_editable
 from annotations.services.tracks import track_broadcast, track_lock
 
 
+PLAN_FIELDS = ("image_id", "keyframe", "source", "x_min", "y_min", "x_max", "y_max", "image__sequence_id")
+
+
 def is_interpolated(box: Box) -> bool:
     return box.source == BoxSource.INTERPOLATED and not box.keyframe
 
@@ -75,8 +78,15 @@ def track_interpolate(*, track: Track, user, group: str | None = "interpolate", 
     """Write the track's interpolated boxes (see the module docstring); one undo step named `group`
     together with `with_events` (the edit that caused it). Run inside a transaction; the caller
     holds the track's lock (`track_lock`)."""
-    boxes = list(track_live_boxes(track))
-    batch = track_interpolation_plan(track=track, boxes=boxes)
+    # Planning reads only what it needs (most of a long track is usually already in place); the
+    # boxes it will change are then read in full, with what their JSON shows.
+    planned = Box.objects.filter(track=track, deleted=False).select_related("image").only(*PLAN_FIELDS)
+    batch = track_interpolation_plan(track=track, boxes=list(planned))
+    changing = [box.pk for box, _ in batch.updates] + [box.pk for box in batch.deletes]
+    if changing:
+        full = track_live_boxes(track).in_bulk(changing)
+        batch.updates = [(full[box.pk], changes) for box, changes in batch.updates]
+        batch.deletes = [full[box.pk] for box in batch.deletes]
     touched = {box.image_id for box in batch.creates} | {box.image_id for box, _ in batch.updates}
     touched |= {box.image_id for box in batch.deletes}
     editable = frames_lock_editable(image_ids=touched, user=user, strict=False)
