@@ -321,7 +321,7 @@ INFERENCE_JOB_MAX_ATTEMPTS = int(os.environ.get("INFERENCE_JOB_MAX_ATTEMPTS") or
 # Their remote code runs in the worker, so only what is listed here can be chosen from the API.
 INFERENCE_MODELS_ALLOWED = [m.strip() for m in os.environ.get("INFERENCE_MODELS_ALLOWED", "").split(",") if m.strip()]
 INFERENCE_DETECTORS_CACHED = int(os.environ.get("INFERENCE_DETECTORS_CACHED", 2))  # chosen detectors kept per worker
-# Native threads (torch, OpenCV, BLAS) of the process that runs detectors: one core is left to its parent.
+# CPU threads of the detectors (torch and OpenCV pools) where they run: one core is left to the parent process.
 INFERENCE_THREADS = int(os.environ.get("INFERENCE_THREADS") or max(1, (os.cpu_count() or 2) - 1))
 # Where jobs run: `worker` (runworker processes; the default with REDIS_URL) or `embedded` (a child of
 # the web process; the default without). `thread` is the old name of embedded.

@@ -24,29 +24,12 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENCV_FOR_THREADS_NUM")
-
-
-def threads_limit(threads: int) -> None:
-    """Cap the native thread pools (torch/OpenMP, BLAS, OpenCV) of this process at `threads`.
-
-    Each library sizes its pool to every core by default, but this process shares the machine with
-    its parent (the web process, or the runworker and the evaluation drivers): on 2 cores, two
-    OpenCV or torch threads plus the parent's work oversubscribe them, and a parallel loop then
-    waits for its slowest, descheduled thread. Set before cv2 or torch is imported (both load
-    lazily, after this); a variable the operator set is kept.
-    """
-    for name in THREAD_VARIABLES:
-        os.environ.setdefault(name, str(max(1, threads)))
-
-
 def main(conn, parent_pid: int, relay: bool = True) -> None:
     die_with_parent(parent_pid)
     import django
     from django.conf import settings
 
     django.setup()
-    threads_limit(int(settings.INFERENCE_THREADS))
     if relay:
         # Embedded: from this process's side the web process is its channel layer, and what it
         # sends (broadcasts, re-dispatched jobs) goes up the pipe. Team mode keeps Redis.

@@ -126,6 +126,10 @@ class MoondreamDetector:
         except ImportError as error:  # pragma: no cover - transformers and torch are pinned requirements
             raise DetectorUnavailable(f"transformers/torch are not installed: {error}") from error
         try:
+            import torch
+
+            # Its CPU pool at INFERENCE_THREADS, not every core: the process shares them with its parent.
+            torch.set_num_threads(max(1, int(settings.INFERENCE_THREADS)))
             device = resolve_device(self.requested_device)
             model = load_remote_model(self.model_id, revision=self.revision)
         except (OSError, ValueError) as error:  # no weights, no tokenizer, an unknown revision

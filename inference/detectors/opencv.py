@@ -6,6 +6,7 @@ is refused with the list of supported prompts. Scores are confidence proxies (Ha
 of neighbouring detections; HOG: logistic of the SVM margin), comparable within a prompt.
 """
 
+import functools
 import math
 import threading
 import time
@@ -35,6 +36,16 @@ MIN_NEIGHBORS = 5
 # process dies natively (SIGSEGV / heap abort), so smaller frames run on an upscaled copy.
 HOG_MIN_SIZE = (64 + 16, 128 + 16)
 HAAR_MIN_SIZE = (24, 24)
+
+
+@functools.cache
+def threads_set() -> None:
+    """OpenCV's pool at INFERENCE_THREADS (default: cores − 1), once per process: by default it takes
+    every core, but the process running detectors shares them with its parent (the web process, the
+    runworker, evaluation drivers), and a parallel loop then waits for its descheduled threads."""
+    import cv2
+
+    cv2.setNumThreads(max(1, int(settings.INFERENCE_THREADS)))
 
 
 def _max_pixels() -> int:
@@ -110,6 +121,7 @@ class OpenCVDetector:
         import cv2
 
         check_supported(self, prompts)
+        threads_set()
         started = time.perf_counter()
         # Straight to one byte per pixel, then downscaled once for every prompt: an 80-megapixel frame
         # never exists as RGB copies here.
