@@ -64,6 +64,9 @@ def parse_args():
     parser.add_argument("--conn-max-age", default="60")
     parser.add_argument("--pool-size", default="0")
     parser.add_argument("--headed", action="store_true")
+    # Served as `make run` serves it: plain HTTP on loopback needs DEBUG on (at DEBUG=0 the session and
+    # CSRF cookies are Secure, so a browser on http:// never stays logged in). api_boxes reads `debug`.
+    parser.set_defaults(debug=True)
     return parser.parse_args()
 
 

@@ -238,7 +238,9 @@ def parse_args():
     parser.add_argument("--pool-size", default="0")
     parser.add_argument("--every", type=int, default=10, help="keyframe interval of the tracks run")
     parser.add_argument("--only", choices=METHODS, help="run one method")
-    parser.add_argument("--debug", action="store_true", help="DJANGO_DEBUG=1 in Daphne (off by default, as deployed)")
+    # Plain HTTP on loopback, as `make run` serves: at DEBUG=0 the session and CSRF cookies are Secure and
+    # a browser on http:// never stays logged in.
+    parser.add_argument("--no-debug", dest="debug", action="store_false", help="DJANGO_DEBUG=0 (needs HTTPS)")
     parser.add_argument("--headed", action="store_true")
     return parser.parse_args()
 
