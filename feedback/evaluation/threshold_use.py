@@ -6,7 +6,8 @@ MLflow run) and recorded in a new `DetectorConfig` row with `thresholds_enabled`
 configuration history — so from then on AI boxes scored below their label's threshold are stored
 but not offered for review (`inference.confidence`). Off: a new row without them. The effect is
 the review work before and after the moment they were turned on: how many pending AI boxes people
-had to reject per detected frame, how many they kept, and how many were hidden.
+had to reject per detected frame, how many they kept, how many were hidden, and the active seconds
+people spent per AI-assisted frame (the dashboard's effort measure, split at that moment).
 """
 
 from datetime import UTC, datetime
@@ -17,7 +18,9 @@ from django.db.models import Count, Q
 from annotations.broadcast import broadcast_on_commit, project_group
 from annotations.errors import InvalidInput
 from annotations.models import Label, Project
+from feedback.aggregates import effort_sums
 from feedback.evaluation.thresholds import DEFAULT_TARGET, thresholds_for_project, thresholds_track
+from feedback.metrics import IDLE_SECONDS
 from inference.models import DetectionJob, DetectorConfig, JobPurpose, JobStatus, Prediction
 from inference.status import detector_status, project_detector_config
 
@@ -79,19 +82,28 @@ def _enabled_since(project_id: int):
     return since
 
 
-def _window(rows: dict, side: str, hidden: int | None = None) -> dict:
+def _seconds_per_ai_frame(project_id: int, **window) -> float | None:
+    """Active seconds people spent per AI-assisted frame, from their events in `window` (since/until)."""
+    for pre_annotated, frames, seconds, _boxes in effort_sums(project_id=project_id, idle=IDLE_SECONDS, **window):
+        if pre_annotated:
+            return seconds / frames if frames else None
+    return None
+
+
+def _window(rows: dict, side: str, seconds_per_frame: float | None, hidden: int | None = None) -> dict:
     frames, predictions = rows[f"{side}_frames"], rows[f"{side}_predictions"]
     rejected, kept = rows[f"{side}_rejected"], rows[f"{side}_kept"]
     out = {"frames": frames, "predictions": predictions, "rejected": rejected, "kept": kept,
            "rejected_per_frame": rejected / frames if frames else None,
-           "acceptance_rate": kept / (kept + rejected) if kept + rejected else None}
+           "acceptance_rate": kept / (kept + rejected) if kept + rejected else None,
+           "seconds_per_frame": seconds_per_frame}
     if hidden is not None:
         out.update(hidden=hidden, hidden_per_frame=hidden / frames if frames else None)
     return out
 
 
 def thresholds_effect(*, project_id: int) -> dict:
-    """The thresholds in use and the review work before / after they were turned on (3 queries)."""
+    """The thresholds in use and the review work before / after they were turned on (4–5 queries)."""
     config = project_detector_config(project_id=project_id) or {}
     since = _enabled_since(project_id) if config.get("thresholds_enabled") else None
     cut = since or NEVER  # never on: every job is "before"
@@ -117,5 +129,7 @@ def thresholds_effect(*, project_id: int) -> dict:
     return {
         "enabled": bool(config.get("thresholds_enabled")), "thresholds": config.get("thresholds") or {},
         "since": since.isoformat() if since else None, "source": config.get("source"),
-        "before": _window(rows, "before"), "after": _window(rows, "after", hidden=rows["hidden"]) if since else None,
+        "before": _window(rows, "before", _seconds_per_ai_frame(project_id, until=since)),
+        "after": _window(rows, "after", _seconds_per_ai_frame(project_id, since=since), hidden=rows["hidden"])
+        if since else None,
     }

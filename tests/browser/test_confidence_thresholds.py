@@ -2,8 +2,12 @@
 a pending AI box below its label's learnt threshold is hidden ("1 low-confidence box hidden — show")
 and not drawn until shown; the other is offered as usual."""
 
-import pytest
+import datetime as dt
 
+import pytest
+from django.utils import timezone
+
+from annotations.models import AnnotationEvent
 from inference.models import DetectionJob, DetectorConfig, Prediction
 from tests.browser.test_annotate_page import frame_png, open_frame
 from tests.factories import ImageFactory, LabelFactory, MembershipFactory, ProjectFactory, UserFactory
@@ -39,3 +43,23 @@ def test_the_annotate_page_shows_the_configuration_and_hides_boxes_below_the_thr
     page.click("#ai-show-low")
     wait_for_js(page, "() => window.hitlAnnotate.renderer.stats.predictions === 2")
     assert page.get_attribute("#ai-summary", "data-pending") == "2"
+
+
+def test_the_dashboard_shows_seconds_per_ai_assisted_frame_in_the_thresholds_panel(new_page, wait_for_js):
+    """The effect measure carries the time people spent per AI-assisted frame, not only box counts."""
+    project = ProjectFactory(name="Effort")
+    frame = ImageFactory(project=project, width=640, height=480, frame_index=0, content=frame_png())
+    lead = UserFactory(username="lena")
+    MembershipFactory(project=project, user=lead, role="manager")
+    start = timezone.now() - dt.timedelta(hours=2)
+    DetectionJob.objects.create(image=frame, prompts=["person"], status="done", backend="opencv")
+    for seconds in (0, 10, 30):  # 30 active seconds on the AI-assisted frame
+        event = AnnotationEvent.objects.create(image=frame, user=lead, action="create")
+        AnnotationEvent.objects.filter(pk=event.pk).update(created_at=start + dt.timedelta(seconds=seconds))
+
+    page = new_page(lead)
+    page.goto(f"/projects/{project.pk}/dashboard/")
+    row = page.locator("#thresholds-table tr", has_text="seconds per AI-assisted frame")
+    row.wait_for()
+    assert row.locator("[data-side=before]").text_content() == "30.00"
+    assert row.locator("[data-side=after]").text_content() == "–"  # thresholds never turned on

@@ -59,7 +59,9 @@ def test_a_manager_turns_thresholds_on_and_low_confidence_boxes_are_kept_but_not
 
     effect = client_for(annotator).get(f"/api/projects/{project.pk}/thresholds/").json()
     assert effect["before"] == {"frames": 3, "predictions": 6, "rejected": 3, "kept": 3, "rejected_per_frame": 1.0,
-                                "acceptance_rate": 0.5}
+                                "acceptance_rate": 0.5, "seconds_per_frame": None}  # nobody worked on those frames
+    seconds_after = effect["after"].pop("seconds_per_frame")
+    assert seconds_after is not None and 0 <= seconds_after < 60  # the two requests above, moments apart
     assert effect["after"] == {"frames": 1, "predictions": 3, "rejected": 0, "kept": 2, "rejected_per_frame": 0.0,
                                "acceptance_rate": 1.0, "hidden": 1, "hidden_per_frame": 1.0}
 
@@ -87,3 +89,23 @@ def test_the_effect_reads_in_a_bounded_number_of_queries(project, annotator, dec
     with django_assert_max_num_queries(12):
         body = client_for(annotator).get(f"/api/projects/{project.pk}/thresholds/").json()
     assert body["enabled"] is False and body["before"]["rejected"] == 3 and body["after"] is None
+
+
+def test_seconds_per_ai_assisted_frame_are_split_at_the_moment_thresholds_were_turned_on(
+    project, manager, annotator, decided, rows, client_for
+):
+    """The dashboard's effort measure (active seconds per frame, idle gaps left out) before and after."""
+    assert client_for(manager).put(f"/api/projects/{project.pk}/thresholds/", {"enabled": True},
+                                   format="json").status_code == 200
+    since = DetectorConfig.objects.get(project=project).created_at
+    before_frame, after_frame, manual_frame = rows.frames(3, start=10)
+    rows.job(before_frame, ["person"], when=since - dt.timedelta(hours=2))
+    rows.events(before_frame, annotator, [0, 10, 30], start=since - dt.timedelta(hours=2))  # 30 s of work
+    rows.events(before_frame, annotator, [0, 12], start=since - dt.timedelta(hours=1))  # and 12 s more, later
+    rows.job(after_frame, ["person"], when=since + dt.timedelta(seconds=1))
+    rows.events(after_frame, annotator, [0, 4, 8], start=since + dt.timedelta(seconds=2))  # 8 s
+    rows.events(manual_frame, annotator, [0, 50], start=since + dt.timedelta(seconds=2))  # no AI: not counted
+
+    effect = client_for(annotator).get(f"/api/projects/{project.pk}/thresholds/").json()
+    assert effect["before"]["seconds_per_frame"] == pytest.approx(42)
+    assert effect["after"]["seconds_per_frame"] == pytest.approx(8)

@@ -33,6 +33,7 @@ export function installThresholds({ projectId }) {
         row("frames detected", (w) => String(w.frames), state),
         row("AI boxes rejected per frame", (w) => fixed(w.rejected_per_frame), state),
         row("acceptance rate", (w) => percent(w.acceptance_rate), state),
+        row("seconds per AI-assisted frame", (w) => fixed(w.seconds_per_frame), state),
         row("hidden per frame", (w) => fixed(w.hidden_per_frame), state)),
     );
     root.dataset.enabled = state.enabled ? "1" : "0";
