@@ -11,5 +11,5 @@ class InferenceConfig(AppConfig):
         from inference.supervisor import supervisor
 
         decisions_register()  # accept/reject are undoable before the first request
-        # Embedded jobs go to this process's supervisor, which spawns its worker on the first one.
+        # Embedded jobs go to this process's supervisor (its worker starts with the first connection, see asgi.py).
         embedded_submit_register(supervisor.submit)

@@ -1,8 +1,8 @@
 """The supervisor of the one spawned process that runs detectors, in both modes.
 
-- Embedded (no `REDIS_URL`): the web process's `supervisor`. The child is spawned when the first
-  job is submitted and relays what it sends (the services' broadcasts, in order) to this
-  process's channel layer.
+- Embedded (no `REDIS_URL`): the web process's `supervisor`. The child is spawned on the server's
+  first connection (`embedded_worker_warm`, so its periodic work runs) or the first job, and
+  relays what it sends (the services' broadcasts, in order) to this process's channel layer.
 - Team mode: each `runworker inference` process makes one (its command,
   `relay=False`, `keep_alive=True`): its child starts at once, uses Redis itself, and the
   consumer waits in `run()` for each job, so the worker still takes one job at a time.

@@ -4,7 +4,7 @@
 range and the box count are correlated subqueries, never a query per track).
 """
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from annotations.models import Box, Image, Project, Sequence, Track
@@ -90,6 +90,19 @@ def sequence_frames(*, sequence_id: int | None, project_id: int) -> QuerySet[Ima
     """The frames of a sequence in frame order; without a sequence, the project's frames that have none."""
     queryset = Image.objects.filter(project_id=project_id, sequence_id=sequence_id)
     return queryset.order_by("frame_index", "id")
+
+
+def frames_after(image: Image, count: int) -> list[Image]:
+    """The `count` frames after `image` in its sequence, in frame order."""
+    later = Q(frame_index__gt=image.frame_index) | Q(frame_index=image.frame_index, id__gt=image.pk)
+    return list(sequence_frames(sequence_id=image.sequence_id, project_id=image.project_id).filter(later)[:count])
+
+
+def frame_before(image: Image) -> Image | None:
+    """The frame just before `image` in its sequence, or None."""
+    earlier = Q(frame_index__lt=image.frame_index) | Q(frame_index=image.frame_index, id__lt=image.pk)
+    frames = sequence_frames(sequence_id=image.sequence_id, project_id=image.project_id)
+    return frames.filter(earlier).order_by("-frame_index", "-id").first()
 
 
 def track_live_boxes(track: Track) -> QuerySet[Box]:

@@ -11,12 +11,11 @@ Everything — the new tracks' members, the copies, the re-interpolation — is 
 
 from dataclasses import asdict
 
-from django.db.models import Q
 
 from annotations.errors import InvalidInput
 from annotations.keyframes import Rect
 from annotations.models import Box, BoxSource, Image, Track
-from annotations.selectors.tracks import sequence_frames
+from annotations.selectors.tracks import frames_after
 from annotations.services.box_batches import BoxBatch, action_mark, boxes_write_batch
 from annotations.services.events import events_group
 from annotations.services.frames import frame_start, frames_lock_editable
@@ -27,9 +26,7 @@ from annotations.services.tracks import track_broadcast, track_lock, tracks_crea
 
 def next_frame(image: Image) -> Image | None:
     """The frame after `image` in its sequence, in frame order."""
-    frames = sequence_frames(sequence_id=image.sequence_id, project_id=image.project_id)
-    later = Q(frame_index__gt=image.frame_index) | Q(frame_index=image.frame_index, id__gt=image.pk)
-    return frames.filter(later).first()
+    return next(iter(frames_after(image, 1)), None)
 
 
 def _chosen(image: Image, boxes) -> list[Box]:

@@ -15,7 +15,7 @@ from annotations.errors import Conflict, InvalidInput
 from annotations.models import Image
 from inference.models import DetectionJob
 from inference.services.jobs import job_submit
-from inference.services.propagation import frames_after
+from annotations.selectors.tracks import frames_after
 
 
 def detect_max_frames() -> int:

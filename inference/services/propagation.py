@@ -22,14 +22,13 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from annotations.broadcast import broadcast_on_commit, image_group, project_group
 from annotations.errors import Conflict, InvalidInput
 from annotations.models import Box, Image, Track
 from annotations.selectors.boxes import box_to_dict
-from annotations.selectors.tracks import sequence_frames
+from annotations.selectors.tracks import frames_after
 from annotations.services.tracked_boxes import tracked_box_write, tracked_boxes_group
 from annotations.services.tracks import track_broadcast
 from inference.execution import Heartbeat, job_dispatch
@@ -76,12 +75,6 @@ def propagation_submit(*, track: Track, from_image: Image, frames: int, user) ->
                        job=active.pk if active else None) from None
     transaction.on_commit(lambda: job_dispatch(job.pk))
     return job
-
-
-def frames_after(image: Image, count: int) -> list[Image]:
-    """The `count` frames after `image` in its sequence, in frame order."""
-    later = Q(frame_index__gt=image.frame_index) | Q(frame_index=image.frame_index, id__gt=image.pk)
-    return list(sequence_frames(sequence_id=image.sequence_id, project_id=image.project_id).filter(later)[:count])
 
 
 def propagation_run(*, job_id: int) -> DetectionJob | None:

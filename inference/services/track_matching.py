@@ -12,10 +12,9 @@ accepting it puts the box in that track, so a person stays the same track across
 from collections import defaultdict
 
 import numpy as np
-from django.db.models import Q
 
 from annotations.models import Box, Image, Track
-from annotations.selectors.tracks import sequence_frames
+from annotations.selectors.tracks import frame_before
 from inference.models import Prediction, PredictionStatus
 from inference.trackers.base import iou
 
@@ -32,12 +31,6 @@ def assign_by_iou(references: list, candidates: list, *, min_iou: float = MIN_IO
     overlap = np.array([[iou(candidate, reference) for reference in references] for candidate in candidates])
     rows, cols = linear_sum_assignment(overlap, maximize=True)
     return [(int(r), int(c)) for r, c in zip(rows, cols) if overlap[r, c] >= min_iou]
-
-
-def previous_frame(image: Image) -> Image | None:
-    frames = sequence_frames(sequence_id=image.sequence_id, project_id=image.project_id)
-    earlier = Q(frame_index__lt=image.frame_index) | Q(frame_index=image.frame_index, id__lt=image.pk)
-    return frames.filter(earlier).order_by("-frame_index", "-id").first()
 
 
 def _references(image: Image, before: Image) -> dict[int, list[tuple[int, tuple]]]:
@@ -67,7 +60,7 @@ def _references(image: Image, before: Image) -> dict[int, list[tuple[int, tuple]
 def predictions_link_tracks(*, image: Image, predictions: list[Prediction]) -> None:
     """Suggest a track for each of a frame's new `predictions` (saved rows) that continues one."""
     labelled = [p for p in predictions if p.label_id is not None]
-    before = previous_frame(image) if labelled else None
+    before = frame_before(image) if labelled else None
     if before is None:
         return
     references = _references(image, before)
