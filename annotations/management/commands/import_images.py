@@ -14,7 +14,8 @@ from annotations.errors import DomainError
 from annotations.exports.coco import coco_import
 from annotations.exports.mot_import import mot_folders, mot_import
 from annotations.management import project_argument
-from annotations.services.ingest import ALLOWED_FORMATS, ZIP_MAGIC, images_ingest, natural_key
+from annotations.services.ingest import images_ingest
+from annotations.services.ingest_read import ALLOWED_FORMATS, ZIP_MAGIC, natural_key
 from annotations.services.prototype import DEFAULT_LABEL, prototype_import
 
 PICKLE_SUFFIXES = {".pkl", ".pickle"}
