@@ -1,4 +1,4 @@
-"""Token auth, projects, members and labels over REST. Thin: parse → service → serialize.
+"""Token auth and projects over REST. Thin: parse → service → serialize.
 
 - `POST /api/auth/token/` — `{username, password}` → `{token}`.
 - `GET, POST /api/projects/` — the caller's projects (staff: all) with `role`, `status_counts`,
@@ -7,16 +7,10 @@
   becomes its manager. `allow_self_review` (default false): may a reviewer review a frame they
   submitted themselves. `labels: [{name, color, prompt}]` are created with the project (all or nothing).
 - `GET, PATCH, DELETE /api/projects/{id}/` — members read, managers write.
-- `GET, POST /api/projects/{id}/members/` · `PATCH, DELETE /api/projects/{id}/members/{user_id}/` —
-  POST `{username, role}` adds (201) or changes the role (200); `username` is the exact username
-  or an e-mail address, and an unknown or inactive account gets one and the same 400, so a
-  manager learns nothing about accounts outside their projects. `{user: id, role}` adds anyone
-  for staff; for a manager it only names someone already in the project. PATCH `{role}`.
-- `GET, POST /api/projects/{id}/labels/` · `GET, PATCH, DELETE /api/labels/{id}/` — listed by
-  `position` (then id); `POST /api/projects/{id}/labels/order/ {labels: [ids]}` reorders them.
-  DELETE of a label boxes use is a 409 with `boxes` (their count) unless `?move_to=<label id>`
-  moves those boxes (and their history) to another label first.
-Frame routes live in `annotations.api.images` and are included here.
+
+Members (`annotations.api.members`), labels (`annotations.api.labels`) and frames
+(`annotations.api.images`, `annotations.api.uploads`) keep their views and routes beside this
+module; their routes are included here.
 """
 
 from django.urls import path
@@ -28,25 +22,15 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.access import label_get_for_user, project_get_for_user
-from annotations.api import images, uploads
+from annotations.access import project_get_for_user
+from annotations.api import images, labels, members, uploads
+from annotations.api.labels import LabelInput
 from annotations.api.pagination import Pagination
-from annotations.converters import MAX_ID
-from annotations.errors import InvalidInput
 from annotations.filters import ProjectFilter
 from annotations.login_throttle import ClientAddressThrottle, lockout_message, retry_after
-from annotations.models import Label, Membership, Role
+from annotations.models import Role
 from annotations.selectors.images import project_with_counts, projects_with_counts, status_counts
-from annotations.services.members import member_add, member_remove, member_update
-from annotations.services.projects import (
-    label_create,
-    label_delete,
-    label_reorder,
-    label_update,
-    project_create,
-    project_delete,
-    project_update,
-)
+from annotations.services.projects import project_create, project_delete, project_update
 
 
 class TokenApi(ObtainAuthToken):
@@ -113,12 +97,6 @@ class ProjectOutput(serializers.Serializer):
         return status_counts(project)
 
 
-class LabelInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
-    color = serializers.CharField(max_length=7, required=False)
-    prompt = serializers.CharField(max_length=32, required=False, allow_blank=True)
-
-
 class ProjectCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=10_000, default="")
@@ -174,165 +152,12 @@ class ProjectDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-# --- members -------------------------------------------------------------------------------
-
-
-class MemberOutput(serializers.Serializer):
-    user = serializers.IntegerField(source="user_id")
-    username = serializers.CharField(source="user.username")
-    role = serializers.CharField()
-    created_at = serializers.DateTimeField()
-
-
-class MemberInput(serializers.Serializer):
-    username = serializers.CharField(
-        required=False, max_length=254, help_text="The exact username, or the account's e-mail address."
-    )
-    user = serializers.IntegerField(
-        required=False, min_value=1, max_value=MAX_ID, help_text="Staff: any user's id; managers: a member's id."
-    )
-    role = serializers.ChoiceField(choices=Role.choices, default=Role.ANNOTATOR)
-
-    def validate(self, attrs):
-        if "username" not in attrs and "user" not in attrs:
-            raise serializers.ValidationError({"username": ["Give a username or an e-mail address."]})
-        return attrs
-
-
-class MemberUpdateInput(serializers.Serializer):
-    role = serializers.ChoiceField(choices=Role.choices)
-
-
-class MemberListApi(APIView):
-    @extend_schema(responses=MemberOutput(many=True))
-    def get(self, request, project_id):
-        project = project_get_for_user(pk=project_id, user=request.user)
-        members = Membership.objects.filter(project=project).select_related("user").order_by("user__username")
-        paginator = Pagination()
-        page = paginator.paginate_queryset(members, request, view=self)
-        return paginator.get_paginated_response(MemberOutput(page, many=True).data)
-
-    @extend_schema(request=MemberInput, responses={201: MemberOutput, 200: MemberOutput})
-    def post(self, request, project_id):
-        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
-        data = MemberInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
-        membership, created = member_add(
-            project=project,
-            user=request.user,
-            role=values["role"],
-            username=values.get("username"),
-            user_id=values.get("user"),
-        )
-        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(MemberOutput(membership).data, status=code)
-
-
-class MemberDetailApi(APIView):
-    @extend_schema(request=MemberUpdateInput, responses=MemberOutput)
-    def patch(self, request, project_id, user_id):
-        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
-        data = MemberUpdateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        membership = member_update(
-            project=project, user=request.user, member_user_id=user_id, role=data.validated_data["role"]
-        )
-        return Response(MemberOutput(membership).data)
-
-    @extend_schema(responses={204: None})
-    def delete(self, request, project_id, user_id):
-        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
-        member_remove(project=project, user=request.user, member_user_id=user_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-# --- labels --------------------------------------------------------------------------------
-
-
-class LabelOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    project = serializers.IntegerField(source="project_id")
-    name = serializers.CharField()
-    color = serializers.CharField()
-    prompt = serializers.CharField(source="effective_prompt", help_text="The noun sent to the detector.")
-    position = serializers.IntegerField(help_text="Order in the project's label list.")
-
-
-class LabelUpdateInput(LabelInput):
-    name = serializers.CharField(max_length=100, required=False)
-
-
-class LabelListApi(APIView):
-    @extend_schema(responses=LabelOutput(many=True))
-    def get(self, request, project_id):
-        project = project_get_for_user(pk=project_id, user=request.user)
-        paginator = Pagination()
-        page = paginator.paginate_queryset(Label.objects.filter(project=project).order_by("position", "id"), request, view=self)
-        return paginator.get_paginated_response(LabelOutput(page, many=True).data)
-
-    @extend_schema(request=LabelInput, responses={201: LabelOutput})
-    def post(self, request, project_id):
-        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
-        data = LabelInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        label = label_create(project=project, user=request.user, **data.validated_data)
-        return Response(LabelOutput(label).data, status=status.HTTP_201_CREATED)
-
-
-class LabelDetailApi(APIView):
-    @extend_schema(responses=LabelOutput)
-    def get(self, request, pk):
-        return Response(LabelOutput(label_get_for_user(pk=pk, user=request.user)).data)
-
-    @extend_schema(request=LabelUpdateInput, responses=LabelOutput)
-    def patch(self, request, pk):
-        label = label_get_for_user(pk=pk, user=request.user, role=Role.MANAGER)
-        data = LabelUpdateInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        label = label_update(label=label, user=request.user, **data.validated_data)
-        return Response(LabelOutput(label).data)
-
-    @extend_schema(
-        parameters=[OpenApiParameter("move_to", int, description="Move this label's boxes to that label first.")],
-        responses={204: None},
-    )
-    def delete(self, request, pk):
-        label = label_get_for_user(pk=pk, user=request.user, role=Role.MANAGER)
-        target = request.query_params.get("move_to")
-        move_to = None
-        if target is not None:
-            if not target.isdigit() or int(target) > MAX_ID:
-                raise InvalidInput("move_to must be a label id.", move_to=["A label id is required."])
-            move_to = Label.objects.filter(pk=int(target), project_id=label.project_id).first()
-            if move_to is None:
-                raise InvalidInput("move_to must be a label of this project.", move_to=["Unknown label."])
-        label_delete(label=label, user=request.user, move_to=move_to)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class LabelOrderApi(APIView):
-    @extend_schema(
-        request=inline_serializer("LabelOrderInput", {"labels": serializers.ListField(child=serializers.IntegerField())}),
-        responses=LabelOutput(many=True),
-    )
-    def post(self, request, project_id):
-        project = project_get_for_user(pk=project_id, user=request.user, role=Role.MANAGER)
-        order = request.data.get("labels") if isinstance(request.data, dict) else None
-        if not isinstance(order, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in order):
-            raise InvalidInput("Send {labels: [label ids in the new order]}.", labels=["A list of label ids."])
-        return Response(LabelOutput(label_reorder(project=project, user=request.user, order=order), many=True).data)
-
-
 urlpatterns = [
     path("auth/token/", TokenApi.as_view(), name="api-token"),
     path("projects/", ProjectListApi.as_view(), name="project-list"),
     path("projects/<id:pk>/", ProjectDetailApi.as_view(), name="project-detail"),
-    path("projects/<id:project_id>/members/", MemberListApi.as_view(), name="project-members"),
-    path("projects/<id:project_id>/members/<id:user_id>/", MemberDetailApi.as_view(), name="project-member"),
-    path("projects/<id:project_id>/labels/", LabelListApi.as_view(), name="project-labels"),
-    path("labels/<id:pk>/", LabelDetailApi.as_view(), name="label-detail"),
-    path("projects/<id:project_id>/labels/order/", LabelOrderApi.as_view(), name="project-labels-order"),
+    *members.urlpatterns,
+    *labels.urlpatterns,
     *images.urlpatterns,
     *uploads.urlpatterns,
 ]
