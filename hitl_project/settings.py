@@ -131,10 +131,12 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+# Threads of a Daphne process that run requests' synchronous work (hitl_project/http_handler.py):
+# more requests than this wait their turn; each thread holds one database connection while busy.
+HTTP_THREADS = int(os.environ.get("HTTP_THREADS", "16"))
 DATABASE_POOL_SIZE = int(os.environ.get("DATABASE_POOL_SIZE", "0"))
 if DATABASE_POOL_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Under ASGI every sync request runs in a fresh thread, so thread-local connections are
-    # opened and closed per request; a process-wide pool hands out open ones instead.
+    # Processes other than Daphne (the worker, commands) and websocket consumers also share it.
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 2, "max_size": DATABASE_POOL_SIZE, "timeout": 10}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
