@@ -9,8 +9,10 @@
 - `POST /api/tracks/{id}/end/ {image}` → 200 `{track, boxes}`: the object left the view after
   this frame (services/track_end.py).
 - `POST /api/images/{id}/copy-forward/ {boxes: [ids] | "all"}` → 201 `{image, boxes}`.
+- `GET /api/tracks/{id}/boxes/` — the track's live boxes in frame order (paginated, `?page_size=` up
+  to 10,000), each the box JSON plus its frame's `frame_index`: what the timeline strip draws.
 Track JSON: `{id, project, label, number, sequence, first_frame, last_frame, box_count}` plus
-`label_name`, `label_color`, `created_by`.
+`label_name`, `label_color`, `created_by`, `ended_at`.
 """
 
 from django.urls import path
@@ -26,7 +28,14 @@ from annotations.api.pagination import Pagination
 from annotations.converters import MAX_ID
 from annotations.errors import InvalidInput
 from annotations.selectors.boxes import box_to_dict
-from annotations.selectors.tracks import track_to_dict, track_with_details, tracks_for_project
+from annotations.selectors.tracks import (
+    track_box_to_dict,
+    track_live_boxes,
+    track_to_dict,
+    track_with_details,
+    tracks_for_project,
+    tracks_mark_ended,
+)
 from annotations.services.copy_forward import boxes_copy_forward
 from annotations.services.interpolation import interpolation_run
 from annotations.services.track_end import track_end
@@ -46,10 +55,21 @@ class TrackOutput(serializers.Serializer):
     first_frame = serializers.IntegerField(allow_null=True, help_text="Image id of its first live box, frame order.")
     last_frame = serializers.IntegerField(allow_null=True, help_text="Image id of its last live box, frame order.")
     box_count = serializers.IntegerField(help_text="Live boxes of the track.")
+    ended_at = serializers.IntegerField(
+        allow_null=True,
+        help_text="Image id of the frame it was ended at (End track) while that is its last frame, else null.",
+    )
     created_by = serializers.IntegerField(allow_null=True)
 
     def to_representation(self, instance):
         return track_to_dict(instance)
+
+
+class TrackBoxOutput(BoxOutput):
+    frame_index = serializers.IntegerField(read_only=True, help_text="Its frame's index in the sequence.")
+
+    def to_representation(self, instance):
+        return track_box_to_dict(instance)
 
 
 class TrackCreateInput(serializers.Serializer):
@@ -75,7 +95,7 @@ class ProjectTracksApi(APIView):
         tracks = tracks_for_project(project=project, sequence_id=None if sequence is None else int(sequence))
         paginator = Pagination()
         page = paginator.paginate_queryset(tracks, request, view=self)
-        return paginator.get_paginated_response([track_to_dict(track) for track in page])
+        return paginator.get_paginated_response([track_to_dict(track) for track in tracks_mark_ended(page)])
 
     @extend_schema(request=TrackCreateInput, responses={201: TrackOutput})
     def post(self, request, project_id):
@@ -106,6 +126,17 @@ class TrackDetailApi(APIView):
         track = track_get_for_user(pk=pk, user=request.user)
         track_delete(track=track, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TrackBoxesApi(APIView):
+    pagination_class = Pagination  # read by the schema: it documents the page envelope and parameters
+
+    @extend_schema(responses=TrackBoxOutput(many=True))
+    def get(self, request, pk):
+        track = track_get_for_user(pk=pk, user=request.user)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(track_live_boxes(track), request, view=self)
+        return paginator.get_paginated_response(TrackBoxOutput(page, many=True).data)
 
 
 class TrackInterpolateInput(serializers.Serializer):
@@ -183,6 +214,7 @@ class ImageCopyForwardApi(APIView):
 urlpatterns = [
     path("projects/<id:project_id>/tracks/", ProjectTracksApi.as_view(), name="project-tracks"),
     path("tracks/<id:pk>/", TrackDetailApi.as_view(), name="track-detail"),
+    path("tracks/<id:pk>/boxes/", TrackBoxesApi.as_view(), name="track-boxes"),
     path("tracks/<id:pk>/interpolate/", TrackInterpolateApi.as_view(), name="track-interpolate"),
     path("tracks/<id:pk>/end/", TrackEndApi.as_view(), name="track-end"),
     path("images/<id:image_id>/copy-forward/", ImageCopyForwardApi.as_view(), name="image-copy-forward"),

@@ -1,13 +1,18 @@
 """Reads of tracks and sequences, shared by the API, the websocket payloads and the services.
 
-`track_to_dict` is the one track shape of DESIGN.md; lists are one query per page (the frame
-range and the box count are correlated subqueries, never a query per track).
+`track_to_dict` is the one track shape of DESIGN.md; lists are two queries per page (the frame
+range and the box count are correlated subqueries, whether a track was ended is one read of the
+End-track marks on the page's last frames; never a query per track).
 """
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from annotations.models import Box, Image, Project, Sequence, Track
+from annotations.models import AnnotationEvent, Box, Image, Project, Sequence, Track
+from annotations.selectors.boxes import box_to_dict
+
+# The action of the box-less event End track records on its frame (services/track_end.py).
+END_TRACK = "end-track"
 
 
 def _track_frame(*, last: bool) -> Subquery:
@@ -38,14 +43,34 @@ def tracks_for_project(*, project: Project, sequence_id: int | None = None) -> Q
     return tracks_annotated(queryset).order_by("number")
 
 
+def tracks_mark_ended(tracks) -> list[Track]:
+    """Set `ended_at` on tracks read by `tracks_annotated`: their last frame when End track named
+    them there (and was not undone), else None. One query, whatever the number of tracks.
+
+    Ending a track records a box-less `end-track` event `{tracks: [id]}` on the frame; it holds
+    while that frame is the track's last. A box added after it (copy forward, tracking) lifts it,
+    and undoing that addition brings it back. Ghosts are drawn only up to an ended track's end."""
+    tracks = list(tracks)
+    last_frames = {track.last_frame for track in tracks if getattr(track, "last_frame", None) is not None}
+    marks = AnnotationEvent.objects.filter(image_id__in=last_frames, action=END_TRACK, undone=False)
+    ended = set()
+    for image_id, after in marks.values_list("image_id", "after") if last_frames else ():
+        ended.update((image_id, track_id) for track_id in (after or {}).get("tracks", ()))
+    for track in tracks:
+        last = getattr(track, "last_frame", None)
+        track.ended_at = last if (last, track.pk) in ended else None
+    return tracks
+
+
 def track_with_details(*, pk: int) -> Track:
-    return tracks_annotated(Track.objects.filter(pk=pk)).get()
+    return tracks_mark_ended([tracks_annotated(Track.objects.filter(pk=pk)).get()])[0]
 
 
 def track_to_dict(track: Track) -> dict:
     """`{id, project, label, number, sequence, first_frame, last_frame, box_count}` plus `label_name`,
-    `label_color`, `created_by`. The frame range and count are read from the annotations when the
-    track came from `tracks_annotated`, else null/0 (a just-created track has no boxes)."""
+    `label_color`, `created_by`, `ended_at`. The frame range and count are read from the annotations
+    when the track came from `tracks_annotated` (`ended_at` from `tracks_mark_ended`), else null/0
+    (a just-created track has no boxes)."""
     return {
         "id": track.pk,
         "project": track.project_id,
@@ -58,6 +83,7 @@ def track_to_dict(track: Track) -> dict:
         "last_frame": getattr(track, "last_frame", None),
         "box_count": getattr(track, "box_count", 0),
         "created_by": track.created_by_id,
+        "ended_at": getattr(track, "ended_at", None),
     }
 
 
@@ -103,6 +129,12 @@ def frame_before(image: Image) -> Image | None:
     earlier = Q(frame_index__lt=image.frame_index) | Q(frame_index=image.frame_index, id__lt=image.pk)
     frames = sequence_frames(sequence_id=image.sequence_id, project_id=image.project_id)
     return frames.filter(earlier).order_by("-frame_index", "-id").first()
+
+
+def track_box_to_dict(box: Box) -> dict:
+    """A box of `track_live_boxes` as `GET /api/tracks/{id}/boxes/` lists it: the box JSON plus its
+    frame's `frame_index`."""
+    return {**box_to_dict(box), "frame_index": box.image.frame_index}
 
 
 def track_live_boxes(track: Track) -> QuerySet[Box]:

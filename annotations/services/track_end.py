@@ -12,7 +12,7 @@ from django.db import transaction
 
 from annotations.errors import InvalidInput
 from annotations.models import Image, Track
-from annotations.selectors.tracks import sequence_frames, track_live_boxes
+from annotations.selectors.tracks import END_TRACK, sequence_frames, track_live_boxes
 from annotations.services.box_batches import BatchResult, BoxBatch, action_mark, boxes_write_batch
 from annotations.services.events import events_group
 from annotations.services.frames import frames_lock_editable
@@ -42,11 +42,11 @@ def track_end(*, track: Track, image: Image, user) -> BatchResult:
     if moving:
         successor = tracks_create(project_id=track.project_id, user=user, labels=[track.label], sequence_id=sequence_id)[0]
         batch.updates += [(box, {"track": successor}) for box in moving]
-    result = boxes_write_batch(batch=batch, user=user, group=None, action_label="end-track")
-    events = [action_mark(image_id=image.pk, user=user, action="end-track", track_ids=[track.pk]), *result.events]
+    result = boxes_write_batch(batch=batch, user=user, group=None, action_label=END_TRACK)
+    events = [action_mark(image_id=image.pk, user=user, action=END_TRACK, track_ids=[track.pk]), *result.events]
     for each in (track, successor):
         if each is not None:
             events += track_interpolate(track=each, user=user, group=None).events
             track_broadcast(track_id=each.pk, project_id=track.project_id, user=user)
-    events_group(events, "end-track")
+    events_group(events, END_TRACK)
     return result

@@ -213,6 +213,7 @@ ROWS = [
     Row("GET", "api/projects/<id:project_id>/tracks/", P("tracks/"), A, 200),
     Row("POST", "api/projects/<id:project_id>/tracks/", P("tracks/"), A, 201, body=lambda w, u: {"label": w["label"].pk}),
     Row("GET", "api/tracks/<id:pk>/", lambda w: f"/api/tracks/{w['track'].pk}/", A, 200),
+    Row("GET", "api/tracks/<id:pk>/boxes/", lambda w: f"/api/tracks/{w['track'].pk}/boxes/", A, 200),
     Row("PATCH", "api/tracks/<id:pk>/", lambda w: f"/api/tracks/{w['track'].pk}/", A, 200,
         body=lambda w, u: {"label": w["spare_label"].pk}),
     Row("DELETE", "api/tracks/<id:pk>/", lambda w: f"/api/tracks/{w['track'].pk}/", A, 204),

@@ -68,3 +68,33 @@ def test_track_deletion_is_live_on_the_project_socket(
                         "user": {"id": annotator.pk, "username": annotator.username}}]  # fmt: skip
     gone = [payload["box"]["image"] for group, kind, payload in sent if kind == "box.deleted"]
     assert gone == [frames[1].pk]  # the interpolated box; the keyframes stay, without the track
+
+
+def test_an_ended_track_says_where_it_ended_until_it_goes_on_or_the_end_is_undone(
+    client_for, annotator, project, label, sent, django_capture_on_commit_callbacks
+):
+    """`ended_at` (track JSON): the frame End track was pressed on, while it is the track's last;
+    the annotate page draws no ghost of the track past it."""
+    sequence, frames = make_clip(project, 6)
+    track = track_create(project=project, user=annotator, label=label, sequence=sequence)
+    for n, x in ((0, 0), (4, 40)):
+        _keyframe(frames[n], track, annotator, x)
+    api = client_for(annotator)
+    ended = lambda: api.get(f"/api/tracks/{track.pk}/").json()["ended_at"]  # noqa: E731
+    assert ended() is None  # a track nobody ended: its ghost leads on
+    with django_capture_on_commit_callbacks(execute=True):
+        body = api.post(f"/api/tracks/{track.pk}/end/", {"image": frames[2].pk}, format="json").json()
+    assert body["track"]["ended_at"] == frames[2].pk == ended()
+    assert api.get(f"/api/projects/{project.pk}/tracks/").json()["results"][0]["ended_at"] == frames[2].pk
+    updated = {payload["track"]["id"]: payload["track"] for group, kind, payload in sent if kind == "track.updated"}
+    assert updated[track.pk]["ended_at"] == frames[2].pk  # open pages learn it live
+    (successor,) = {payload["track"]["id"] for group, kind, payload in sent if kind == "track.created"}
+    assert updated[successor]["ended_at"] is None  # the keyframe on frame 4 came back as a track of its own
+
+    history_undo(image=frames[2], user=annotator)  # the end undone: one track again, frames 0-4
+    assert ended() is None
+    api.post(f"/api/tracks/{track.pk}/end/", {"image": frames[2].pk}, format="json")
+    copied = api.post(f"/api/images/{frames[2].pk}/copy-forward/", {"boxes": "all"}, format="json")
+    assert copied.status_code == 201 and ended() is None  # it goes on after all
+    history_undo(image=frames[3], user=annotator)  # the copy taken back: it ends at frame 2 again
+    assert ended() == frames[2].pk
