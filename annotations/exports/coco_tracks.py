@@ -6,11 +6,13 @@ names (FileSequences), and the annotations sharing a `track_id` become one Track
 numbered as in the file when that number is free there (else the next free number), with the
 label of its first box and the sequence of that box's frame. A box already on its frame
 (skipped by the import) lends its track to the rest of its file track, so importing a file
-twice makes no second track.
+twice makes no second track. The tracks made are announced as `track.created` once the import
+commits, so open annotate pages follow them.
 """
 
 from annotations.exports.coco_checks import annotation_track_key, malformed
 from annotations.models import BoxSource, Project, Sequence, Track
+from annotations.services.tracks import tracks_created_broadcast
 
 # Sources a box keeps on import: they say how its track's tools made it (interpolation
 # recomputes non-keyframes). Human and AI boxes arrive as human boxes, as before: an imported
@@ -89,6 +91,7 @@ class TrackLinks:
         Track.objects.bulk_create(tracks)
         self.by_key.update(zip(keys, (track.pk for track in tracks)))
         self.created += len(tracks)
+        tracks_created_broadcast(track_ids=[track.pk for track in tracks], project_id=self.project.pk, user=self.user)
 
 
 class FileSequences:

@@ -9,8 +9,11 @@
   track; that is one undo step, which brings the boxes back without the track.
 
 Every change is broadcast after commit on the project's group: `track.created`, `track.updated`
-`{track: <track JSON>, user}`, and `track.deleted` `{track: {id, project, number}, user}`.
+`{track: <track JSON>, user}`, and `track.deleted` `{track: {id, project, number}, user}`; so are
+the tracks an import makes (`tracks_created_broadcast`).
 """
+
+import functools
 
 from django.db import transaction
 from django.db.models import Max
@@ -19,7 +22,13 @@ from annotations.broadcast import broadcast_on_commit, project_group
 from annotations.errors import InvalidInput
 from annotations.models import Label, Project, Sequence, Track
 from annotations.selectors.boxes import user_brief
-from annotations.selectors.tracks import track_live_boxes, track_to_dict, track_with_details
+from annotations.selectors.tracks import (
+    track_live_boxes,
+    track_to_dict,
+    track_with_details,
+    tracks_annotated,
+    tracks_mark_ended,
+)
 from annotations.services.box_batches import BoxBatch, boxes_write_batch
 from annotations.services.frames import frames_lock_editable
 
@@ -36,6 +45,24 @@ def track_broadcast(*, track_id: int, project_id: int, user) -> None:
     broadcast_on_commit(project_group(project_id), "track.updated", payload)
 
 
+def tracks_created_broadcast(*, track_ids: list[int], project_id: int, user) -> None:
+    """`track.created` `{track, user}` for each of these tracks once committed, as committed: made with
+    their boxes (an import), their frame range and count are read then, in one read for them all."""
+    who = user_brief(user) if getattr(user, "pk", None) else None
+
+    @functools.cache
+    def committed() -> dict[int, Track]:
+        tracks = tracks_annotated(Track.objects.filter(pk__in=track_ids))
+        return {track.pk: track for track in tracks_mark_ended(tracks)}
+
+    def payload(track_id: int) -> dict:
+        track = committed().get(track_id)  # None: deleted in the meantime
+        return {"track": track_to_dict(track) if track else None, "user": who}
+
+    for track_id in track_ids:
+        broadcast_on_commit(project_group(project_id), "track.created", functools.partial(payload, track_id))
+
+
 def _check_refs(*, project_id: int, label: Label | None, sequence: Sequence | None) -> None:
     if label is not None and label.project_id != project_id:
         raise InvalidInput("The label belongs to another project.", label=["Unknown label for this project."])
@@ -44,7 +71,8 @@ def _check_refs(*, project_id: int, label: Label | None, sequence: Sequence | No
 
 
 def tracks_create(*, project_id: int, user, labels: list[Label], sequence_id: int | None = None) -> list[Track]:
-    """New, empty tracks (one per label given) with the project's next numbers; broadcast on commit.
+    """New, empty tracks (one per label given) with the project's next numbers; broadcast on commit
+    (with the boxes the caller gives them meanwhile).
     Run inside a transaction: the project row serialises number allocation (NO KEY: frames and
     boxes referencing the project are not blocked by it); the unique constraint is the backstop."""
     Project.objects.select_for_update(no_key=True).filter(pk=project_id).values_list("pk", flat=True).first()
@@ -54,9 +82,7 @@ def tracks_create(*, project_id: int, user, labels: list[Label], sequence_id: in
         Track(project_id=project_id, label=label, sequence_id=sequence_id, number=top + n, created_by=creator)
         for n, label in enumerate(labels, start=1)
     )
-    who = user_brief(user)
-    for track in tracks:
-        broadcast_on_commit(project_group(project_id), "track.created", {"track": track_to_dict(track), "user": who})
+    tracks_created_broadcast(track_ids=[track.pk for track in tracks], project_id=project_id, user=user)
     return tracks
 
 

@@ -77,6 +77,31 @@ def test_importing_twice_makes_no_second_track(tracked_project, manager, tmp_pat
     assert Sequence.objects.filter(project=target).count() == 3  # Clip A, clip/b, the upload of the others
 
 
+def test_the_tracks_an_import_makes_are_announced_once_it_commits(
+    tracked_project, manager, tmp_path, sent, django_capture_on_commit_callbacks
+):
+    """An open annotate page learns of them live (`track.created`, with the boxes they came with)."""
+    project, _ = tracked_project
+    dataset_export(project=project, format="coco", only="all", out=tmp_path / "a")
+    target = ProjectFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    created = [(group, payload) for group, kind, payload in sent if kind == "track.created"]
+    assert {group for group, _ in created} == {f"project.{target.pk}"}
+    tracks = {track.pk: track for track in Track.objects.filter(project=target)}
+    assert sorted(payload["track"]["id"] for _, payload in created) == sorted(tracks)
+    for _, payload in created:
+        shown, track = payload["track"], tracks[payload["track"]["id"]]
+        live = Box.objects.filter(track=track, deleted=False)
+        assert (shown["number"], shown["sequence"]) == (track.number, track.sequence_id)
+        assert shown["box_count"] == live.count() > 0
+        assert payload["user"] == {"id": manager.pk, "username": manager.username}
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        coco_import(project=target, user=manager, path=tmp_path / "a" / "annotations.json")
+    assert not [kind for _, kind, _ in sent if kind == "track.created"]  # nothing new, nothing announced
+
+
 def test_a_box_missing_from_a_track_comes_back_into_that_track(tracked_project, manager, tmp_path):
     project, _ = tracked_project
     dataset_export(project=project, format="coco", only="all", out=tmp_path / "a")
