@@ -13,8 +13,11 @@ then, once it stops, `track.done` `{job, track, image: <start frame>, frames: <b
 stopped}` to the project's group and the start and last frames' groups, with `stopped` one of
 `lost` (the tracker lost the object: left the view, occluded, collapsed), `end` (the sequence
 ended, or a frame where a person's box or a locked frame stops it), `done` (all N frames),
-`cancelled`. A job that fails sends `detection.failed` on its start frame, as detection does.
-All of a propagation's writes are one undo step for its author.
+`cancelled`. A job that fails here (the tracker or a frame raised) sends `detection.failed` on
+its start frame, as detection does, then the same `track.done` with `stopped: "failed"` and the
+`reason`, so a client following the project's socket sees the propagation end too. (A job whose
+worker crashed or hung is failed by inference/services/jobs.py: `detection.failed` only.)
+All of a propagation's writes are one undo step for its author, a failed one's too.
 """
 
 import logging
@@ -97,7 +100,10 @@ def propagation_run(*, job_id: int) -> DetectionJob | None:
             logger.warning("Propagation job %s attempt %s was taken over by the reaper", job_id, attempt)
     except Exception as error:  # any failure becomes the job's reason, shown to the user
         logger.exception("Propagation job %s failed", job_id)
-        _job_fail(job_id=job.pk, attempt=attempt, reason=(str(error) or type(error).__name__)[:2000])
+        reason = (str(error) or type(error).__name__)[:2000]
+        with transaction.atomic():
+            if _job_fail(job_id=job.pk, attempt=attempt, reason=reason):
+                _done_broadcast(job=job, stopped="failed", progress=progress, reason=reason)
     return DetectionJob.objects.get(pk=job.pk)
 
 
@@ -166,9 +172,9 @@ def _finish(*, job, attempt, stopped: str, progress: dict) -> None:
     _done_broadcast(job=job, stopped=stopped, progress=progress)
 
 
-def _done_broadcast(*, job, stopped: str, progress: dict) -> None:
+def _done_broadcast(*, job, stopped: str, progress: dict, reason: str | None = None) -> None:
     """`track.done` after commit (and the propagation's writes made one undo step, the track's new
-    range announced as `track.updated`)."""
+    range announced as `track.updated`); a failed one's also carries the `reason`."""
     if progress["events"]:
         tracked_boxes_group(event_ids=progress["events"], image_id=job.image_id, track_id=job.track_id,
                             user=job.created_by)
@@ -176,6 +182,8 @@ def _done_broadcast(*, job, stopped: str, progress: dict) -> None:
         track_broadcast(track_id=job.track_id, project_id=job.track.project_id, user=job.created_by)
     payload = {"job": job.pk, "track": job.track_id, "image": job.image_id, "frames": progress["frames"],
                "stopped": stopped}
+    if reason is not None:
+        payload["reason"] = reason
     project_id = job.track.project_id if job.track_id else job.image.project_id
     for group in dict.fromkeys([project_group(project_id), image_group(job.image_id), image_group(progress["last"])]):
         broadcast_on_commit(group, "track.done", payload)

@@ -3,6 +3,7 @@
 import pytest
 
 from annotations.models import Box, BoxSource
+from annotations.services.history import history_undo
 from inference.models import DetectionJob, JobStatus
 from inference.services.job_control import job_cancel
 from inference.services.propagation import propagation_run, propagation_submit
@@ -169,3 +170,40 @@ def test_each_frame_is_written_in_a_fixed_handful_of_queries(project, label, ann
     monkeypatch.setattr(propagation, "_store", counted)
     propagation_run(job_id=propagation_submit(track=track, from_image=images[0], frames=5, user=annotator).pk)
     assert counts == [6] * 5
+
+
+def test_a_failed_propagation_ends_with_track_done_failed_and_its_reason_after_detection_failed(
+    clip, label, annotator, monkeypatch, sent, django_capture_on_commit_callbacks
+):
+    """Clients following the project's socket see it end (`stopped: "failed"`, `reason`); the start
+    frame's viewers still get `detection.failed` first, as before; what it wrote is one undo step."""
+    images, path = clip
+    track = track_on(images, path, label=label, user=annotator)
+    from inference.services import propagation
+
+    real_store, stored = propagation._store, []
+
+    def store_then_break(**kwargs):
+        if len(stored) == 2:
+            raise OSError("The frame file could not be read.")
+        stored.append(real_store(**kwargs))
+        return stored[-1]
+
+    monkeypatch.setattr(propagation, "_store", store_then_break)
+    job = propagation_submit(track=track, from_image=images[0], frames=10, user=annotator)  # not dispatched
+    with django_capture_on_commit_callbacks(execute=True):
+        finished = propagation_run(job_id=job.pk)
+    assert (finished.status, finished.error) == (JobStatus.FAILED, "The frame file could not be read.")
+    ends = [(group, kind, payload) for group, kind, payload in sent if kind in ("detection.failed", "track.done")]
+    assert [(group, kind) for group, kind, _ in ends] == [
+        (f"image.{images[0].pk}", "detection.failed"),
+        (f"project.{images[0].project_id}", "track.done"),
+        (f"image.{images[0].pk}", "track.done"),
+        (f"image.{images[2].pk}", "track.done"),
+    ]
+    assert ends[0][2]["job"]["kind"] == "propagate" and ends[0][2]["reason"] == "The frame file could not be read."
+    assert ends[1][2] == {"job": job.pk, "track": track.pk, "image": images[0].pk, "frames": 2, "stopped": "failed",
+                          "reason": "The frame file could not be read."}
+    assert len(tracked_boxes(track)) == 2
+    history_undo(image=images[0], user=annotator)
+    assert tracked_boxes(track) == []

@@ -62,7 +62,7 @@
  * @property {LiveMessage} live:track.updated            a track's label, frames or box count changed
  * @property {LiveMessage} live:track.deleted
  * @property {LiveMessage} live:track.result             one propagated box `{job, track, image, frame_index, box}`
- * @property {LiveMessage} live:track.done               a propagation ended `{job, track, frames, stopped}`
+ * @property {LiveMessage} live:track.done               a propagation ended `{job, track, frames, stopped}` (failed: with `reason`)
  */
 
 /** Every event of the annotate page (the keys of AnnotateEvents). */

@@ -83,11 +83,13 @@ export function createProgress(total) {
     get done() {
       return seen.size;
     },
-    text(stopped = null) {
+    /** The status line: running, stopped (why), or failed with the server's reason. */
+    text(stopped = null, reason = null) {
       const base = `${seen.size} / ${total} frames`;
       if (!stopped) return `Tracking… ${base}`;
+      if (stopped === "failed") return `Propagation failed: ${reason || "unknown reason"} (${base} tracked)`;
       const why = {
-        lost: "the tracker lost the object", end: "the sequence or a person's box ends it", cancelled: "cancelled", done: "done", failed: "failed",
+        lost: "the tracker lost the object", end: "the sequence or a person's box ends it", cancelled: "cancelled", done: "done",
       }[stopped] || stopped;
       return `Tracked ${base} (${why})`;
     },

@@ -1,8 +1,11 @@
 // "Track forward N frames": starts a propagation (POST /api/tracks/{id}/propagate/ → 202 job),
 // shows its progress as `live:track.result` events arrive (each frame counted once, whichever
 // socket brought it), marks each frame on the timeline as it comes, and ends on `track.done`
-// (lost, end of the sequence, cancelled, done) — or on the job's own status when the socket is
-// down (polled). Cancel asks the server to stop; the frames already tracked stay (undoable).
+// (lost, end of the sequence, cancelled, done, failed with its reason) — or on the job's own
+// status when the socket is down (polled). A failure says "Propagation failed: <reason>", whichever
+// told it first: `track.done {stopped: "failed", reason}`, the start frame's `detection.failed` of
+// this job (all a crashed or timed-out worker's job sends), or the polled job's `error`.
+// Cancel asks the server to stop; the frames already tracked stay (undoable).
 
 import { h, withBusy } from "../lib/dom.js";
 import { createProgress } from "./model.js";
@@ -28,11 +31,12 @@ export function createPropagation({ app, trackApi, onFrame, onFinished }) {
   let job = null; // {id, track, total, progress, stopped}
   let timer = null;
 
-  function finish(stopped) {
+  function finish(stopped, reason = null) {
     if (!job || job.stopped) return;
     job.stopped = stopped;
     clearTimeout(timer);
-    status.textContent = job.progress.text(stopped);
+    status.textContent = job.progress.text(stopped, reason);
+    if (stopped === "failed") app.notify(status.textContent, "error");
     element.dataset.state = stopped;
     cancel.hidden = true;
     start.disabled = false;
@@ -42,7 +46,7 @@ export function createPropagation({ app, trackApi, onFrame, onFinished }) {
   async function poll() {
     if (!job || job.stopped) return;
     const r = await app.api.get(`/api/jobs/${encodeURIComponent(job.id)}/`);
-    if (r.ok && FINISHED.has(r.body.status)) return finish(r.body.status === "done" ? r.body.timings?.stopped || "done" : r.body.status);
+    if (r.ok && FINISHED.has(r.body.status)) return finish(r.body.status === "done" ? r.body.timings?.stopped || "done" : r.body.status, r.body.error);
     timer = setTimeout(poll, POLL_MS);
   }
 
@@ -54,13 +58,10 @@ export function createPropagation({ app, trackApi, onFrame, onFinished }) {
     element.dataset.done = String(n);
     onFrame(Number(m.image), m);
   });
-  app.on("live:track.done", (m) => job && Number(m.job?.id ?? m.job) === Number(job.id) && finish(m.stopped || "done"));
-  // A propagation that fails is reported like a detection, on its start frame.
-  app.on("live:detection.failed", (m) => {
-    if (!job || Number(m.job?.id ?? m.job) !== Number(job.id)) return;
-    app.notify(`Tracking failed: ${m.reason || m.job?.error || "unknown reason"}`, "error");
-    finish("failed");
-  });
+  const mine = (m) => job && Number(m.job?.id ?? m.job) === Number(job.id);
+  app.on("live:track.done", (m) => mine(m) && finish(m.stopped || "done", m.reason));
+  // Only this job's: a detection's failure on the frame is the AI panel's.
+  app.on("live:detection.failed", (m) => mine(m) && finish("failed", m.reason || m.job?.error));
 
   /** Start tracking `track` forward from this frame; resolves once the server has the job. */
   async function run(track) {
