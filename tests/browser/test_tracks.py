@@ -3,6 +3,7 @@ forward, place the track's box on the fifth frame by dragging its ghost, and the
 are interpolated — on the server, on the timeline strip, on the canvas, and live on another
 annotator's screen."""
 
+import re
 import time
 
 import pytest
@@ -46,13 +47,31 @@ def live_track_boxes(image):
         "x_min", "y_min", "x_max", "y_max", "keyframe", "source", "track__number"))
 
 
+def copy_track(image):
+    (track,) = set(Box.objects.filter(image=image, deleted=False).values_list("track_id", flat=True))
+    return track
+
+
 def cell_states(page):
     return page.eval_on_selector_all("[data-testid=timeline-cells] .timeline-cell", "cells => cells.map((c) => c.dataset.state)")
 
 
+def box_reads(page):
+    """The ids in the page's box-list requests: frames (`image`) and tracks (`track`)."""
+    found = {"image": [], "track": []}
+    for url in page.requested:
+        hit = re.search(r"/api/(images|tracks)/(\d+)/boxes/", url)
+        if hit:
+            found["image" if hit[1] == "images" else "track"].append(int(hit[2]))
+    return found
+
+
 def test_copy_forward_then_a_dragged_ghost_interpolates_the_frames_between(new_page, clip, screenshot, wait_for_js):
     frames = clip["frames"]
-    page = open_frame(new_page(clip["annie"]), frames[0].pk)
+    page = new_page(clip["annie"])
+    page.requested = []
+    page.on("request", lambda request: page.requested.append(request.url))
+    page = open_frame(page, frames[0].pk)
     page.wait_for_selector("#track-timeline[data-track='']:not([hidden])")  # no track followed yet: the strip waits, empty
 
     drag(page, (100, 100), (200, 220))
@@ -69,10 +88,14 @@ def test_copy_forward_then_a_dragged_ghost_interpolates_the_frames_between(new_p
     wait_for_js(page, "() => document.querySelectorAll('.timeline-cell').length === 6")
     assert cell_states(page) == ["keyframe", "keyframe", "none", "none", "none", "none"]
 
+    page.requested.clear()
     page.click(".timeline-cell[data-frame='4']")  # the strip goes to frame 4
     page.wait_for_url(f"**/images/{frames[4].pk}/")
     wait_ready(page)
     wait_for_js(page, "() => document.getElementById('canvas').dataset.ghosts === '1'")  # the track's ghost, where frame 1 had it
+    # The strip and the ghosts read the track's boxes in one request, not each frame's box list.
+    reads = box_reads(page)
+    assert set(reads["track"]) == {copy_track(frames[1])} and set(reads["image"]) <= {frames[4].pk}
     drag(page, (150, 160), (250, 200))  # grab the ghost and move it: +100, +40
     wait_saved(page)
     [placed] = wait_for(lambda: live_track_boxes(frames[4]))
@@ -164,4 +187,12 @@ def test_end_track_here_stops_the_track_and_later_keyframes_start_a_new_one(new_
     assert after["keyframe"]  # the box drawn later is the object coming back: a track of its own
     assert [b["track__number"] for b in live_track_boxes(frames[1])] == [1]
     wait_for_js(page, "() => [...document.querySelectorAll('.timeline-cell')].map((c) => c.dataset.state).slice(0, 3).join() === 'keyframe,keyframe,none'")
+
+    # Past its end track #1 leaves no ghost: on frame 3 only #2's (from frame 2) is drawn.
+    open_frame(page, frames[3].pk)  # (the strip redraws as the end's live events arrive: no click on it)
+    wait_for_js(page, "() => document.getElementById('canvas').dataset.ghosts === '1'")
+    ended = page.evaluate("() => window.hitlAnnotate.store.tracks().map((t) => [t.number, t.ended_at != null]).sort()")
+    assert ended == [[1, True], [2, False]]
+    page.keyboard.press("k")  # the followed track (#1) has no ghost to place here
+    page.wait_for_selector(".toast >> text=has no ghost here")
     assert page.js_errors == []

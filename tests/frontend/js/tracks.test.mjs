@@ -3,7 +3,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import {
-  boxState, cellSummary, copyForwardBoxes, createProgress, neighbourKeyframe, timelineCells, trackOf,
+  boxState, cellSummary, copyForwardBoxes, createProgress, ghostBox, neighbourKeyframe, timelineCells, trackOf,
 } from "../../../frontend/static/frontend/tracks/model.js";
 import { trackShade, contrastRatio, textOn } from "../../../frontend/static/frontend/lib/colors.js";
 import { createBoxStyle, isFilledIn } from "../../../frontend/static/frontend/canvas/box_style.js";
@@ -58,6 +58,21 @@ test("a propagation counts each frame once, whichever socket brought it, and say
   assert.equal(p.done, 2);
   assert.equal(p.text(), "Tracking… 2 / 10 frames");
   assert.equal(p.text("lost"), "Tracked 2 / 10 frames (the tracker lost the object)");
+  assert.equal(p.text("failed", "The frame file could not be read."), "Propagation failed: The frame file could not be read. (2 / 10 frames tracked)");
+  assert.equal(p.text("failed"), "Propagation failed: unknown reason (2 / 10 frames tracked)");
+});
+
+test("a ghost leads on from a track's last box, between its boxes, and not past the end of an ended track", () => {
+  const box = (image, x) => ({ image, label: 1, x_min: x, y_min: 0, x_max: x + 10, y_max: 10 });
+  const boxes = [box(102, 20), box(104, 40)];
+  assert.equal(ghostBox(frames, boxes, 103).x_min, 30); // between its boxes
+  assert.equal(ghostBox(frames, boxes, 106).x_min, 40); // after its last: where it was last
+  assert.equal(ghostBox(frames, boxes, 101).x_min, 20); // before its first
+  assert.equal(ghostBox(frames, boxes, 104), null); // it has a box here
+  assert.equal(ghostBox(frames, boxes, 106, { ended: true }), null); // ended at frame 4: nothing past it
+  assert.equal(ghostBox(frames, boxes, 105, { ended: true }), null);
+  assert.equal(ghostBox(frames, boxes, 103, { ended: true }).x_min, 30); // inside it, still
+  assert.equal(ghostBox(frames, boxes, 101, { ended: true }).x_min, 20);
 });
 
 test("each track of a label gets its own shade of the label's colour; names stay legible on every shade", () => {

@@ -1,7 +1,13 @@
 // What the timeline and the ghosts read: the frames around this one (its sequence, in frame
-// order) and the boxes of tracks on them. The API has no list of a track's boxes, so each
-// frame's box list is read, at most WINDOW frames either side of this one, a few requests at a
-// time, once per page (every track shares them; a write on many frames clears them).
+// order, at most WINDOW either side) and the boxes of tracks on them.
+//
+// - The followed track's boxes come in one request, GET /api/tracks/{id}/boxes/ (every live box
+//   of the track, in frame order): the timeline strip draws from it.
+// - The ghosts need every track of the sequence around this frame. A sequence with fewer tracks
+//   than frames around is read track by track (that endpoint again, the followed track's read
+//   shared); a crowded one frame by frame (each frame's box list): whichever makes fewer requests,
+//   a few at a time.
+// Reads are kept for the page (a write on many frames clears them: invalidate()).
 
 const WINDOW = 15;
 const PARALLEL = 4;
@@ -13,7 +19,7 @@ const PARALLEL = 4;
  */
 export function createTrackData({ app, sequence }) {
   const enc = encodeURIComponent;
-  const frameBoxes = new Map(); // image id -> Promise<box[]|null>
+  const reads = new Map(); // url -> Promise<box[]|null>
   let framesPromise = null;
 
   function frames() {
@@ -28,30 +34,45 @@ export function createTrackData({ app, sequence }) {
     return framesPromise;
   }
 
-  function boxesOf(imageId) {
-    if (!frameBoxes.has(imageId)) {
-      frameBoxes.set(imageId, app.api.all(app.api.boxesUrl(imageId)).then((r) => (r.ok ? r.items : null)));
-    }
-    return frameBoxes.get(imageId);
+  function read(url) {
+    if (!reads.has(url)) reads.set(url, app.api.all(url).then((r) => (r.ok ? r.items : null)));
+    return reads.get(url);
+  }
+
+  /** Every live box of a track, in frame order (null when it could not be read). */
+  const trackBoxes = (trackId) => read(`/api/tracks/${enc(trackId)}/boxes/?page_size=10000`);
+
+  async function inChunks(items, fetch) {
+    const found = [];
+    for (let i = 0; i < items.length; i += PARALLEL) found.push(...(await Promise.all(items.slice(i, i + PARALLEL).map(fetch))));
+    return found;
   }
 
   /** Forget the boxes read (after a write the server made on many frames). */
   function invalidate() {
-    frameBoxes.clear();
+    reads.clear();
   }
 
-  /** {frames, boxes: every live box of a track on the other frames}, or null when the frames could not be read. */
-  async function load() {
+  /**
+   * {frames, followed: {track, boxes} of the followed track (null: none followed, or unreadable), boxes: every
+   * live box of a track on the other frames around}, or null when the frames could not be read.
+   */
+  async function load(followed = null) {
     const list = await frames();
     if (!list) return null;
-    const others = list.filter((f) => f.id !== Number(app.imageId));
+    const here = Number(app.imageId);
+    const around = new Set(list.map((f) => f.id).filter((id) => id !== here));
+    const tracks = app.store.tracks().filter((t) => t.sequence === sequence && t.box_count !== 0).map((t) => t.id);
+    if (followed !== null && !tracks.includes(followed)) tracks.push(followed);
+    const perTrack = tracks.length <= around.size;
+    const lists = perTrack
+      ? await inChunks(tracks, trackBoxes)
+      : await inChunks([...around], (id) => read(app.api.boxesUrl(id)));
     const boxes = [];
-    for (let i = 0; i < others.length; i += PARALLEL) {
-      const chunk = await Promise.all(others.slice(i, i + PARALLEL).map((f) => boxesOf(f.id)));
-      for (const found of chunk) for (const b of found || []) if (b.track != null && !b.deleted) boxes.push(b);
-    }
-    return { frames: list, boxes };
+    for (const found of lists) for (const b of found || []) if (b.track != null && !b.deleted && around.has(Number(b.image))) boxes.push(b);
+    const mine = followed === null ? null : await trackBoxes(followed); // per track: read already
+    return { frames: list, followed: mine && { track: followed, boxes: mine }, boxes };
   }
 
-  return { load, invalidate };
+  return { load, invalidate, trackBoxes };
 }

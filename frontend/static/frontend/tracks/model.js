@@ -106,9 +106,10 @@ const COORDS = ["x_min", "y_min", "x_max", "y_max"];
 /**
  * Where the track's object probably is on frame `image`, which has no box of it: linear between
  * its nearest boxes before and after (by frame index), else the nearest one. Null when the frame
- * has a box of the track, is not among `frames`, or the track has no box around.
+ * has a box of the track, is not among `frames`, the track has no box around, or the track was
+ * `ended` (End track on its last frame) and the frame comes after its end.
  */
-export function ghostBox(frames, boxes, image) {
+export function ghostBox(frames, boxes, image, { ended = false } = {}) {
   const at = new Map((frames || []).map((f) => [Number(f.id), f.frame_index]));
   const here = at.get(Number(image));
   if (here === undefined) return null;
@@ -121,7 +122,7 @@ export function ghostBox(frames, boxes, image) {
     if (i < here && (!before || i > before.i)) before = { i, b };
     if (i > here && (!after || i < after.i)) after = { i, b };
   }
-  if (!before && !after) return null;
+  if ((!before && !after) || (ended && !after)) return null;
   if (!before || !after) {
     const b = (before || after).b;
     return { label: b.label, ...Object.fromEntries(COORDS.map((k) => [k, b[k]])) };

@@ -93,7 +93,7 @@ export function installTracks(app, nav) {
 
   async function loadTimeline(fresh = false) {
     if (fresh) data.invalidate();
-    const got = await data.load();
+    const got = await data.load(followed);
     if (!got) return;
     loaded = got;
     showTimeline();
@@ -103,10 +103,27 @@ export function installTracks(app, nav) {
   function showTimeline() {
     const t = followedTrack();
     if (!t || !loaded) return timeline.empty();
-    // This frame's own boxes are the store's (newer than any list read before).
-    const boxes = [...loaded.boxes.filter((b) => b.track === t.id), ...boxesHere(t.id)];
+    // The track's boxes in one read (GET /api/tracks/{id}/boxes/); a track followed since the last
+    // load is read now, meanwhile drawn from the boxes around. This frame's own boxes are the
+    // store's (newer than any list read before).
+    const own = loaded.followed?.track === t.id ? loaded.followed.boxes : null;
+    if (!own) followedLoad(t.id);
+    const read = own || loaded.boxes.filter((b) => b.track === t.id);
+    const boxes = [...read.filter((b) => Number(b.image) !== Number(imageId)), ...boxesHere(t.id)];
     const label = store.label(t.label);
     timeline.show({ heading: { track: t.id, text: `${label ? label.name : "Track"} #${t.number}` }, list: timelineCells(loaded.frames, boxes), image: imageId });
+  }
+
+  // A track followed after the last load: its boxes (one read at a time), then the strip again.
+  let reading = null;
+  async function followedLoad(track) {
+    if (reading === track) return;
+    reading = track;
+    const boxes = await data.trackBoxes(track);
+    reading = null;
+    if (!loaded || followed !== track || !boxes) return;
+    loaded.followed = { track, boxes };
+    showTimeline();
   }
 
   function refreshGhosts() {
@@ -118,7 +135,9 @@ export function installTracks(app, nav) {
     const list = [];
     for (const [track, boxes] of byTrack) {
       if (boxesHere(track).length || !store.track(track)) continue;
-      list.push({ box: ghostBox(loaded.frames, boxes, imageId), track: store.track(track) });
+      // An ended track (End track on its last frame) has no ghost past its end.
+      const ended = store.track(track).ended_at != null;
+      list.push({ box: ghostBox(loaded.frames, boxes, imageId, { ended }), track: store.track(track) });
     }
     ghosts.set(list);
     placeButton.hidden = !ghosts.list().some((g) => g.track === followed);
@@ -132,11 +151,13 @@ export function installTracks(app, nav) {
   };
   app.on("saved", ({ box }) => markHere(box));
   app.on("live:box", (m) => markHere(m.type === "box.deleted" ? { ...m.box, deleted: true } : m.box));
-  app.on("live:track.created", () => showFollowing());
-  app.on("live:track.updated", () => {
+  // A track made (also by an import, with its boxes) or changed: what the panel follows, the strip and the ghosts.
+  const trackChanged = () => {
     showFollowing();
     if (!propagation.running()) scheduleReload(true);
-  });
+  };
+  app.on("live:track.created", trackChanged);
+  app.on("live:track.updated", trackChanged);
   app.on("live:track.deleted", () => !followedTrack() && follow(null));
   app.on("select", ({ box }) => {
     const t = trackOf(box);
