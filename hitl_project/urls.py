@@ -11,8 +11,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
+    path("api/", include(api_patterns)),  # first: most requests are API calls
     path("admin/", admin.site.urls),
-    path("api/", include(api_patterns)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("feedback.urls")),
     path("", include("frontend.urls")),
