@@ -138,7 +138,7 @@ def effort_sums(*, project_id: int, idle: float, since=None, until=None) -> list
     """`(pre_annotated, frames, active seconds, final boxes)` over frames with events in range.
 
     Active seconds per user per frame: gaps between consecutive events of that user on that
-    frame, counted only when at most `idle` seconds (see `feedback.metrics.active_seconds`).
+    frame, counted only when at most `idle` seconds (see `feedback.metrics.work.active_seconds`).
     """
     if connection.vendor == "postgresql":
         gap = "EXTRACT(EPOCH FROM (created_at - prev))"

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from annotations.models import Box, Image, ImageStatus, Label
 from feedback import aggregates as agg
-from feedback import metrics as m
+from feedback.metrics import detection
 
 REVIEWED = frozenset({ImageStatus.APPROVED, ImageStatus.REJECTED})
 DISAGREEMENT_ROWS = 20
@@ -75,7 +75,7 @@ def project_data_load(*, project_id: int, revision=None, since=None, until=None,
         "id", "job_id", "image_id", "label_id", "prompt", "x_min", "y_min", "x_max", "y_max", "score", "status"
     ))
     # The hot loop of the metrics (one pass per prediction): names bound locally, keys memoised.
-    keys, label_keys, Pred, Truth = {}, {}, m.Pred, m.Truth
+    keys, label_keys, Pred, Truth = {}, {}, detection.Pred, detection.Truth
     by_frame_job_prompt, decided = data.preds, data.decided_frames
     for pk, job, image_id, label_id, prompt, x0, y0, x1, y1, score, status in preds:
         key = keys.get(prompt) or keys.setdefault(prompt, prompt.strip().lower())
@@ -122,5 +122,5 @@ def frame_disagreements(*, project_id: int, image_ids) -> dict:
     """`{image_id: FrameEval}` of the given frames (model's newest answer vs live boxes), in 5 queries."""
     data = project_data_load(project_id=project_id, image_ids=list(image_ids))
     frames = set(data.frames)
-    _, per_frame = m.evaluate(frame_inputs(data, frames=frames))
+    _, per_frame = detection.evaluate(frame_inputs(data, frames=frames))
     return {image_id: result for (image_id, _), result in per_frame.items()}

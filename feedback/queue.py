@@ -4,7 +4,7 @@ Order, among frames still to do (new, in progress, or rejected back to the annot
 1. frames nobody has evaluated yet (no event, rating, decided prediction or box), then frames
    evaluated but never pre-annotated by the model — frame_index order within each;
 2. then the pre-annotated, evaluated frames by AI–human disagreement, most first
-   (`feedback.metrics.FrameEval.disagreement`), frame_index breaking ties.
+   (`feedback.metrics.detection.FrameEval.disagreement`), frame_index breaking ties.
 Frames another user is viewing right now (presence) are skipped. `next_frame_reserve` (POST)
 reserves the chosen frame in the cache for `RESERVATION_SECONDS` (Redis when REDIS_URL is set,
 so every web process sees it), keyed by frame: two users asking at once get different frames,

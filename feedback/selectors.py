@@ -20,8 +20,14 @@ from collections import defaultdict
 
 from annotations.selectors.live import project_progress
 from feedback import aggregates as agg
-from feedback import metrics as m
 from feedback.loading import DISAGREEMENT_ROWS, REVIEWED, frame_inputs, project_data_load
+from feedback.metrics.detection import DetectionTally, evaluate, match_frame
+from feedback.metrics.work import (
+    IDLE_SECONDS,
+    decision_rates_from_counts,
+    effort_from_sums,
+    rating_distribution_from_counts,
+)
 from feedback.parallel import alongside, cyclic_gc_paused
 
 
@@ -49,7 +55,7 @@ def metrics_for_project(*, project, label=None, revision=None, since=None, until
         data = project_data_load(**scope)
         evaluated = agg.frames_with_feedback(project_id) | set(data.truths) | data.decided_frames
         truth_frames = evaluated & set(data.frames)
-    tally, per_frame = m.evaluate(frame_inputs(data, frames=truth_frames, label=label_id))
+    tally, per_frame = evaluate(frame_inputs(data, frames=truth_frames, label=label_id))
     by_rev = _tally_by_revision(data, truth_frames, label_id, per_frame, tally)
 
     counted = counting.result()
@@ -70,8 +76,8 @@ def metrics_for_project(*, project, label=None, revision=None, since=None, until
         "decisions": _rates(decisions),
         "detection": tally.summary(),
         "corrections": _correction_mean(corrections),
-        "ratings": m.rating_distribution_from_counts(ratings),
-        "effort": m.effort_from_sums(effort),
+        "ratings": rating_distribution_from_counts(ratings),
+        "effort": effort_from_sums(effort),
         "per_label": _per_label(data, decisions, boxes, tally, label_id),
         "per_revision": [
             {
@@ -79,7 +85,7 @@ def metrics_for_project(*, project, label=None, revision=None, since=None, until
                 "jobs": jobs,
                 "frames_pre_annotated": frames,
                 **_rates([d for d in decisions if d[1] == rev]),
-                **by_rev.get(rev, m.DetectionTally()).summary(),
+                **by_rev.get(rev, DetectionTally()).summary(),
                 "corrections": _correction_mean([c for c in corrections if c[1] == rev]),
             }
             for rev, (jobs, frames) in sorted(revisions.items())
@@ -98,14 +104,14 @@ def _tally_by_revision(data, frames, label_id, per_frame, overall) -> dict:
     revisions = {rev for revs in revisions_of.values() for rev in revs}
     if len(revisions) == 1 and all(len(revs) == 1 for revs in revisions_of.values()):
         return {revisions.pop(): overall}  # one model revision judged every frame: the same figures
-    tallies = defaultdict(m.DetectionTally)
+    tallies = defaultdict(DetectionTally)
     for (image_id, _), result in per_frame.items():
         if len(revisions_of[image_id]) == 1:
             tallies[next(iter(revisions_of[image_id]))].add(result)
     several = {image_id for image_id, revs in revisions_of.items() if len(revs) > 1}
     if several:
         for group, preds, truths in frame_inputs(data, frames=several, by_revision=True, label=label_id):
-            tallies[group[1]].add(m.match_frame(preds, truths))
+            tallies[group[1]].add(match_frame(preds, truths))
     return tallies
 
 
@@ -113,7 +119,7 @@ def _rates(decisions) -> dict:
     counts = defaultdict(int)
     for _, _, status, n in decisions:
         counts[status] += n
-    return m.decision_rates_from_counts(counts)
+    return decision_rates_from_counts(counts)
 
 
 def _correction_mean(corrections) -> dict:
@@ -130,7 +136,7 @@ def _counts_fetch(scope: dict) -> dict:
         "corrections": list(agg.correction_sums(**scope)),
         "boxes": list(agg.box_counts(project_id)),
         "ratings": agg.rating_counts(project_id=project_id, since=since, until=until),
-        "effort": list(agg.effort_sums(project_id=project_id, idle=m.IDLE_SECONDS, since=since, until=until)),
+        "effort": list(agg.effort_sums(project_id=project_id, idle=IDLE_SECONDS, since=since, until=until)),
         "revisions": list(agg.revision_counts(**scope)),
         "status_counts": project_progress(project_id=project_id)["counts"],
         "pre_annotated": agg.pre_annotated_count(project_id),

@@ -7,8 +7,8 @@
   `relay=False`, `keep_alive=True`): its child starts at once, uses Redis itself, and the
   consumer waits in `run()` for each job, so the worker still takes one job at a time.
 
-The child is spawned (never forked: a fork would copy the server's threads, sockets and event
-loop) and replaced whenever it dies. One supervisor thread owns it: it sends the child one job
+The child (`inference.child_process.Child`: spawned, never forked) is replaced whenever it
+dies. One supervisor thread owns it: it sends the child one job
 id at a time and watches it:
 
 - the child dies (SIGSEGV in a native library, an OOM kill, `os._exit`): the job is re-queued
@@ -22,8 +22,6 @@ the loop is the one `async_to_sync` finds from the request thread that submitted
 import asyncio
 import logging
 import multiprocessing
-import os
-import signal
 import threading
 import time
 from collections import deque
@@ -34,64 +32,17 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from inference.child import main as child_main
+from inference.child_process import Child, exit_reason
 from inference.execution import CHANNEL, execution_mode
-from inference.services.jobs import job_worker_lost, max_attempts
+from inference.services.job_recovery import job_worker_lost
+from inference.services.job_state import max_attempts
 from inference.status import worker_status_store
 
 logger = logging.getLogger(__name__)
-START_TIMEOUT = 120  # seconds for a fresh child to set Django up and report ready
-
-
-def exit_reason(exitcode: int | None) -> str:
-    """What a dead worker's exit code says, for the job's error."""
-    if exitcode is not None and exitcode < 0:
-        number = -exitcode
-        try:
-            name = signal.Signals(number).name
-        except ValueError:
-            name = "unknown signal"
-        if number == signal.SIGKILL:
-            return f"The detector process was killed (signal {number}, {name}), most likely for running out of memory."
-        return f"The detector process crashed on this frame (signal {number}, {name})."
-    return f"The detector process exited unexpectedly (exit code {exitcode})."
 
 
 async def _running_loop():
     return asyncio.get_running_loop()
-
-
-class Child:
-    """One spawned worker process and the parent's end of its pipe."""
-
-    def __init__(self, *, relay: bool = True):
-        self.conn, child_conn = multiprocessing.Pipe()
-        self.process = multiprocessing.get_context("spawn").Process(
-            target=child_main, args=(child_conn, os.getpid(), relay), name="inference-worker", daemon=True
-        )
-        started = time.perf_counter()
-        self.process.start()
-        child_conn.close()  # only the child holds its end: its death shows as EOF here
-        self.pid = None
-        if self.conn.poll(START_TIMEOUT):
-            try:
-                message = self.conn.recv()
-            except (EOFError, OSError):
-                message = None
-            if message and message[0] == "ready":
-                self.pid = message[1]
-        self.start_seconds = time.perf_counter() - started
-        if self.pid is None:
-            self.stop()
-            raise RuntimeError(f"The detector process could not start: {exit_reason(self.process.exitcode)}")
-        logger.info("Started the detector process %s in %.2f s", self.pid, self.start_seconds)
-
-    def stop(self) -> int | None:
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(10)
-        self.conn.close()
-        return self.process.exitcode
 
 
 class Supervisor:

@@ -6,7 +6,7 @@ mAP@[.5:.95], AP50, AP75, per-label AP and the PR curves are read from `COCOeval
 (the C++ port of pycocotools' COCOeval, identical figures, ~5x faster at 100,000 boxes).
 Precision and recall at the operating point (every detection as the model gave it) and how
 much model and humans disagree on each frame use the AI audit's matching
-(`feedback.metrics.match_frame`, COCOeval's greedy rule at IoU 0.5), so an evaluation and
+(`feedback.metrics.detection.match_frame`, COCOeval's greedy rule at IoU 0.5), so an evaluation and
 the dashboard's audit count a hit the same way.
 """
 
@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from feedback.metrics import Pred, Truth, match_frame, prf
+from feedback.metrics.detection import Pred, Truth, match_frame, prf
 
 IOU_50 = 0  # index of IoU 0.50 in COCOeval's Params.iouThrs
 AREA_ALL = 0

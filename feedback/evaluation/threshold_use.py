@@ -20,7 +20,7 @@ from annotations.errors import InvalidInput
 from annotations.models import Label, Project
 from feedback.aggregates import effort_sums
 from feedback.evaluation.thresholds import DEFAULT_TARGET, thresholds_for_project, thresholds_track
-from feedback.metrics import IDLE_SECONDS
+from feedback.metrics.work import IDLE_SECONDS
 from inference.models import DetectionJob, DetectorConfig, JobPurpose, JobStatus, Prediction
 from inference.status import detector_status, project_detector_config
 

@@ -1,6 +1,7 @@
 """Detection jobs and the human decisions on their predictions.
 
-Jobs (`inference.services.jobs`): `job_submit`, `job_run`, `jobs_reap_stale`.
+Jobs: `job_submit`, `job_run` (`inference.services.jobs`); `job_worker_lost`, `jobs_reap_stale`
+(`inference.services.job_recovery`); `JobLost` (`inference.services.job_state`).
 Decisions (`inference.services.decisions`): `prediction_accept`, `prediction_reject`,
 `predictions_accept_all`, `predictions_reject_all` — all undoable through history.
 
@@ -25,7 +26,9 @@ from inference.services.decisions import (
     predictions_accept_all,
     predictions_reject_all,
 )
-from inference.services.jobs import JobLost, job_run, job_submit, job_worker_lost, jobs_reap_stale
+from inference.services.job_recovery import job_worker_lost, jobs_reap_stale
+from inference.services.job_state import JobLost
+from inference.services.jobs import job_run, job_submit
 
 __all__ = [
     "JobLost",

@@ -1,23 +1,20 @@
-"""Detection jobs: submit (check → create → dispatch on commit), run (stream per prompt), reap.
+"""Detection jobs: submit (check → create → dispatch on commit) and run (stream per prompt).
 
-Job rows are the source of truth. A running job's worker beats `heartbeat_at`; a job whose
-beat is older than `INFERENCE_JOB_STALE_SECONDS` lost its worker and is re-queued (up to
-`INFERENCE_JOB_MAX_ATTEMPTS` attempts) or failed. Each prompt's predictions are written in
-one transaction together with its timing, so a retry skips the prompts already stored and
-never duplicates a prediction (the (job, prompt, rank) constraint holds it as well).
+Each prompt's predictions are written in one transaction together with its timing, so a retry
+skips the prompts already stored and never duplicates a prediction (the (job, prompt, rank)
+constraint holds it as well). A job that lost its worker is recovered by `services/job_recovery.py`;
+who owns a running job, and failing it, is `services/job_state.py`.
 """
 
 import logging
 import time
 from contextlib import closing
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from annotations.broadcast import broadcast_on_commit, image_group
 from annotations.errors import Conflict, InvalidInput
 from annotations.models import Image, Label
 from inference.detectors import DetectorChoiceInvalid, choice_normalise, detector_described, get_detector
@@ -26,27 +23,12 @@ from inference.execution import Heartbeat, job_dispatch
 from inference.models import DetectionJob, JobKind, JobPurpose, JobStatus, Prediction
 from inference.prompts import prompts_default, prompts_parse
 from inference.selectors import job_active_for_image, job_to_dict, labels_by_prompt, prediction_to_dict
+from inference.services.job_state import JobLost, job_fail, job_notify_on_commit, job_touch_owned
 from inference.services.track_matching import predictions_link_tracks
 from inference.status import detector_status
 from inference.tracking import detection_job_track
 
 logger = logging.getLogger(__name__)
-QUEUED_GIVE_UP_FACTOR = 10  # a job nobody picked up for 10 stale periods is failed, not retried forever
-
-
-def _notify_on_commit(job: DetectionJob, message_type: str, payload: dict) -> None:
-    """A job's `detection.*` message to the frame's viewers; an evaluation's jobs send none (its
-    progress is `evaluation.progress` on the project's group)."""
-    if job.purpose == JobPurpose.DETECT:
-        broadcast_on_commit(image_group(job.image_id), message_type, payload)
-
-
-class JobLost(Exception):
-    """This attempt no longer owns the job (the reaper re-queued or failed it)."""
-
-
-def max_attempts() -> int:
-    return int(settings.INFERENCE_JOB_MAX_ATTEMPTS)
 
 
 def job_submit(*, image: Image, user, prompts=None, choice: dict | None = None,
@@ -117,7 +99,7 @@ def job_run(*, job_id: int) -> DetectionJob | None:
     except Exception as error:  # any failure becomes the job's reason, shown to the user
         logger.exception("Detection job %s failed", job_id)
         reason = str(error) if str(error) else type(error).__name__
-        _job_fail(job_id=job.pk, attempt=attempt, reason=reason[:2000])
+        job_fail(job_id=job.pk, attempt=attempt, reason=reason[:2000])
     return DetectionJob.objects.get(pk=job.pk)
 
 
@@ -141,7 +123,7 @@ def _job_claim(*, job_id: int) -> tuple[DetectionJob | None, object]:
         detector = _detector_for(job)
     except Exception as error:  # a choice this worker cannot build (settings changed since): the job's reason
         reason = f"The detector this job chose cannot run here: {error}"[:2000]
-        _job_fail(job_id=job.pk, attempt=None, reason=reason)
+        job_fail(job_id=job.pk, attempt=None, reason=reason)
         return None, None
     info = detector.status()
     now = timezone.now()
@@ -149,7 +131,7 @@ def _job_claim(*, job_id: int) -> tuple[DetectionJob | None, object]:
     job.backend, job.model = info.get("backend", "")[:32], str(info.get("model", ""))[:200]
     job.revision, job.device = str(info.get("revision", ""))[:100], str(info.get("device", ""))[:16]
     job.save()
-    _notify_on_commit(job, "detection.started", {"image": job.image_id, "job": job_to_dict(job)})
+    job_notify_on_commit(job, "detection.started", {"image": job.image_id, "job": job_to_dict(job)})
     return job, detector
 
 
@@ -189,17 +171,6 @@ def _job_execute(*, job: DetectionJob, attempt: int, detector) -> None:
     _job_finish(job=job, attempt=attempt, total=time.perf_counter() - started, detector=detector)
 
 
-def _touch_owned(job: DetectionJob, attempt: int, **fields) -> None:
-    """Write `fields` on the job if this attempt still owns it, else JobLost.
-
-    One conditional UPDATE: it checks ownership and row-locks the job until commit, so the
-    reaper (which locks the row too) never re-queues it between the check and the write.
-    """
-    owned = DetectionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING, attempts=attempt).update(**fields)
-    if not owned:
-        raise JobLost(job.pk)
-
-
 @transaction.atomic
 def _prompt_store(*, job, attempt, prompt, index, detections, label, seconds, stats) -> None:
     timings = dict(job.timings)  # only the owning attempt writes timings, so its copy is current
@@ -208,7 +179,7 @@ def _prompt_store(*, job, attempt, prompt, index, detections, label, seconds, st
         stats["_counted"] = True  # one encode per detect() call, counted once even over many prompts
         timings["encode"] = round(stats.get("encode_seconds", 0.0), 6)
         timings["encode_calls"] = timings.get("encode_calls", 0) + stats["encode_calls"]
-    _touch_owned(job, attempt, timings=timings, heartbeat_at=timezone.now())
+    job_touch_owned(job, attempt, timings=timings, heartbeat_at=timezone.now())
     if attempt > 1:  # a retry replaces whatever an earlier attempt left for this prompt
         Prediction.objects.filter(job_id=job.pk, prompt=prompt, status="pending").delete()
     predictions = Prediction.objects.bulk_create(
@@ -235,7 +206,7 @@ def _result_broadcast(*, job, prompt, index, predictions, seconds) -> None:
         "predictions": [prediction_to_dict(p) for p in predictions],
         "seconds": round(seconds, 6),
     }
-    _notify_on_commit(job, "detection.result", payload)
+    job_notify_on_commit(job, "detection.result", payload)
 
 
 @transaction.atomic
@@ -244,103 +215,8 @@ def _job_finish(*, job, attempt, total, detector) -> None:
     job.status, job.finished_at = JobStatus.DONE, timezone.now()
     job.device = str(info.get("device", job.device))[:16]
     job.timings = {**job.timings, "total": round(total, 6)}
-    _touch_owned(job, attempt, status=job.status, finished_at=job.finished_at, device=job.device, timings=job.timings)
+    job_touch_owned(job, attempt, status=job.status, finished_at=job.finished_at, device=job.device, timings=job.timings)
     counts = {prompt: job.counts.get(prompt, 0) for prompt in job.prompts}
-    _notify_on_commit(job, "detection.done", {"image": job.image_id, "job": job_to_dict(job), "counts": counts})
+    job_notify_on_commit(job, "detection.done", {"image": job.image_id, "job": job_to_dict(job), "counts": counts})
     if job.purpose == JobPurpose.DETECT:  # an evaluation's jobs are logged in its own run
         detection_job_track(job=job)  # in this transaction: a done job always has its run queued, exactly once
-
-
-@transaction.atomic
-def _job_fail(*, job_id: int, attempt: int | None, reason: str) -> bool:
-    """Fail a job still held by `attempt` (None: whichever); True when this call failed it."""
-    locked = DetectionJob.objects.select_for_update().filter(pk=job_id).first()
-    if locked is None or locked.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
-        return False
-    if attempt is not None and locked.attempts != attempt:
-        return False
-    locked.status, locked.error, locked.finished_at = JobStatus.FAILED, reason, timezone.now()
-    locked.save(update_fields=["status", "error", "finished_at"])
-    _notify_on_commit(
-        locked, "detection.failed", {"image": locked.image_id, "job": job_to_dict(locked), "reason": reason}
-    )
-    if locked.purpose == JobPurpose.DETECT and locked.kind == JobKind.DETECT:  # a propagation has no detection run
-        detection_job_track(job=locked)
-    return True
-
-
-@transaction.atomic
-def job_worker_lost(*, job_id: int, reason: str, retry: bool = True) -> str:
-    """The process running `job_id` died or was stopped: re-queue the job once, else fail it.
-
-    `reason` says what happened ("The detector process crashed on this frame (signal 11, SIGSEGV).");
-    it becomes the job's `error`. A job is re-queued (and dispatched on commit) only when `retry`
-    and it has attempts left (`INFERENCE_JOB_MAX_ATTEMPTS`, default 2: retried at most once).
-    Returns "requeued", "failed", or "" when the job had already finished.
-    """
-    locked = DetectionJob.objects.select_for_update().filter(pk=job_id).first()
-    if locked is None or locked.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
-        return ""
-    attempts = max(locked.attempts, 1)
-    if retry and locked.attempts < max_attempts():
-        locked.status, locked.heartbeat_at = JobStatus.QUEUED, timezone.now()
-        locked.error = f"Attempt {attempts}: {reason} Retrying on a fresh worker."
-        locked.save(update_fields=["status", "heartbeat_at", "error"])
-        transaction.on_commit(lambda: job_dispatch(job_id))
-        return "requeued"
-    note = f" Failed after {attempts} attempts." if attempts > 1 else ""
-    _job_fail(job_id=job_id, attempt=None, reason=f"{reason}{note}"[:2000])
-    return "failed"
-
-
-def jobs_reap_stale(*, stale_after: float | None = None, image_id: int | None = None) -> dict:
-    """Re-queue or fail jobs whose worker stopped beating; re-send queued jobs nobody took.
-
-    A running job with no heartbeat for `stale_after` seconds (default `INFERENCE_JOB_STALE_SECONDS`)
-    is re-queued while it has attempts left, else failed with the reason; one running past
-    `INFERENCE_JOB_TIMEOUT_SECONDS` is failed. Returns the job ids
-    per outcome: `{"requeued": [...], "failed": [...], "resent": [...]}`.
-    """
-    stale_after = float(settings.INFERENCE_JOB_STALE_SECONDS if stale_after is None else stale_after)
-    now = timezone.now()
-    cutoff = now - timedelta(seconds=stale_after)
-    outcome: dict[str, list[int]] = {"requeued": [], "failed": [], "resent": []}
-    timeout = float(settings.INFERENCE_JOB_TIMEOUT_SECONDS)
-    with transaction.atomic():
-        # A job still beating but running past the timeout is hung in the detector: failed, not
-        # retried (it would hang again). The stuck attempt then finds it no longer owns the row.
-        hung = DetectionJob.objects.select_for_update(skip_locked=True).filter(
-            status=JobStatus.RUNNING, started_at__lt=now - timedelta(seconds=timeout)
-        )
-        if image_id is not None:
-            hung = hung.filter(image_id=image_id)
-        for job in hung:
-            reason = f"The detector ran longer than INFERENCE_JOB_TIMEOUT_SECONDS ({timeout:g} s) on this frame."
-            _job_fail(job_id=job.pk, attempt=job.attempts, reason=reason)
-            outcome["failed"].append(job.pk)
-        stale = DetectionJob.objects.select_for_update(skip_locked=True).filter(
-            status__in=(JobStatus.QUEUED, JobStatus.RUNNING), heartbeat_at__lt=cutoff
-        ).exclude(pk__in=outcome["failed"])
-        if image_id is not None:
-            stale = stale.filter(image_id=image_id)
-        for job in stale:
-            if job.status == JobStatus.RUNNING and job.attempts >= max_attempts():
-                reason = (
-                    f"The worker running this job stopped responding (no heartbeat for {stale_after:g} s) "
-                    f"after {job.attempts} attempt(s)."
-                )
-                _job_fail(job_id=job.pk, attempt=job.attempts, reason=reason)
-                outcome["failed"].append(job.pk)
-                continue
-            if job.status == JobStatus.QUEUED and job.created_at < now - timedelta(seconds=stale_after * QUEUED_GIVE_UP_FACTOR):
-                _job_fail(job_id=job.pk, attempt=None, reason="No inference worker picked this job up; is one running?")
-                outcome["failed"].append(job.pk)
-                continue
-            key = "requeued" if job.status == JobStatus.RUNNING else "resent"
-            if key == "requeued":
-                job.error = f"Attempt {job.attempts}: the worker stopped responding; retrying."
-            job.status, job.heartbeat_at = JobStatus.QUEUED, now
-            job.save(update_fields=["status", "heartbeat_at", "error"])
-            transaction.on_commit(lambda pk=job.pk: job_dispatch(pk))
-            outcome[key].append(job.pk)
-    return outcome

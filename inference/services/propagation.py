@@ -38,7 +38,7 @@ from inference.execution import Heartbeat, job_dispatch
 from inference.frames import frame_read, frames_read_ahead
 from inference.models import DetectionJob, JobKind, JobStatus
 from inference.selectors import job_active_for_image
-from inference.services.jobs import JobLost, _job_fail, _touch_owned
+from inference.services.job_state import JobLost, job_fail, job_touch_owned
 from inference.trackers import tracker_create
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ def propagation_run(*, job_id: int) -> DetectionJob | None:
         logger.exception("Propagation job %s failed", job_id)
         reason = (str(error) or type(error).__name__)[:2000]
         with transaction.atomic():
-            if _job_fail(job_id=job.pk, attempt=attempt, reason=reason):
+            if job_fail(job_id=job.pk, attempt=attempt, reason=reason):
                 _done_broadcast(job=job, stopped="failed", progress=progress, reason=reason)
     return DetectionJob.objects.get(pk=job.pk)
 
@@ -149,7 +149,7 @@ def _propagate(*, job: DetectionJob, attempt: int, progress: dict) -> str:
 def _store(*, job, attempt, image: Image, coords, progress: dict, seconds: float) -> bool:
     """One frame's box, written and announced in one transaction; False when the frame stops it."""
     timings = {"frames": progress["frames"] + 1, "tracker": round(seconds, 6)}
-    _touch_owned(job, attempt, timings=timings, heartbeat_at=timezone.now())  # locks the job: a cancel waits
+    job_touch_owned(job, attempt, timings=timings, heartbeat_at=timezone.now())  # locks the job: a cancel waits
     box, events = tracked_box_write(track=job.track, image=image, coords=coords, user=job.created_by)
     if box is None:
         transaction.set_rollback(True)  # nothing written: the job's figures stay as they were
@@ -168,7 +168,7 @@ def _store(*, job, attempt, image: Image, coords, progress: dict, seconds: float
 def _finish(*, job, attempt, stopped: str, progress: dict) -> None:
     job.status, job.finished_at = JobStatus.DONE, timezone.now()
     job.timings = {**job.timings, "stopped": stopped}
-    _touch_owned(job, attempt, status=job.status, finished_at=job.finished_at, timings=job.timings)
+    job_touch_owned(job, attempt, status=job.status, finished_at=job.finished_at, timings=job.timings)
     _done_broadcast(job=job, stopped=stopped, progress=progress)
 
 

@@ -2,14 +2,15 @@
 
 import pytest
 
-from feedback import metrics as m
+from feedback.metrics import detection as m
+from feedback.metrics import work as w
 
 
 def test_iou_of_overlapping_disjoint_and_identical_boxes():
     # A = [0,0,10,10] (area 100), B = [5,0,15,10] (area 100): overlap 5x10 = 50, union 150.
-    assert m.iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)
-    assert m.iou((0, 0, 10, 10), (10, 0, 20, 10)) == 0.0  # touching edges share no area
-    assert m.iou((3, 4, 9, 8), (3, 4, 9, 8)) == 1.0
+    assert w.iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)
+    assert w.iou((0, 0, 10, 10), (10, 0, 20, 10)) == 0.0  # touching edges share no area
+    assert w.iou((3, 4, 9, 8), (3, 4, 9, 8)) == 1.0
 
 
 def test_greedy_matching_is_one_to_one_per_label_in_score_order():
@@ -79,30 +80,30 @@ def test_average_precision_by_hand():
 
 
 def test_decision_rates_ignore_pending():
-    rates = m.decision_rates(["accepted", "accepted", "corrected", "rejected", "pending"])
+    rates = w.decision_rates(["accepted", "accepted", "corrected", "rejected", "pending"])
     # 4 decided: 2 accepted (0.5), 1 corrected (0.25), 1 rejected (0.25).
     assert rates["decided"] == 4 and rates["predictions"] == 5
     assert (rates["acceptance_rate"], rates["correction_rate"], rates["rejection_rate"]) == (0.5, 0.25, 0.25)
-    assert m.decision_rates([])["acceptance_rate"] is None
+    assert w.decision_rates([])["acceptance_rate"] is None
 
 
 def test_correction_iou_and_rating_distribution():
     # Model [0,0,10,10] corrected to [0,0,10,20]: IoU 0.5; another corrected to itself: 1.0. Mean 0.75.
-    result = m.correction_iou([((0, 0, 10, 10), (0, 0, 10, 20)), ((1, 1, 2, 2), (1, 1, 2, 2))])
+    result = w.correction_iou([((0, 0, 10, 10), (0, 0, 10, 20)), ((1, 1, 2, 2), (1, 1, 2, 2))])
     assert result == {"count": 2, "mean_iou": 0.75}
-    ratings = m.rating_distribution([1, 1, 0, -1])
+    ratings = w.rating_distribution([1, 1, 0, -1])
     # mean = (1 + 1 + 0 - 1) / 4 = 0.25
     assert ratings == {"positive": 2, "neutral": 1, "negative": 1, "count": 4, "mean": 0.25}
 
 
 def test_active_seconds_drop_idle_gaps():
     # Events at 0, 30, 60 (two 30 s gaps), then 500 (gap 440 > 120: away), then 510 (10 s).
-    assert m.active_seconds([60, 0, 30, 500, 510]) == 70
-    assert m.active_seconds([42]) == 0
+    assert w.active_seconds([60, 0, 30, 500, 510]) == 70
+    assert w.active_seconds([42]) == 0
 
 
 def test_effort_splits_ai_assisted_from_manual_frames():
-    result = m.effort([(True, 30.0, 3), (True, 10.0, 1), (False, 90.0, 3)])
+    result = w.effort([(True, 30.0, 3), (True, 10.0, 1), (False, 90.0, 3)])
     # Assisted: 40 s over 2 frames = 20 s/frame, over 4 boxes = 10 s/box. Manual: 90 s, 1 frame, 3 boxes.
     assert result["ai_assisted"]["seconds_per_frame"] == 20 and result["ai_assisted"]["seconds_per_box"] == 10
     assert result["manual"]["seconds_per_frame"] == 90 and result["manual"]["seconds_per_box"] == 30
@@ -110,5 +111,5 @@ def test_effort_splits_ai_assisted_from_manual_frames():
 
 
 def test_flatten_keeps_numeric_leaves_for_mlflow():
-    flat = m.flatten({"detection": {"precision": 0.5, "recall": None, "tp": 3}, "per_label": [1], "basis": "x"})
+    flat = w.flatten({"detection": {"precision": 0.5, "recall": None, "tp": 3}, "per_label": [1], "basis": "x"})
     assert flat == {"detection.precision": 0.5, "detection.tp": 3.0}

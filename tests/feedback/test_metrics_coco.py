@@ -7,7 +7,7 @@ import pytest
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from feedback import metrics as m
+from feedback.metrics import detection as m
 from feedback.selectors import metrics_for_project
 from inference.models import Prediction
 from tests.factories import LabelFactory

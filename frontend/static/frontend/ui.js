@@ -6,7 +6,7 @@
 import { overlayRows } from "./shortcuts.js";
 import { h } from "./lib/dom.js";
 import { loginUrl } from "./lib/http.js";
-import { AI_MARK } from "./canvas/render.js";
+import { AI_MARK } from "./canvas/ai_layer.js";
 
 const $ = (id) => document.getElementById(id);
 const FEEDBACK_TEXT = { 1: "Positive", 0: "Neutral", "-1": "Negative" };
@@ -129,7 +129,7 @@ export function createUi(app) {
     dialog.showModal();
   }
 
-  /** What the box styles mean (the renderer's AI_MARK colours, canvas/box_style.js's track shades). */
+  /** What the box styles mean (canvas/ai_layer.js's AI_MARK colours, canvas/box_style.js's track shades). */
   function legend() {
     const mark = (m) => h("span", { class: "legend-mark", style: { background: m.bg } }, m.text);
     const row = (sample, text) => [h("dt", {}, sample), h("dd", {}, text)];

@@ -10,30 +10,24 @@
 // keyframe) is thin and dotted (canvas/box_style.js).
 //
 // Layers, bottom to top: the picture (own canvas), boxes, the AI layer (pending
-// predictions, dashed and thinner), unsaved-change outlines, names and badges, others'
-// drags, the selected box with its handles, the box being drawn, the selected AI box.
+// predictions, dashed and thinner), unsaved-change outlines, names and badges (and the AI
+// marks), others' drags, the selected box with its handles, the box being drawn, the
+// selected AI box. The three AI layers are canvas/ai_layer.js.
 //
 // Reads: store.list(), store.predictions(), layers.visible(box), and the page's
 // view/image/selection/draft/remote drags/selected prediction through the getters
 // passed in. stats tells tests and the benchmark what the last frame drew.
 
 import { HANDLES, handlePoint } from "./geometry.js";
-import { isPending } from "../ai/predictions.js";
 import { textOn } from "../lib/colors.js";
 import { createBoxStyle, isFilledIn } from "./box_style.js";
+import { createAiLayer } from "./ai_layer.js";
 
 const LABEL_MIN_H = 16; // screen px: lower boxes get no name
 const MAX_LABELS = 400; // beyond this many names the frame is unreadable anyway
 const FONT = "12px system-ui, sans-serif";
 const BAD = new Set(["retrying", "failed", "conflict", "auth"]);
-
-const SELECTED_PREDICTION = "#ffd60a";
-/** The marks of decided AI boxes; the `?` overlay's legend uses the same. White text on both is over 4.5:1. */
-export const AI_MARK = Object.freeze({
-  accepted: { text: "AI", bg: "#0f766e" },
-  corrected: { text: "AI✎", bg: "#6d28d9" },
-  tracked: { text: "TRK", bg: "#374151" },
-});
+const gone = (b) => b.doomed && !BAD.has(b.save); // deleted here and saved (a failed delete stays drawn)
 
 /**
  * @param {HTMLCanvasElement} canvas
@@ -56,6 +50,7 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
   let dpr = 1;
   const patterns = new Map(); // colour -> dashed stroke pattern
   const noDash = [];
+  const ai = createAiLayer({ ctx, store, layers, style, dashed: (color) => dashedStyle(color), gone, selectedPrediction });
 
   function resize() {
     dpr = globalThis.devicePixelRatio || 1;
@@ -125,7 +120,7 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     stats.filledIn = strokeBoxes(list, v, true);
     stats.boxes += stats.filledIn;
 
-    stats.predictions = drawPredictions(v);
+    stats.predictions = ai.drawPredictions(v);
 
     // Unsaved changes: visible on the box until the server has them.
     stats.unsaved = 0;
@@ -142,45 +137,9 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
     drawRemote(v);
     drawSelection(v);
     drawDraft(v);
-    drawSelectedPrediction(v);
+    ai.drawSelected(v);
     stats.ms = performance.now() - t0;
     return stats;
-  }
-
-  /** The AI layer: predictions waiting for a decision, dashed and thinner. Returns how many. */
-  function drawPredictions(v) {
-    const preds = store.predictions();
-    const s = v.scale;
-    let n = 0;
-    ctx.lineWidth = 1.5;
-    for (let i = 0; i < preds.length; i++) {
-      const p = preds[i];
-      if (!isPending(p) || !layers.visiblePrediction(p)) continue;
-      ctx.strokeStyle = dashedStyle(style.labelColor(p.label));
-      ctx.strokeRect(p.x_min * s + v.tx, p.y_min * s + v.ty, (p.x_max - p.x_min) * s, (p.y_max - p.y_min) * s);
-      n++;
-    }
-    return n;
-  }
-
-  /** The AI box Enter / Del act on: a thick outline over everything else. */
-  function drawSelectedPrediction(v) {
-    const p = selectedPrediction();
-    if (!p || !isPending(p) || !layers.visiblePrediction(p)) return;
-    const s = v.scale;
-    ctx.lineWidth = 3;
-    ctx.setLineDash([6, 3]);
-    ctx.strokeStyle = SELECTED_PREDICTION;
-    ctx.strokeRect(p.x_min * s + v.tx, p.y_min * s + v.ty, (p.x_max - p.x_min) * s, (p.y_max - p.y_min) * s);
-    ctx.setLineDash(noDash);
-    // Handles: a pending AI box can be resized (or moved) before it is accepted.
-    ctx.lineWidth = 1;
-    ctx.fillStyle = "#ffffff";
-    for (const hd of HANDLES) {
-      const q = handlePoint(p, hd);
-      ctx.fillRect(q.x * s + v.tx - 4, q.y * s + v.ty - 4, 8, 8);
-      ctx.strokeRect(q.x * s + v.tx - 4, q.y * s + v.ty - 4, 8, 8);
-    }
   }
 
   function drawBackground(v, img) {
@@ -247,32 +206,11 @@ export function createRenderer(canvas, { store, layers, view, image, selected, d
       ctx.fillText(style.tag(b), b.x_min * s + v.tx + 3, b.y_min * s + v.ty + 2, (b.x_max - b.x_min) * s - 6);
     }
     stats.labels = n;
-    drawAiMarks(list, v);
+    ai.drawMarks(list, v, stats.aiMarks);
     for (let i = 0; i < list.length; i++) {
       const b = list[i];
       if (!b.save || (b.doomed && !BAD.has(b.save)) || !layers.visible(b)) continue;
       badge(b.x_max * s + v.tx, b.y_min * s + v.ty, BAD.has(b.save));
-    }
-  }
-
-  /** Accepted AI boxes: "AI" on teal; corrected ones: "AI✎" on purple; the tracker's: "TRK" (bottom right, inside). */
-  function drawAiMarks(list, v) {
-    const s = v.scale;
-    const marks = stats.aiMarks;
-    marks.accepted = marks.corrected = marks.tracked = 0;
-    for (let i = 0; i < list.length; i++) {
-      const b = list[i];
-      if ((b.source !== "ai" && b.source !== "tracked") || (b.doomed && !BAD.has(b.save)) || !layers.visible(b)) continue;
-      const kind = b.source === "tracked" ? "tracked" : store.prediction(b.prediction)?.status === "corrected" ? "corrected" : "accepted";
-      const text = AI_MARK[kind].text;
-      const w = ctx.measureText(text).width + 6;
-      const x = b.x_max * s + v.tx - w - 1;
-      const y = b.y_max * s + v.ty - 15;
-      ctx.fillStyle = AI_MARK[kind].bg;
-      ctx.fillRect(x, y, w, 14);
-      ctx.fillStyle = "#ffffff";
-      ctx.fillText(text, x + 3, y + 1);
-      marks[kind]++;
     }
   }
 
