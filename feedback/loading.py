@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from annotations.models import Box, Image, ImageStatus, Label
 from feedback import aggregates as agg
 from feedback.metrics import detection
+from inference.models import DECIDED_PREDICTION_STATUSES
 
 REVIEWED = frozenset({ImageStatus.APPROVED, ImageStatus.REJECTED})
+DECIDED = frozenset(DECIDED_PREDICTION_STATUSES)
 DISAGREEMENT_ROWS = 20
 
 
@@ -83,7 +85,7 @@ def project_data_load(*, project_id: int, revision=None, since=None, until=None,
         if label_key is None:
             label_key = label_keys[(label_id, key)] = data.label_key(label_id, key)
         by_frame_job_prompt[(image_id, job, key)].append(Pred(label_key, (x0, y0, x1, y1), score, status, pk))
-        if status != "pending":
+        if status in DECIDED:  # a person decided it (superseded boxes nobody did)
             decided.add(image_id)
 
     boxes = only(Box.objects.filter(image__project_id=project_id, deleted=False).order_by())

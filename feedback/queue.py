@@ -19,7 +19,7 @@ from annotations.models import AnnotationEvent, Box, Image, ImageStatus
 from annotations.services.presence import viewers_for_project
 from annotations.models import FrameFeedback
 from feedback.loading import frame_disagreements
-from inference.models import DetectionJob, JobStatus, Prediction, PredictionStatus
+from inference.models import DECIDED_PREDICTION_STATUSES, DetectionJob, JobStatus, Prediction
 
 RESERVATION_SECONDS = 120
 TO_DO = (ImageStatus.NEW, ImageStatus.IN_PROGRESS, ImageStatus.REJECTED)
@@ -50,7 +50,7 @@ def queue_for_project(*, project_id: int) -> list[dict]:
             evaluated=Exists(AnnotationEvent.objects.filter(image=frame, user__isnull=False))
             | Exists(FrameFeedback.objects.filter(image=frame))
             | Exists(Box.objects.filter(image=frame, deleted=False))
-            | Exists(Prediction.objects.filter(image=frame).exclude(status=PredictionStatus.PENDING)),
+            | Exists(Prediction.objects.filter(image=frame, status__in=DECIDED_PREDICTION_STATUSES)),
         )
         .order_by("frame_index", "id")
         .values_list("id", "frame_index", "pre", "evaluated")

@@ -78,6 +78,13 @@ class PredictionStatus(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
     CORRECTED = "corrected", "Corrected"
     REJECTED = "rejected", "Rejected"
+    # Still undecided when a newer detection run on the frame answered its prompt: no longer offered
+    # for review, kept as its run's answer (inference/services/superseding.py). Nobody decided it.
+    SUPERSEDED = "superseded", "Superseded"
+
+
+# What a person decided (the audit's decisions); pending and superseded boxes are nobody's decision.
+DECIDED_PREDICTION_STATUSES = (PredictionStatus.ACCEPTED, PredictionStatus.CORRECTED, PredictionStatus.REJECTED)
 
 
 class Prediction(models.Model):

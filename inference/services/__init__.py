@@ -18,6 +18,9 @@ carries `image`, the frame id; `job` dicts are `selectors.job_to_dict`, predicti
 - `detection.decided` `{image, predictions: [...], user: {id, username}, action}` — AI boxes
   accepted, corrected, rejected, or put back to pending by an undo (`action`: accept, reject,
   undo, redo). The accepted Box itself also goes out as `box.created` (with `prediction`).
+  `action: "supersede"`: a new run replaced these still-pending boxes of its prompt (now
+  `superseded`; `user`: who ran it), sent just before that prompt's `detection.result`
+  (`inference.services.superseding`).
 """
 
 from inference.services.decisions import (

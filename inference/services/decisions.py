@@ -4,7 +4,8 @@ Accepting creates a human-owned Box through `box_create(..., source="ai", predic
 action="accept")`, so the box has history, versioning and live fan-out like any other.
 The Prediction keeps the model's geometry; a correction lives only in the Box (status
 `corrected`). Every decision is an AnnotationEvent and undoable (handlers registered below):
-undoing an accept deletes the box and puts the prediction back to pending.
+undoing an accept deletes the box and puts the prediction back to pending (or `superseded`, when a
+newer detection run on the frame has answered its prompt since: services/superseding.py).
 
 Locks follow annotations/services/locking.py: the frame row first, then the prediction, then
 boxes — the same order as every other write to the frame, so a single decision, a whole-frame
@@ -24,8 +25,9 @@ from annotations.services.history import group_key
 from annotations.services.locking import frame_write
 from annotations.signals import box_changed
 from inference.confidence import prediction_hidden, thresholds_in_use
-from inference.models import JobPurpose, Prediction, PredictionStatus
+from inference.models import DECIDED_PREDICTION_STATUSES, JobPurpose, Prediction, PredictionStatus
 from inference.selectors import labels_by_prompt, prediction_to_dict
+from inference.services.superseding import prediction_reopened_status
 from inference.services.track_matching import track_for_accept
 
 
@@ -47,9 +49,10 @@ def _lock(prediction: Prediction, *, user) -> Prediction:
 
 
 def _decide(prediction: Prediction, status: str, user) -> None:
+    decided = status in DECIDED_PREDICTION_STATUSES  # pending or superseded again: nobody's decision
     prediction.status = status
-    prediction.decided_by = user if status != PredictionStatus.PENDING else None
-    prediction.decided_at = timezone.now() if status != PredictionStatus.PENDING else None
+    prediction.decided_by = user if decided else None
+    prediction.decided_at = timezone.now() if decided else None
     prediction.save(update_fields=["status", "decided_by", "decided_at"])
 
 
@@ -74,6 +77,9 @@ def _label_for(prediction: Prediction, label: Label | None) -> Label:
 
 
 def _require_pending(prediction: Prediction) -> None:
+    if prediction.status == PredictionStatus.SUPERSEDED:
+        raise Conflict("A newer detection run on this frame replaced this AI box.",
+                       prediction=prediction_to_dict(prediction))
     if prediction.status != PredictionStatus.PENDING:
         raise Conflict(f"This AI box was already {prediction.status}.", prediction=prediction_to_dict(prediction))
 
@@ -192,7 +198,7 @@ def _undo_accept(*, event, box, user):
     restored = box_restore(box=box, user=user, snapshot=None)
     prediction = _prediction_of(event)
     if prediction is not None:
-        _decide(prediction, PredictionStatus.PENDING, user)
+        _decide(prediction, prediction_reopened_status(prediction), user)
         _decided_broadcast(image_id=prediction.image_id, predictions=[prediction], user=user, action="undo")
     return restored
 
@@ -217,7 +223,7 @@ def _set_rejected(*, event, user, rejected: bool, action: str):
     expected = PredictionStatus.REJECTED if rejected is False else PredictionStatus.PENDING
     if prediction.status != expected:
         raise Conflict(f"This AI box was {prediction.status} since.", prediction=prediction_to_dict(prediction))
-    _decide(prediction, PredictionStatus.REJECTED if rejected else PredictionStatus.PENDING, user)
+    _decide(prediction, PredictionStatus.REJECTED if rejected else prediction_reopened_status(prediction), user)
     _decided_broadcast(image_id=prediction.image_id, predictions=[prediction], user=user, action=action)
     return None
 

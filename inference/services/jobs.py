@@ -24,6 +24,7 @@ from inference.models import DetectionJob, JobKind, JobPurpose, JobStatus, Predi
 from inference.prompts import prompts_default, prompts_parse
 from inference.selectors import job_active_for_image, job_to_dict, labels_by_prompt, prediction_to_dict
 from inference.services.job_state import JobLost, job_fail, job_notify_on_commit, job_touch_owned
+from inference.services.superseding import predictions_supersede
 from inference.services.track_matching import predictions_link_tracks
 from inference.status import detector_status
 from inference.tracking import detection_job_track
@@ -180,6 +181,7 @@ def _prompt_store(*, job, attempt, prompt, index, detections, label, seconds, st
         timings["encode"] = round(stats.get("encode_seconds", 0.0), 6)
         timings["encode_calls"] = timings.get("encode_calls", 0) + stats["encode_calls"]
     job_touch_owned(job, attempt, timings=timings, heartbeat_at=timezone.now())
+    predictions_supersede(job=job, prompt=prompt)  # a new run replaces the frame's undecided boxes of this prompt
     if attempt > 1:  # a retry replaces whatever an earlier attempt left for this prompt
         Prediction.objects.filter(job_id=job.pk, prompt=prompt, status="pending").delete()
     predictions = Prediction.objects.bulk_create(

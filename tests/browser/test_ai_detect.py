@@ -68,4 +68,18 @@ def test_detect_streams_ai_boxes_enter_accepts_and_delete_rejects_the_selected_o
     wait_for_js(page, f"() => window.hitlAnnotate.renderer.stats.predictions === {total - 2}")
     assert Prediction.objects.get(pk=following).status == "rejected"
     assert Box.objects.filter(image=frame, deleted=False).count() == 1
+
+    # I detects again: the new run's boxes replace the ones still pending instead of stacking on
+    # them; the accepted and the rejected one stay as they were.
+    first_job = page.get_attribute("#ai-panel .panel-body", "data-job")
+    page.keyboard.press("i")
+    wait_for_js(page, f"""() => {{ const d = document.querySelector('#ai-panel .panel-body').dataset;
+                                  return d.job !== '{first_job}' && d.jobStatus === 'done'; }}""", timeout=30)
+    wait_for_js(page, f"() => window.hitlAnnotate.renderer.stats.predictions === {total}")
+    statuses = list(Prediction.objects.filter(image=frame).values_list("status", flat=True))
+    assert {s: statuses.count(s) for s in set(statuses)} == {
+        "accepted": 1, "rejected": 1, "superseded": total - 2, "pending": total
+    }
+    assert Prediction.objects.get(pk=selected).status == "accepted" and Box.objects.filter(image=frame).count() == 1
+    screenshot(page, "ai-detect-again")
     assert page.js_errors == []

@@ -19,7 +19,7 @@
  * @typedef {{id: number, name: string, color: string, prompt: string}} Label
  * @typedef {object} Box  store.js's box: {cid, id, label, x_min, y_min, x_max, y_max, source, version, save, …}
  * @typedef {{id: number, job: number, prompt: string, label: number|null, x_min: number, y_min: number,
- *            x_max: number, y_max: number, score: number|null, status: "pending"|"accepted"|"corrected"|"rejected"}} Prediction
+ *            x_max: number, y_max: number, score: number|null, status: "pending"|"accepted"|"corrected"|"rejected"|"superseded"}} Prediction
  * @typedef {{box: number|null, label: number|null, x_min: number, y_min: number, x_max: number, y_max: number}} Drag
  * @typedef {{boxes: number, labels: number, predictions: number, unsaved: number, ms: number, background: number}} RenderStats
  * @typedef {{type: string, image?: number, user?: {id: number, username: string}} & Record<string, any>} LiveMessage
@@ -56,7 +56,8 @@
  * @property {LiveMessage} live:detection.result         one prompt's predictions
  * @property {LiveMessage} live:detection.done
  * @property {LiveMessage} live:detection.failed
- * @property {LiveMessage} live:detection.decided        predictions accepted or rejected by someone
+ * @property {LiveMessage} live:detection.decided        predictions accepted or rejected by someone, or (`action: "supersede"`)
+ *                                                      replaced by a new run on the frame: their status is then "superseded"
  * @property {{track: number|null}} track.selected      the track the timeline follows (the selected box's, kept across frames)
  * @property {LiveMessage} live:track.created            a track was made (project socket, or relayed by the frame's)
  * @property {LiveMessage} live:track.updated            a track's label, frames or box count changed

@@ -38,6 +38,12 @@ test("after a decision the next pending AI box is selected, wrapping, and none w
   assert.equal(nextPending([pred(5, 0, 0, 1, 1, { status: "accepted" })], 5), null);
 });
 
+test("an AI box a newer detection run replaced (superseded) is no longer on offer", () => {
+  const preds = [pred(1, 0, 0, 1, 1, { status: "superseded" }), pred(2, 0, 0, 1, 1)];
+  assert.deepEqual(pendingOf(preds).map((p) => p.id), [2]);
+  assert.equal(hitPrediction(preds, 0.5, 0.5).id, 2, "a click picks the new run's box, not the one it replaced");
+});
+
 test("the panel's lines say what waits, what is selected and which detector runs", () => {
   assert.equal(pendingSummary(0), "No AI boxes waiting.");
   assert.equal(pendingSummary(1), "1 AI box to review. Enter accepts, Del rejects.");
