@@ -45,6 +45,11 @@ class DetectionJob(models.Model):
     error = models.TextField(blank=True)
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds per prompt, encode and total.")
     attempts = models.PositiveSmallIntegerField(default=0)
+    progress = models.JSONField(
+        default=dict, blank=True,
+        help_text="Propagation: what it wrote so far ({frames, events, last}), written with each frame so a run "
+                  "whose worker crashed or hung still ends as one undo step.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -3,7 +3,13 @@
 An attempt owns a job while the row is `running` with its attempt number; the detection runner
 (`services/jobs.py`), the propagation runner (`services/propagation.py`) and the recovery
 (`services/job_recovery.py`: a dead worker, a stale heartbeat, a hang) all decide through these.
+
+However a job fails, `job_fail` is where it happens, so a job kind that has more to say when it ends
+(a propagation: its undo step and `track.done`) registers a failure handler here from its app's
+`AppConfig.ready()`; this module imports no runner, so the runners can import it.
 """
+
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -17,6 +23,16 @@ from inference.tracking import detection_job_track
 
 class JobLost(Exception):
     """This attempt no longer owns the job (the reaper re-queued or failed it)."""
+
+
+_FAILURE_HANDLERS: dict[str, Callable[..., None]] = {}
+
+
+def job_failure_register(kind: str, handler: Callable[..., None]) -> None:
+    """Call `handler(job=<the failed job, row-locked>, reason=...)` whenever a job of `kind` is failed,
+    in the failing transaction, right after its `detection.failed` is queued (so it reaches clients
+    after it)."""
+    _FAILURE_HANDLERS[str(kind)] = handler
 
 
 def max_attempts() -> int:
@@ -43,7 +59,8 @@ def job_touch_owned(job: DetectionJob, attempt: int, **fields) -> None:
 
 @transaction.atomic
 def job_fail(*, job_id: int, attempt: int | None, reason: str) -> bool:
-    """Fail a job still held by `attempt` (None: whichever); True when this call failed it."""
+    """Fail a job still held by `attempt` (None: whichever): `detection.failed`, then its kind's
+    failure handler, if any. True when this call failed it."""
     locked = DetectionJob.objects.select_for_update().filter(pk=job_id).first()
     if locked is None or locked.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
         return False
@@ -56,4 +73,7 @@ def job_fail(*, job_id: int, attempt: int | None, reason: str) -> bool:
     )
     if locked.purpose == JobPurpose.DETECT and locked.kind == JobKind.DETECT:  # a propagation has no detection run
         detection_job_track(job=locked)
+    handler = _FAILURE_HANDLERS.get(locked.kind)
+    if handler is not None:
+        handler(job=locked, reason=reason)
     return True

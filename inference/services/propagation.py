@@ -15,9 +15,14 @@ stopped}` to the project's group and the start and last frames' groups, with `st
 ended, or a frame where a person's box or a locked frame stops it), `done` (all N frames),
 `cancelled`. A job that fails here (the tracker or a frame raised) sends `detection.failed` on
 its start frame, as detection does, then the same `track.done` with `stopped: "failed"` and the
-`reason`, so a client following the project's socket sees the propagation end too. (A job whose
-worker crashed or hung is failed by inference/services/jobs.py: `detection.failed` only.)
-All of a propagation's writes are one undo step for its author, a failed one's too.
+`reason`, so a client following the project's socket sees the propagation end too. A job whose
+worker crashed, hung or was killed ends the same way: whoever fails a job (this runner, or the
+recovery in services/job_recovery.py) goes through `job_state.job_fail`, which calls
+`propagation_failed`, registered for `kind=propagate` in InferenceConfig.ready(). It reads what
+the run wrote from the job row (`progress`: frames, event ids, last frame, updated with each frame's
+box in that frame's transaction), not from the runner's memory, which a crash takes with it.
+All of a propagation's writes are one undo step for its author, a failed one's too, and so are
+those of an attempt that crashed before a retry finished the job.
 """
 
 import logging
@@ -38,7 +43,7 @@ from inference.execution import Heartbeat, job_dispatch
 from inference.frames import frame_read, frames_read_ahead
 from inference.models import DetectionJob, JobKind, JobStatus
 from inference.selectors import job_active_for_image
-from inference.services.job_state import JobLost, job_fail, job_touch_owned
+from inference.services.job_state import JobLost, job_fail, job_failure_register, job_touch_owned
 from inference.trackers import tracker_create
 
 logger = logging.getLogger(__name__)
@@ -87,7 +92,8 @@ def propagation_run(*, job_id: int) -> DetectionJob | None:
         return None
     attempt = job.attempts
     stale = float(settings.INFERENCE_JOB_STALE_SECONDS)
-    progress = {"frames": 0, "events": [], "last": job.image_id}
+    # An earlier attempt's writes (its worker died, the job was re-queued) join this one's undo step.
+    progress = {"frames": 0, "events": list(job.progress.get("events", [])), "last": job.image_id}
     try:
         with Heartbeat(job_id=job.pk, attempt=attempt, interval=max(0.2, stale / 4)):
             stopped = _propagate(job=job, attempt=attempt, progress=progress)
@@ -101,9 +107,7 @@ def propagation_run(*, job_id: int) -> DetectionJob | None:
     except Exception as error:  # any failure becomes the job's reason, shown to the user
         logger.exception("Propagation job %s failed", job_id)
         reason = (str(error) or type(error).__name__)[:2000]
-        with transaction.atomic():
-            if job_fail(job_id=job.pk, attempt=attempt, reason=reason):
-                _done_broadcast(job=job, stopped="failed", progress=progress, reason=reason)
+        job_fail(job_id=job.pk, attempt=attempt, reason=reason)  # then propagation_failed, as after a crash
     return DetectionJob.objects.get(pk=job.pk)
 
 
@@ -157,6 +161,7 @@ def _store(*, job, attempt, image: Image, coords, progress: dict, seconds: float
     progress["frames"], progress["last"] = timings["frames"], image.pk
     progress["events"] += events
     job.timings = timings
+    DetectionJob.objects.filter(pk=job.pk).update(progress=progress)  # what a crash would otherwise lose
     payload = {"job": job.pk, "track": job.track_id, "image": image.pk, "frame_index": image.frame_index,
                "box": box_to_dict(box)}
     broadcast_on_commit(image_group(image.pk), "track.result", payload)
@@ -170,6 +175,19 @@ def _finish(*, job, attempt, stopped: str, progress: dict) -> None:
     job.timings = {**job.timings, "stopped": stopped}
     job_touch_owned(job, attempt, status=job.status, finished_at=job.finished_at, timings=job.timings)
     _done_broadcast(job=job, stopped=stopped, progress=progress)
+
+
+def propagation_failed(*, job: DetectionJob, reason: str) -> None:
+    """End a failed propagation, however it failed (its run raised; its worker crashed, hung or was
+    killed): its writes one undo step and `track.done {stopped: "failed", reason}`, from the job row's
+    `progress`. `job_fail` calls it, in the failing transaction, after `detection.failed`."""
+    progress = {"frames": 0, "events": [], "last": job.image_id, **job.progress}
+    _done_broadcast(job=job, stopped="failed", progress=progress, reason=reason)
+
+
+def propagation_register() -> None:
+    """Have `job_fail` end propagations through `propagation_failed` (from InferenceConfig.ready())."""
+    job_failure_register(JobKind.PROPAGATE, propagation_failed)
 
 
 def _done_broadcast(*, job, stopped: str, progress: dict, reason: str | None = None) -> None:
