@@ -15,8 +15,9 @@ chain in sync mode, as under WSGI, reads the body on the event loop, then runs t
 already in memory — `close()` (the `request_finished` receivers) in one call on one of
 `HTTP_THREADS` long-lived threads, lent to the request as its thread-sensitive context so that
 sync code it calls keeps asgiref's semantics. Streaming responses (files) are sent as Django
-sends them, stopped when the client goes away, then closed on the same thread. Websockets and
-channel workers do not come here.
+sends them, stopped when the client goes away, then closed on the same thread. The websocket
+messages of the request's committed changes are queued meanwhile and sent from the event loop
+before the response (annotations/broadcast.py). Websockets and channel workers do not come here.
 """
 
 import asyncio
@@ -30,6 +31,8 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.http import FileResponse
 from django.urls import set_script_prefix
+
+from annotations.broadcast import broadcasts_held, broadcasts_send
 
 
 class RequestThreads:
@@ -77,7 +80,8 @@ class SyncMiddlewareASGIHandler(ASGIHandler):
             return
         try:
             async with self.threads.lend() as executor, ThreadSensitiveContext(executor=executor):
-                response = await sync_to_async(self.respond, thread_sensitive=True)(scope, body_file)
+                response, broadcasts = await sync_to_async(self.respond, thread_sensitive=True)(scope, body_file)
+                await broadcasts_send(broadcasts)  # before the response, as when they were sent at commit
                 if response.streaming:
                     await self.stream(response, receive, send)
                 else:
@@ -86,7 +90,12 @@ class SyncMiddlewareASGIHandler(ASGIHandler):
             body_file.close()
 
     def respond(self, scope, body_file):
-        """Everything synchronous about a request, on its borrowed thread, as a WSGI server does it."""
+        """Everything synchronous about a request, on its borrowed thread, as a WSGI server does it;
+        (the response, the websocket messages its committed changes queued for the loop to send)."""
+        with broadcasts_held() as broadcasts:
+            return self._respond(scope, body_file), broadcasts
+
+    def _respond(self, scope, body_file):
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)

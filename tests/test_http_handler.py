@@ -13,11 +13,13 @@ from asgiref.sync import async_to_sync
 from channels.testing import ApplicationCommunicator, HttpCommunicator
 from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_finished
+from django.db import transaction
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import override_settings
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from annotations.broadcast import broadcast_on_commit
 from hitl_project.http_handler import SyncMiddlewareASGIHandler
 
 seen = []  # what the views below record, in order
@@ -163,3 +165,44 @@ def test_a_body_still_uploading_holds_no_thread(record, settings):
 
     async_to_sync(go)()
     assert [kind for kind, _ in record] == ["view", "request_finished", "view", "request_finished"]
+
+
+@csrf_exempt
+def broadcasting_view(request):
+    with transaction.atomic():
+        broadcast_on_commit("image.1", "box.updated", {"n": 1})
+        broadcast_on_commit("image.1", "box.updated", {"n": 2})
+    seen.append(("committed", None))
+    broadcast_on_commit("image.1", "box.updated", {"n": 3})  # outside a transaction: at once
+    if request.GET.get("fail"):
+        raise RuntimeError("the view fails after its commit")
+    return HttpResponse("ok")
+
+
+urlpatterns.append(path("broadcast/", broadcasting_view))
+
+
+@pytest.mark.django_db(transaction=True)
+@this_urlconf
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_requests_committed_broadcasts_leave_from_the_loop_in_order_before_its_response(record, sent, monkeypatch, fail):
+    switches = {"async_to_sync": 0}
+
+    def counted(self, *args, _call=sync.AsyncToSync.__call__, **kwargs):
+        switches["async_to_sync"] += 1
+        return _call(self, *args, **kwargs)
+
+    async def go():
+        monkeypatch.setattr(sync.AsyncToSync, "__call__", counted)
+        app = ApplicationCommunicator(SyncMiddlewareASGIHandler(), _scope("GET", "/broadcast/", b"fail=1" if fail else b""))
+        await app.send_input({"type": "http.request", "body": b""})
+        start = await app.receive_output(timeout=5)
+        record.append(("response", start["status"], len(sent)))
+        await app.receive_output(timeout=5)
+        await app.wait(timeout=5)
+
+    with override_settings(DEBUG_PROPAGATE_EXCEPTIONS=False):
+        asyncio.run(go())
+    assert [payload["n"] for group, kind, payload in sent] == [1, 2, 3]  # a failure after its commit sends them too
+    assert switches == {"async_to_sync": 0}  # no hop back to the loop from the request thread
+    assert record[-1] == ("response", 500 if fail else 200, 3)  # all three were sent before the response
